@@ -1,0 +1,41 @@
+# One task runner. A newcomer needs two targets:
+#   make preview STACK=prod   the offline preview of a stack, with the policy report
+#   make test                 the whole test suite, with lint and type checks
+# Both create .venv and install the pinned dependencies first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+STACK ?= dev
+MODE ?= preview
+
+.PHONY: install preview test unit lint typecheck docs clean
+
+$(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+preview: $(STAMP)
+	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON))
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+unit: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+test: lint typecheck unit
+
+docs: $(STAMP)
+	$(PY) -m offline.docs
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

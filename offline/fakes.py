@@ -1,0 +1,130 @@
+"""What the offline engine answers in place of AWS.
+
+Invokes get realistic results (AZs per region, the caller, the partition); an
+invoke nobody taught the engine is an error, so a new data-source call can
+never silently return ``{}``. Resources get deterministic ids and ARNs in update
+mode and stay unknown in preview mode, as they would on a brand-new stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+ACCOUNT_ID = "111122223333"
+
+# Zone names and ids as a new account sees them. Where a region hides a zone from
+# new accounts (us-west-1a, ap-northeast-1b, ca-central-1c) it is left out here too.
+REGION_AZS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "us-east-1": tuple((f"us-east-1{s}", f"use1-az{i}") for i, s in zip((6, 1, 2, 4, 3, 5), "abcdef")),
+    "us-east-2": tuple((f"us-east-2{s}", f"use2-az{i}") for i, s in zip((1, 2, 3), "abc")),
+    "us-west-1": (("us-west-1b", "usw1-az3"), ("us-west-1c", "usw1-az1")),
+    "us-west-2": tuple((f"us-west-2{s}", f"usw2-az{i}") for i, s in zip((1, 2, 3, 4), "abcd")),
+    "eu-west-1": tuple((f"eu-west-1{s}", f"euw1-az{i}") for i, s in zip((3, 1, 2), "abc")),
+    "eu-central-1": tuple((f"eu-central-1{s}", f"euc1-az{i}") for i, s in zip((2, 3, 1), "abc")),
+    "ap-northeast-1": (("ap-northeast-1a", "apne1-az4"), ("ap-northeast-1c", "apne1-az1"),
+                       ("ap-northeast-1d", "apne1-az2")),
+    "ap-southeast-2": tuple((f"ap-southeast-2{s}", f"apse2-az{i}") for i, s in zip((1, 3, 2), "abc")),
+    "ca-central-1": (("ca-central-1a", "cac1-az1"), ("ca-central-1b", "cac1-az2"),
+                     ("ca-central-1d", "cac1-az4")),
+    "sa-east-1": tuple((f"sa-east-1{s}", f"sae1-az{i}") for i, s in zip((1, 2, 3), "abc")),
+}
+
+
+class UnknownInvokeError(Exception):
+    """An invoke the offline engine does not model: add it to ``Invokes`` deliberately."""
+
+
+class Invokes:
+    """The data-source calls a program may make, answered for one region."""
+
+    def __init__(self, region: str) -> None:
+        if region not in REGION_AZS:
+            raise UnknownInvokeError(
+                f"aws:region {region!r} is not modelled offline; known regions: {', '.join(sorted(REGION_AZS))}"
+            )
+        self.region = region
+        self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "aws:index/getAvailabilityZones:getAvailabilityZones": self._availability_zones,
+            "aws:index/getCallerIdentity:getCallerIdentity": self._caller_identity,
+            "aws:index/getPartition:getPartition": self._partition,
+            "aws:index/getRegion:getRegion": self._region,
+        }
+
+    def register(self, token: str, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        if token in self._handlers:
+            raise ValueError(f"invoke {token} is already modelled")
+        self._handlers[token] = handler
+
+    def __call__(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        handler = self._handlers.get(token)
+        if handler is None:
+            raise UnknownInvokeError(
+                f"invoke {token} is not modelled by the offline engine (args: {sorted(args)}); "
+                "teach offline/fakes.py what it returns instead of letting it answer {}"
+            )
+        return handler(args)
+
+    def _availability_zones(self, args: dict[str, Any]) -> dict[str, Any]:
+        region = args.get("region") or self.region
+        zones = REGION_AZS[region]
+        return {
+            "id": region,
+            "names": [n for n, _ in zones],
+            "zoneIds": [z for _, z in zones],
+            "groupNames": [region] * len(zones),
+            "state": args.get("state", "available"),
+        }
+
+    def _caller_identity(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": ACCOUNT_ID,
+            "accountId": ACCOUNT_ID,
+            "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/platform-deployer/offline",
+            "userId": "AROAOFFLINEDEPLOYER:offline",
+        }
+
+    def _partition(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+
+    def _region(self, args: dict[str, Any]) -> dict[str, Any]:
+        region = args.get("region") or self.region
+        return {
+            "id": region,
+            "region": region,
+            "name": region,
+            "endpoint": f"ec2.{region}.amazonaws.com",
+            "description": region,
+        }
+
+
+# Prefixes AWS gives physical ids, so update-mode records read like the real thing.
+_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+}
+
+
+def physical_id(type_: str, urn: str) -> str:
+    digest = hashlib.sha256(urn.encode()).hexdigest()
+    return _ID_PREFIX.get(type_, "") + digest[:17]
+
+
+def computed_outputs(type_: str, name: str, urn: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+    """The id and state a successful create would return: inputs plus the usual computed fields."""
+    id_ = physical_id(type_, urn)
+    service = type_.split(":")[1].split("/")[0]
+    state = dict(inputs)
+    state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{type_.rsplit(':', 1)[1].lower()}/{id_}")
+    state.setdefault("name", f"{name}-{id_[-7:]}")
+    return id_, state
