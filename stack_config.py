@@ -1,0 +1,377 @@
+"""Read the stack's config once and validate it into frozen, typed settings.
+
+Every project key is declared in ``KEYS`` (type, default, description); a test
+keeps ``Pulumi.yaml`` and the README's config reference in step with it.
+``parse`` is pure: it takes the raw strings the CLI hands the program plus the
+AZs the region offers, and either returns ``Settings`` or raises one
+``ConfigError`` that lists every problem, each naming the key, the value it got
+and what is allowed. ``__main__`` calls ``load`` before registering anything.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import pulumi
+
+from components.cidr_plan import DEFAULT_PREFIX_LENGTHS, MAX_SUBNET_PREFIX, MIN_SUBNET_PREFIX, Tier, az_block_prefix, max_azs
+from components.network import NatGatewayStrategy
+
+PROJECT = "streaming"
+
+
+class Environment(str, Enum):
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """One project config key, as declared in Pulumi.yaml."""
+
+    name: str
+    type: str  # string | integer | boolean | array (the CLI's config types)
+    description: str
+    default: Any = _REQUIRED
+    items: str | None = None  # item type when type == "array"
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+    @property
+    def full_name(self) -> str:
+        return f"{PROJECT}:{self.name}"
+
+
+KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey("environment", "string",
+              "Environment class: dev, staging or prod. prod refuses settings that weaken redundancy "
+              "(fewer than 3 AZs, fewer NAT gateways than AZs, an ASG minimum below one instance per AZ)."),
+    ConfigKey("azCount", "integer",
+              "How many Availability Zones to span, 2 to 6 and at most what the region offers; "
+              "the first N zones the region lists are used.", 2),
+    ConfigKey("vpcCidr", "string",
+              "IPv4 CIDR of the VPC: an RFC 1918 range from /16 to /24, large enough for one AZ block "
+              "per AZ (see the subnet prefix lengths).", "10.0.0.0/16"),
+    ConfigKey("publicSubnetPrefixLength", "integer",
+              "Prefix length of each public subnet (load balancers, NAT gateways).",
+              DEFAULT_PREFIX_LENGTHS[Tier.PUBLIC]),
+    ConfigKey("appSubnetPrefixLength", "integer",
+              "Prefix length of each private-app subnet (EC2 fleet, ECS tasks, Lambda ENIs).",
+              DEFAULT_PREFIX_LENGTHS[Tier.APP]),
+    ConfigKey("dataSubnetPrefixLength", "integer",
+              "Prefix length of each private-data subnet (RDS, ElastiCache); these have no internet route.",
+              DEFAULT_PREFIX_LENGTHS[Tier.DATA]),
+    ConfigKey("peerCidrs", "array",
+              "CIDRs of networks this VPC must be routable with (other environments, on-premises, the DR "
+              "region). They may not overlap the VPC or each other.", [], items="string"),
+    ConfigKey("natGatewayStrategy", "string",
+              "ONE_PER_AZ keeps egress up when an AZ fails; SINGLE saves cost but loses egress for every "
+              "AZ when its AZ fails; NONE leaves private subnets without internet egress.", "ONE_PER_AZ"),
+    ConfigKey("interfaceEndpoints", "array",
+              "AWS services to reach through interface VPC endpoints in the private-app subnets "
+              "(for example ecr.api, ecr.dkr, logs, secretsmanager). S3 and DynamoDB always get gateway "
+              "endpoints.", [], items="string"),
+    ConfigKey("flowLogRetentionDays", "integer",
+              "Days to keep VPC flow logs; one of the retention periods CloudWatch Logs accepts.", 365),
+    ConfigKey("instanceType", "string", "EC2 instance type of the streaming web fleet.", "t3.large"),
+    ConfigKey("asgMinSize", "integer", "Minimum instances in the EC2 Auto Scaling group.", 2),
+    ConfigKey("asgDesiredCapacity", "integer", "Desired instances in the EC2 Auto Scaling group.", 2),
+    ConfigKey("asgMaxSize", "integer", "Maximum instances in the EC2 Auto Scaling group.", 6),
+    ConfigKey("cacheNodeType", "string", "ElastiCache node type.", "cache.t4g.small"),
+    ConfigKey("dbInstanceClass", "string", "RDS PostgreSQL instance class.", "db.t4g.medium"),
+    ConfigKey("domainName", "string", "Public DNS name viewers use for the site, for example video.example.com."),
+)
+
+KEYS_BY_NAME = {k.name: k for k in KEYS}
+
+# Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                      2557, 2922, 3288, 3653)
+
+_PRIVATE_RANGES = tuple(ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_INSTANCE_TYPE = re.compile(
+    r"^(?P<family>[a-z][a-z0-9-]*\d[a-z0-9-]*)\."
+    r"(?P<size>nano|micro|small|medium|large|metal(-\d+xl)?|\d*xlarge)$"
+)
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ENDPOINT_SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*$")
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack configuration; ``problems`` holds one line per problem."""
+
+    def __init__(self, stack: str, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(
+            f"invalid configuration for stack {stack!r} ({len(self.problems)} problem"
+            f"{'s' if len(self.problems) != 1 else ''}); nothing was registered:\n{lines}"
+        )
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    availability_zones: tuple[str, ...]
+    vpc_cidr: str
+    subnet_prefix_lengths: Mapping[Tier, int]
+    nat_gateway_strategy: NatGatewayStrategy
+    interface_endpoints: tuple[str, ...]
+    flow_log_retention_days: int
+    peer_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ComputeSettings:
+    instance_type: str
+    asg_min_size: int
+    asg_desired_capacity: int
+    asg_max_size: int
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    cache_node_type: str
+    db_instance_class: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    region: str
+    environment: Environment
+    domain_name: str
+    network: NetworkSettings
+    compute: ComputeSettings
+    data: DataSettings
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment is Environment.PROD
+
+
+class _Reader:
+    """Typed reads of raw config strings that collect problems instead of stopping at the first."""
+
+    def __init__(self, raw: Mapping[str, str]) -> None:
+        self.raw = raw
+        self.problems: list[str] = []
+        self.bad: set[str] = set()
+
+    def problem(self, key: str, got: Any, allowed: str) -> None:
+        name = key if ":" in key else KEYS_BY_NAME[key].full_name
+        self.problems.append(f"{name}: got {got!r}; allowed: {allowed}")
+        self.bad.add(key)
+
+    def value(self, name: str) -> Any:
+        key = KEYS_BY_NAME[name]
+        text = self.raw.get(key.full_name)
+        if text is None:
+            if key.required:
+                self.problem(name, None, f"a {key.type} (required: {key.description})")
+            return key.default if not key.required else None
+        if key.type == "string":
+            return text
+        if key.type == "integer":
+            try:
+                return int(text)
+            except ValueError:
+                self.problem(name, text, "an integer")
+                return None
+        if key.type == "boolean":
+            if text.lower() in ("true", "false"):
+                return text.lower() == "true"
+            self.problem(name, text, "true or false")
+            return None
+        import json
+
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, list) or not all(isinstance(i, str) for i in parsed):
+            self.problem(name, text, f"a list of {key.items}s")
+            return None
+        return parsed
+
+    def check(self, name: str, value: Any, ok: Callable[[Any], bool], allowed: str) -> None:
+        if value is not None and name not in self.bad and not ok(value):
+            self.problem(name, value, allowed)
+
+
+def _is_instance_type(value: str, prefix: str = "") -> bool:
+    return value.startswith(prefix) and bool(_INSTANCE_TYPE.match(value[len(prefix):]))
+
+
+def _is_domain_name(value: str) -> bool:
+    labels = value.rstrip(".").split(".")
+    return (
+        len(value) <= 253
+        and len(labels) >= 2
+        and all(_DNS_LABEL.match(label) for label in labels)
+        and labels[-1].isalpha()
+        and len(labels[-1]) >= 2
+    )
+
+
+def _private_network(text: str) -> ipaddress.IPv4Network | None:
+    try:
+        net = ipaddress.IPv4Network(text, strict=True)
+    except ValueError:
+        return None
+    return net if any(net.subnet_of(r) for r in _PRIVATE_RANGES) else None
+
+
+def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> Settings:
+    """Validate raw config (``project:key`` -> string) into Settings, or raise ConfigError with every problem."""
+    r = _Reader(raw)
+    region = raw.get("aws:region")
+    if not region:
+        r.problem("aws:region", region, "an AWS region name, for example us-west-2")
+
+    env_text = r.value("environment")
+    environments = [e.value for e in Environment]
+    r.check("environment", env_text, lambda v: v in environments, " | ".join(environments))
+    environment = Environment(env_text) if env_text in environments else None
+
+    az_count = r.value("azCount")
+    r.check("azCount", az_count, lambda v: 2 <= v <= 6, "an integer from 2 to 6")
+    r.check("azCount", az_count, lambda v: v <= len(region_azs),
+            f"at most {len(region_azs)}, the AZs {region or 'the region'} offers ({', '.join(region_azs)})")
+
+    prefixes: dict[Tier, int] = {}
+    for tier, name in ((Tier.PUBLIC, "publicSubnetPrefixLength"), (Tier.APP, "appSubnetPrefixLength"),
+                       (Tier.DATA, "dataSubnetPrefixLength")):
+        length = r.value(name)
+        r.check(name, length, lambda v: MIN_SUBNET_PREFIX <= v <= MAX_SUBNET_PREFIX,
+                f"an integer from {MIN_SUBNET_PREFIX} to {MAX_SUBNET_PREFIX} (the subnet sizes AWS accepts)")
+        if name not in r.bad and length is not None:
+            prefixes[tier] = length
+
+    vpc_text = r.value("vpcCidr")
+    vpc = _private_network(vpc_text) if vpc_text is not None else None
+    if vpc_text is not None and vpc is None:
+        r.problem("vpcCidr", vpc_text,
+                  "an IPv4 network inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 with no host bits set")
+    elif vpc is not None:
+        r.check("vpcCidr", vpc, lambda v: 16 <= v.prefixlen <= 24, "a prefix length from /16 to /24")
+        if len(prefixes) == len(Tier) and "vpcCidr" not in r.bad and "azCount" not in r.bad and az_count:
+            fits = max_azs(str(vpc), prefixes)
+            if fits < az_count:
+                block = az_block_prefix(prefixes)
+                needed = block - (az_count - 1).bit_length()
+                r.problem("vpcCidr", vpc_text,
+                          f"a network of /{needed} or larger: {az_count} AZs need {az_count} blocks of /{block} "
+                          f"for the public /{prefixes[Tier.PUBLIC]}, app /{prefixes[Tier.APP]} and "
+                          f"data /{prefixes[Tier.DATA]} subnets, and {vpc_text} holds {fits}")
+
+    peer_texts = r.value("peerCidrs") or []
+    peers: list[ipaddress.IPv4Network] = []
+    for text in peer_texts:
+        try:
+            peer = ipaddress.IPv4Network(text, strict=True)
+        except ValueError:
+            r.problem("peerCidrs", text, "IPv4 networks in CIDR notation with no host bits set")
+            continue
+        if vpc is not None and peer.overlaps(vpc):
+            r.problem("peerCidrs", text, f"a network that does not overlap vpcCidr {vpc}")
+        for other in peers:
+            if peer.overlaps(other):
+                r.problem("peerCidrs", text, f"a network that does not overlap the other peer {other}")
+        peers.append(peer)
+
+    nat_text = r.value("natGatewayStrategy")
+    strategies = [s.value for s in NatGatewayStrategy]
+    r.check("natGatewayStrategy", nat_text, lambda v: v in strategies, " | ".join(strategies))
+    nat = NatGatewayStrategy(nat_text) if nat_text in strategies else None
+
+    endpoints = r.value("interfaceEndpoints") or []
+    for service in endpoints:
+        if not _ENDPOINT_SERVICE.match(service) or service in ("s3", "dynamodb"):
+            r.problem("interfaceEndpoints", service,
+                      "short AWS service names such as ecr.api or logs (s3 and dynamodb are gateway endpoints)")
+    if len(set(endpoints)) != len(endpoints):
+        r.problem("interfaceEndpoints", endpoints, "each service once")
+
+    retention = r.value("flowLogRetentionDays")
+    r.check("flowLogRetentionDays", retention, lambda v: v in LOG_RETENTION_DAYS,
+            "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+
+    instance_type = r.value("instanceType")
+    r.check("instanceType", instance_type, _is_instance_type, "an EC2 instance type such as t3.large or m7g.2xlarge")
+    cache_node_type = r.value("cacheNodeType")
+    r.check("cacheNodeType", cache_node_type, lambda v: _is_instance_type(v, "cache."),
+            "an ElastiCache node type such as cache.t4g.small or cache.r7g.large")
+    db_class = r.value("dbInstanceClass")
+    r.check("dbInstanceClass", db_class, lambda v: _is_instance_type(v, "db."),
+            "an RDS instance class such as db.t4g.medium or db.r7g.large")
+
+    asg_min, asg_desired, asg_max = r.value("asgMinSize"), r.value("asgDesiredCapacity"), r.value("asgMaxSize")
+    r.check("asgMinSize", asg_min, lambda v: v >= 0, "an integer of 0 or more")
+    r.check("asgMaxSize", asg_max, lambda v: 1 <= v <= 500, "an integer from 1 to 500")
+    if None not in (asg_min, asg_desired, asg_max) and not {"asgMinSize", "asgMaxSize"} & r.bad:
+        if not asg_min <= asg_desired <= asg_max:
+            r.problem("asgDesiredCapacity", asg_desired,
+                      f"asgMinSize <= asgDesiredCapacity <= asgMaxSize, here {asg_min} <= {asg_desired} <= {asg_max}")
+
+    domain = r.value("domainName")
+    r.check("domainName", domain, _is_domain_name,
+            "a fully qualified DNS name in lower case, such as video.example.com (labels of 1-63 letters, "
+            "digits or inner hyphens)")
+
+    if environment is Environment.PROD:
+        r.check("azCount", az_count, lambda v: v >= 3, "at least 3 when environment is prod")
+        r.check("natGatewayStrategy", nat_text, lambda v: v == NatGatewayStrategy.ONE_PER_AZ.value,
+                "ONE_PER_AZ when environment is prod (one NAT gateway per AZ)")
+        if az_count is not None and "azCount" not in r.bad:
+            r.check("asgMinSize", asg_min, lambda v: v >= az_count,
+                    f"at least {az_count} (one instance per AZ) when environment is prod")
+
+    if r.problems:
+        raise ConfigError(stack, r.problems)
+
+    assert environment is not None and nat is not None and region is not None
+    return Settings(
+        stack=stack,
+        region=region,
+        environment=environment,
+        domain_name=domain.rstrip("."),
+        network=NetworkSettings(
+            availability_zones=tuple(region_azs[:az_count]),
+            vpc_cidr=vpc_text,
+            subnet_prefix_lengths=prefixes,
+            nat_gateway_strategy=nat,
+            interface_endpoints=tuple(endpoints),
+            flow_log_retention_days=retention,
+            peer_cidrs=tuple(peer_texts),
+        ),
+        compute=ComputeSettings(instance_type, asg_min, asg_desired, asg_max),
+        data=DataSettings(cache_node_type, db_class),
+        tags={"Project": PROJECT, "Environment": environment.value, "Stack": stack},
+    )
+
+
+def load() -> Settings:
+    """Read this stack's config through the SDK and validate it; the only place the program reads config."""
+    import pulumi_aws as aws
+
+    project_config = pulumi.Config(PROJECT)
+    raw = {k.full_name: v for k in KEYS if (v := project_config.get(k.name)) is not None}
+    region = pulumi.Config("aws").get("region")
+    if region:
+        raw["aws:region"] = region
+    zones = aws.get_availability_zones(
+        state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    ).names if region else []
+    return parse(raw, stack=pulumi.get_stack(), region_azs=list(zones))
