@@ -14,18 +14,25 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import pulumi
 
-from components.cidr_plan import DEFAULT_PREFIX_LENGTHS, MAX_SUBNET_PREFIX, MIN_SUBNET_PREFIX, Tier, az_block_prefix, max_azs
+from components.cidr_plan import (
+    DEFAULT_PREFIX_LENGTHS,
+    MAX_SUBNET_PREFIX,
+    MIN_SUBNET_PREFIX,
+    Tier,
+    az_block_prefix,
+    max_azs,
+)
 from components.network import NatGatewayStrategy
 
 PROJECT = "streaming"
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     DEV = "dev"
     STAGING = "staging"
     PROD = "prod"
@@ -54,36 +61,74 @@ class ConfigKey:
 
 
 KEYS: tuple[ConfigKey, ...] = (
-    ConfigKey("environment", "string",
-              "Environment class: dev, staging or prod. prod refuses settings that weaken redundancy "
-              "(fewer than 3 AZs, fewer NAT gateways than AZs, an ASG minimum below one instance per AZ)."),
-    ConfigKey("azCount", "integer",
-              "How many Availability Zones to span, 2 to 6 and at most what the region offers; "
-              "the first N zones the region lists are used.", 2),
-    ConfigKey("vpcCidr", "string",
-              "IPv4 CIDR of the VPC: an RFC 1918 range from /16 to /24, large enough for one AZ block "
-              "per AZ (see the subnet prefix lengths).", "10.0.0.0/16"),
-    ConfigKey("publicSubnetPrefixLength", "integer",
-              "Prefix length of each public subnet (load balancers, NAT gateways).",
-              DEFAULT_PREFIX_LENGTHS[Tier.PUBLIC]),
-    ConfigKey("appSubnetPrefixLength", "integer",
-              "Prefix length of each private-app subnet (EC2 fleet, ECS tasks, Lambda ENIs).",
-              DEFAULT_PREFIX_LENGTHS[Tier.APP]),
-    ConfigKey("dataSubnetPrefixLength", "integer",
-              "Prefix length of each private-data subnet (RDS, ElastiCache); these have no internet route.",
-              DEFAULT_PREFIX_LENGTHS[Tier.DATA]),
-    ConfigKey("peerCidrs", "array",
-              "CIDRs of networks this VPC must be routable with (other environments, on-premises, the DR "
-              "region). They may not overlap the VPC or each other.", [], items="string"),
-    ConfigKey("natGatewayStrategy", "string",
-              "ONE_PER_AZ keeps egress up when an AZ fails; SINGLE saves cost but loses egress for every "
-              "AZ when its AZ fails; NONE leaves private subnets without internet egress.", "ONE_PER_AZ"),
-    ConfigKey("interfaceEndpoints", "array",
-              "AWS services to reach through interface VPC endpoints in the private-app subnets "
-              "(for example ecr.api, ecr.dkr, logs, secretsmanager). S3 and DynamoDB always get gateway "
-              "endpoints.", [], items="string"),
-    ConfigKey("flowLogRetentionDays", "integer",
-              "Days to keep VPC flow logs; one of the retention periods CloudWatch Logs accepts.", 365),
+    ConfigKey(
+        "environment",
+        "string",
+        "Environment class: dev, staging or prod. prod refuses settings that weaken redundancy "
+        "(fewer than 3 AZs, fewer NAT gateways than AZs, an ASG minimum below one instance per AZ).",
+    ),
+    ConfigKey(
+        "azCount",
+        "integer",
+        "How many Availability Zones to span, 2 to 6 and at most what the region offers; "
+        "the first N zones the region lists are used.",
+        2,
+    ),
+    ConfigKey(
+        "vpcCidr",
+        "string",
+        "IPv4 CIDR of the VPC: an RFC 1918 range from /16 to /24, large enough for one AZ block "
+        "per AZ (see the subnet prefix lengths).",
+        "10.0.0.0/16",
+    ),
+    ConfigKey(
+        "publicSubnetPrefixLength",
+        "integer",
+        "Prefix length of each public subnet (load balancers, NAT gateways).",
+        DEFAULT_PREFIX_LENGTHS[Tier.PUBLIC],
+    ),
+    ConfigKey(
+        "appSubnetPrefixLength",
+        "integer",
+        "Prefix length of each private-app subnet (EC2 fleet, ECS tasks, Lambda ENIs).",
+        DEFAULT_PREFIX_LENGTHS[Tier.APP],
+    ),
+    ConfigKey(
+        "dataSubnetPrefixLength",
+        "integer",
+        "Prefix length of each private-data subnet (RDS, ElastiCache); these have no internet route.",
+        DEFAULT_PREFIX_LENGTHS[Tier.DATA],
+    ),
+    ConfigKey(
+        "peerCidrs",
+        "array",
+        "CIDRs of networks this VPC must be routable with (other environments, on-premises, the DR "
+        "region). They may not overlap the VPC or each other.",
+        [],
+        items="string",
+    ),
+    ConfigKey(
+        "natGatewayStrategy",
+        "string",
+        "ONE_PER_AZ keeps egress up when an AZ fails; SINGLE saves cost but loses egress for every "
+        "AZ when its AZ fails; NONE leaves private subnets without internet egress.",
+        "ONE_PER_AZ",
+    ),
+    ConfigKey(
+        "interfaceEndpoints",
+        "array",
+        "AWS services to reach through interface VPC endpoints in the private-app subnets "
+        "(for example ecr.api, ecr.dkr, logs, secretsmanager). S3 and DynamoDB always get gateway "
+        "endpoints.",
+        [],
+        items="string",
+    ),
+    ConfigKey(
+        "flowLogRetentionDays",
+        "integer",
+        "Days to keep VPC flow logs; one of the retention periods CloudWatch Logs accepts.",
+        365,
+    ),
     ConfigKey("instanceType", "string", "EC2 instance type of the streaming web fleet.", "t3.large"),
     ConfigKey("asgMinSize", "integer", "Minimum instances in the EC2 Auto Scaling group.", 2),
     ConfigKey("asgDesiredCapacity", "integer", "Desired instances in the EC2 Auto Scaling group.", 2),
@@ -96,8 +141,30 @@ KEYS: tuple[ConfigKey, ...] = (
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 
 # Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                      2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 _PRIVATE_RANGES = tuple(ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 _INSTANCE_TYPE = re.compile(
@@ -211,7 +278,7 @@ class _Reader:
 
 
 def _is_instance_type(value: str, prefix: str = "") -> bool:
-    return value.startswith(prefix) and bool(_INSTANCE_TYPE.match(value[len(prefix):]))
+    return value.startswith(prefix) and bool(_INSTANCE_TYPE.match(value[len(prefix) :]))
 
 
 def _is_domain_name(value: str) -> bool:
@@ -247,23 +314,37 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
 
     az_count = r.value("azCount")
     r.check("azCount", az_count, lambda v: 2 <= v <= 6, "an integer from 2 to 6")
-    r.check("azCount", az_count, lambda v: v <= len(region_azs),
-            f"at most {len(region_azs)}, the AZs {region or 'the region'} offers ({', '.join(region_azs)})")
+    r.check(
+        "azCount",
+        az_count,
+        lambda v: v <= len(region_azs),
+        f"at most {len(region_azs)}, the AZs {region or 'the region'} offers ({', '.join(region_azs)})",
+    )
 
     prefixes: dict[Tier, int] = {}
-    for tier, name in ((Tier.PUBLIC, "publicSubnetPrefixLength"), (Tier.APP, "appSubnetPrefixLength"),
-                       (Tier.DATA, "dataSubnetPrefixLength")):
+    for tier, name in (
+        (Tier.PUBLIC, "publicSubnetPrefixLength"),
+        (Tier.APP, "appSubnetPrefixLength"),
+        (Tier.DATA, "dataSubnetPrefixLength"),
+    ):
         length = r.value(name)
-        r.check(name, length, lambda v: MIN_SUBNET_PREFIX <= v <= MAX_SUBNET_PREFIX,
-                f"an integer from {MIN_SUBNET_PREFIX} to {MAX_SUBNET_PREFIX} (the subnet sizes AWS accepts)")
+        r.check(
+            name,
+            length,
+            lambda v: MIN_SUBNET_PREFIX <= v <= MAX_SUBNET_PREFIX,
+            f"an integer from {MIN_SUBNET_PREFIX} to {MAX_SUBNET_PREFIX} (the subnet sizes AWS accepts)",
+        )
         if name not in r.bad and length is not None:
             prefixes[tier] = length
 
     vpc_text = r.value("vpcCidr")
     vpc = _private_network(vpc_text) if vpc_text is not None else None
     if vpc_text is not None and vpc is None:
-        r.problem("vpcCidr", vpc_text,
-                  "an IPv4 network inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 with no host bits set")
+        r.problem(
+            "vpcCidr",
+            vpc_text,
+            "an IPv4 network inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 with no host bits set",
+        )
     elif vpc is not None:
         r.check("vpcCidr", vpc, lambda v: 16 <= v.prefixlen <= 24, "a prefix length from /16 to /24")
         if len(prefixes) == len(Tier) and "vpcCidr" not in r.bad and "azCount" not in r.bad and az_count:
@@ -271,10 +352,13 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
             if fits < az_count:
                 block = az_block_prefix(prefixes)
                 needed = block - (az_count - 1).bit_length()
-                r.problem("vpcCidr", vpc_text,
-                          f"a network of /{needed} or larger: {az_count} AZs need {az_count} blocks of /{block} "
-                          f"for the public /{prefixes[Tier.PUBLIC]}, app /{prefixes[Tier.APP]} and "
-                          f"data /{prefixes[Tier.DATA]} subnets, and {vpc_text} holds {fits}")
+                r.problem(
+                    "vpcCidr",
+                    vpc_text,
+                    f"a network of /{needed} or larger: {az_count} AZs need {az_count} blocks of /{block} "
+                    f"for the public /{prefixes[Tier.PUBLIC]}, app /{prefixes[Tier.APP]} and "
+                    f"data /{prefixes[Tier.DATA]} subnets, and {vpc_text} holds {fits}",
+                )
 
     peer_texts = r.value("peerCidrs") or []
     peers: list[ipaddress.IPv4Network] = []
@@ -299,44 +383,74 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
     endpoints = r.value("interfaceEndpoints") or []
     for service in endpoints:
         if not _ENDPOINT_SERVICE.match(service) or service in ("s3", "dynamodb"):
-            r.problem("interfaceEndpoints", service,
-                      "short AWS service names such as ecr.api or logs (s3 and dynamodb are gateway endpoints)")
+            r.problem(
+                "interfaceEndpoints",
+                service,
+                "short AWS service names such as ecr.api or logs (s3 and dynamodb are gateway endpoints)",
+            )
     if len(set(endpoints)) != len(endpoints):
         r.problem("interfaceEndpoints", endpoints, "each service once")
 
     retention = r.value("flowLogRetentionDays")
-    r.check("flowLogRetentionDays", retention, lambda v: v in LOG_RETENTION_DAYS,
-            "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    r.check(
+        "flowLogRetentionDays",
+        retention,
+        lambda v: v in LOG_RETENTION_DAYS,
+        "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+    )
 
     instance_type = r.value("instanceType")
     r.check("instanceType", instance_type, _is_instance_type, "an EC2 instance type such as t3.large or m7g.2xlarge")
     cache_node_type = r.value("cacheNodeType")
-    r.check("cacheNodeType", cache_node_type, lambda v: _is_instance_type(v, "cache."),
-            "an ElastiCache node type such as cache.t4g.small or cache.r7g.large")
+    r.check(
+        "cacheNodeType",
+        cache_node_type,
+        lambda v: _is_instance_type(v, "cache."),
+        "an ElastiCache node type such as cache.t4g.small or cache.r7g.large",
+    )
     db_class = r.value("dbInstanceClass")
-    r.check("dbInstanceClass", db_class, lambda v: _is_instance_type(v, "db."),
-            "an RDS instance class such as db.t4g.medium or db.r7g.large")
+    r.check(
+        "dbInstanceClass",
+        db_class,
+        lambda v: _is_instance_type(v, "db."),
+        "an RDS instance class such as db.t4g.medium or db.r7g.large",
+    )
 
     asg_min, asg_desired, asg_max = r.value("asgMinSize"), r.value("asgDesiredCapacity"), r.value("asgMaxSize")
     r.check("asgMinSize", asg_min, lambda v: v >= 0, "an integer of 0 or more")
     r.check("asgMaxSize", asg_max, lambda v: 1 <= v <= 500, "an integer from 1 to 500")
-    if None not in (asg_min, asg_desired, asg_max) and not {"asgMinSize", "asgMaxSize"} & r.bad:
-        if not asg_min <= asg_desired <= asg_max:
-            r.problem("asgDesiredCapacity", asg_desired,
-                      f"asgMinSize <= asgDesiredCapacity <= asgMaxSize, here {asg_min} <= {asg_desired} <= {asg_max}")
+    capacity_known = None not in (asg_min, asg_desired, asg_max) and not {"asgMinSize", "asgMaxSize"} & r.bad
+    if capacity_known and not asg_min <= asg_desired <= asg_max:
+        r.problem(
+            "asgDesiredCapacity",
+            asg_desired,
+            f"asgMinSize <= asgDesiredCapacity <= asgMaxSize, here {asg_min} <= {asg_desired} <= {asg_max}",
+        )
 
     domain = r.value("domainName")
-    r.check("domainName", domain, _is_domain_name,
-            "a fully qualified DNS name in lower case, such as video.example.com (labels of 1-63 letters, "
-            "digits or inner hyphens)")
+    r.check(
+        "domainName",
+        domain,
+        _is_domain_name,
+        "a fully qualified DNS name in lower case, such as video.example.com (labels of 1-63 letters, "
+        "digits or inner hyphens)",
+    )
 
     if environment is Environment.PROD:
         r.check("azCount", az_count, lambda v: v >= 3, "at least 3 when environment is prod")
-        r.check("natGatewayStrategy", nat_text, lambda v: v == NatGatewayStrategy.ONE_PER_AZ.value,
-                "ONE_PER_AZ when environment is prod (one NAT gateway per AZ)")
+        r.check(
+            "natGatewayStrategy",
+            nat_text,
+            lambda v: v == NatGatewayStrategy.ONE_PER_AZ.value,
+            "ONE_PER_AZ when environment is prod (one NAT gateway per AZ)",
+        )
         if az_count is not None and "azCount" not in r.bad:
-            r.check("asgMinSize", asg_min, lambda v: v >= az_count,
-                    f"at least {az_count} (one instance per AZ) when environment is prod")
+            r.check(
+                "asgMinSize",
+                asg_min,
+                lambda v: v >= az_count,
+                f"at least {az_count} (one instance per AZ) when environment is prod",
+            )
 
     if r.problems:
         raise ConfigError(stack, r.problems)
@@ -371,7 +485,11 @@ def load() -> Settings:
     region = pulumi.Config("aws").get("region")
     if region:
         raw["aws:region"] = region
-    zones = aws.get_availability_zones(
-        state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
-    ).names if region else []
+    zones = (
+        aws.get_availability_zones(
+            state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+        ).names
+        if region
+        else []
+    )
     return parse(raw, stack=pulumi.get_stack(), region_azs=list(zones))

@@ -12,10 +12,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     """The three subnet tiers; the value is the `Tier` tag the subnets carry."""
 
     PUBLIC = "public"
@@ -56,9 +56,7 @@ class CidrPlan:
         return {
             "vpcCidr": self.vpc_cidr,
             "azBlockPrefix": self.az_block_prefix,
-            "subnets": {
-                tier.value: {s.availability_zone: s.cidr for s in self.for_tier(tier)} for tier in Tier
-            },
+            "subnets": {tier.value: {s.availability_zone: s.cidr for s in self.for_tier(tier)} for tier in Tier},
         }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import pulumi
 import pulumi_aws as aws
@@ -13,7 +13,11 @@ import pulumi_aws as aws
 from components.cidr_plan import DEFAULT_PREFIX_LENGTHS, CidrPlan, Tier, plan_subnets
 
 
-class NatGatewayStrategy(str, Enum):
+def _service_name(region: pulumi.Output[str], service: str) -> pulumi.Output[str]:
+    return region.apply(lambda r: f"com.amazonaws.{r}.{service}")
+
+
+class NatGatewayStrategy(StrEnum):
     """How private-app subnets reach the internet.
 
     ONE_PER_AZ: a NAT gateway in every AZ, each serving its own AZ, so losing an AZ
@@ -111,8 +115,7 @@ class MultiAzNetwork(pulumi.ComponentResource):
         self.vpc_id = vpc.id
 
         # Take over the default security group and leave it empty, so nothing can use it by accident.
-        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, tags=tags(f"{name}-default-deny"),
-                                     opts=child)
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, tags=tags(f"{name}-default-deny"), opts=child)
 
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags(f"{name}-igw"), opts=child)
 
@@ -133,17 +136,25 @@ class MultiAzNetwork(pulumi.ComponentResource):
         self.app_subnet_ids = [s.id for s in subnets[Tier.APP]]
         self.data_subnet_ids = [s.id for s in subnets[Tier.DATA]]
 
-        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags=tags(f"{name}-public", Tier="public"),
-                                       opts=child)
-        aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
-                      gateway_id=igw.id, opts=child)
-        for az, subnet in zip(azs, subnets[Tier.PUBLIC]):
-            aws.ec2.RouteTableAssociation(f"{name}-public-{az}", subnet_id=subnet.id, route_table_id=public_rt.id,
-                                          opts=child)
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id, tags=tags(f"{name}-public", Tier="public"), opts=child
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
+        for az, subnet in zip(azs, subnets[Tier.PUBLIC], strict=False):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{az}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child
+            )
         self.public_route_table_id = public_rt.id
 
-        nat_azs = {NatGatewayStrategy.ONE_PER_AZ: azs, NatGatewayStrategy.SINGLE: azs[:1],
-                   NatGatewayStrategy.NONE: []}[args.nat_gateway_strategy]
+        nat_azs = {NatGatewayStrategy.ONE_PER_AZ: azs, NatGatewayStrategy.SINGLE: azs[:1], NatGatewayStrategy.NONE: []}[
+            args.nat_gateway_strategy
+        ]
         nats: dict[str, aws.ec2.NatGateway] = {}
         for az in nat_azs:
             eip = aws.ec2.Eip(f"{name}-nat-eip-{az}", domain="vpc", tags=tags(f"{name}-nat-{az}"), opts=child)
@@ -159,16 +170,26 @@ class MultiAzNetwork(pulumi.ComponentResource):
 
         private_tables: dict[Tier, list[aws.ec2.RouteTable]] = {Tier.APP: [], Tier.DATA: []}
         for tier in (Tier.APP, Tier.DATA):
-            for az, subnet in zip(azs, subnets[tier]):
-                table = aws.ec2.RouteTable(f"{name}-{tier.value}-rt-{az}", vpc_id=vpc.id,
-                                           tags=tags(f"{name}-{tier.value}-{az}", Tier=tier.value), opts=child)
-                aws.ec2.RouteTableAssociation(f"{name}-{tier.value}-{az}", subnet_id=subnet.id,
-                                              route_table_id=table.id, opts=child)
+            for az, subnet in zip(azs, subnets[tier], strict=False):
+                table = aws.ec2.RouteTable(
+                    f"{name}-{tier.value}-rt-{az}",
+                    vpc_id=vpc.id,
+                    tags=tags(f"{name}-{tier.value}-{az}", Tier=tier.value),
+                    opts=child,
+                )
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-{tier.value}-{az}", subnet_id=subnet.id, route_table_id=table.id, opts=child
+                )
                 private_tables[tier].append(table)
                 nat = nats.get(az) or (nats[nat_azs[0]] if nat_azs else None)
                 if tier is Tier.APP and nat is not None:
-                    aws.ec2.Route(f"{name}-app-default-{az}", route_table_id=table.id,
-                                  destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id, opts=child)
+                    aws.ec2.Route(
+                        f"{name}-app-default-{az}",
+                        route_table_id=table.id,
+                        destination_cidr_block="0.0.0.0/0",
+                        nat_gateway_id=nat.id,
+                        opts=child,
+                    )
         self.app_route_table_ids = [t.id for t in private_tables[Tier.APP]]
         self.data_route_table_ids = [t.id for t in private_tables[Tier.DATA]]
 
@@ -178,7 +199,7 @@ class MultiAzNetwork(pulumi.ComponentResource):
             aws.ec2.VpcEndpoint(
                 f"{name}-{service}-endpoint",
                 vpc_id=vpc.id,
-                service_name=region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
+                service_name=_service_name(region, service),
                 vpc_endpoint_type="Gateway",
                 route_table_ids=private_table_ids,
                 tags=tags(f"{name}-{service}"),
@@ -191,8 +212,15 @@ class MultiAzNetwork(pulumi.ComponentResource):
                 f"{name}-endpoints-sg",
                 vpc_id=vpc.id,
                 description="HTTPS from inside the VPC to interface endpoints",
-                ingress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": [args.vpc_cidr],
-                          "description": "HTTPS from the VPC"}],
+                ingress=[
+                    {
+                        "protocol": "tcp",
+                        "from_port": 443,
+                        "to_port": 443,
+                        "cidr_blocks": [args.vpc_cidr],
+                        "description": "HTTPS from the VPC",
+                    }
+                ],
                 egress=[],
                 tags=tags(f"{name}-endpoints"),
                 opts=child,
@@ -202,7 +230,7 @@ class MultiAzNetwork(pulumi.ComponentResource):
                 aws.ec2.VpcEndpoint(
                     f"{name}-{service.replace('.', '-')}-endpoint",
                     vpc_id=vpc.id,
-                    service_name=region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
+                    service_name=_service_name(region, service),
                     vpc_endpoint_type="Interface",
                     private_dns_enabled=True,
                     subnet_ids=self.app_subnet_ids,
@@ -211,8 +239,11 @@ class MultiAzNetwork(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        self.log_kms_key_arn = pulumi.Output.from_input(args.log_kms_key_arn) if args.log_kms_key_arn else \
-            self._logs_key(name, tags(f"{name}-logs"), stateful).arn
+        self.log_kms_key_arn = (
+            pulumi.Output.from_input(args.log_kms_key_arn)
+            if args.log_kms_key_arn
+            else self._logs_key(name, tags(f"{name}-logs"), stateful).arn
+        )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             retention_in_days=args.flow_log_retention_days,
@@ -234,50 +265,64 @@ class MultiAzNetwork(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.register_outputs({
-            "vpcId": self.vpc_id,
-            "vpcCidr": self.vpc_cidr,
-            "availabilityZones": self.availability_zones,
-            "cidrPlan": self.cidr_plan.to_dict(),
-            "publicSubnetIds": self.public_subnet_ids,
-            "appSubnetIds": self.app_subnet_ids,
-            "dataSubnetIds": self.data_subnet_ids,
-            "natGatewayIds": self.nat_gateway_ids,
-            "publicRouteTableId": self.public_route_table_id,
-            "appRouteTableIds": self.app_route_table_ids,
-            "dataRouteTableIds": self.data_route_table_ids,
-            "endpointSecurityGroupId": self.endpoint_security_group_id,
-            "flowLogGroupName": self.flow_log_group_name,
-            "logKmsKeyArn": self.log_kms_key_arn,
-        })
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "vpcCidr": self.vpc_cidr,
+                "availabilityZones": self.availability_zones,
+                "cidrPlan": self.cidr_plan.to_dict(),
+                "publicSubnetIds": self.public_subnet_ids,
+                "appSubnetIds": self.app_subnet_ids,
+                "dataSubnetIds": self.data_subnet_ids,
+                "natGatewayIds": self.nat_gateway_ids,
+                "publicRouteTableId": self.public_route_table_id,
+                "appRouteTableIds": self.app_route_table_ids,
+                "dataRouteTableIds": self.data_route_table_ids,
+                "endpointSecurityGroupId": self.endpoint_security_group_id,
+                "flowLogGroupName": self.flow_log_group_name,
+                "logKmsKeyArn": self.log_kms_key_arn,
+            }
+        )
 
     def _logs_key(self, name: str, key_tags: dict[str, str], opts: pulumi.ResourceOptions) -> aws.kms.Key:
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         partition = aws.get_partition_output(opts=invoke).partition
         region = aws.get_region_output(opts=invoke).region
-        policy = pulumi.Output.all(account, partition, region).apply(lambda a: json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [
+        policy = pulumi.Output.all(account, partition, region).apply(
+            lambda a: json.dumps(
                 {
-                    "Sid": "AccountAdministersKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{a[1]}:iam::{a[0]}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
-                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                               "kms:Describe*"],
-                    "Resource": "*",
-                    "Condition": {"ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:*"}},
-                },
-            ],
-        }))
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersKey",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": f"arn:{a[1]}:iam::{a[0]}:root"},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+                            "Effect": "Allow",
+                            "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
+                            "Action": [
+                                "kms:Encrypt*",
+                                "kms:Decrypt*",
+                                "kms:ReEncrypt*",
+                                "kms:GenerateDataKey*",
+                                "kms:Describe*",
+                            ],
+                            "Resource": "*",
+                            "Condition": {
+                                "ArnLike": {
+                                    "kms:EncryptionContext:aws:logs:arn": f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:*"
+                                }
+                            },
+                        },
+                    ],
+                }
+            )
+        )
         return aws.kms.Key(
             f"{name}-logs-key",
             description=f"{name}: encrypts VPC flow logs",
@@ -288,37 +333,50 @@ class MultiAzNetwork(pulumi.ComponentResource):
             opts=opts,
         )
 
-    def _flow_log_role(self, name: str, log_group: aws.cloudwatch.LogGroup, role_tags: dict[str, str],
-                       opts: pulumi.ResourceOptions) -> aws.iam.Role:
+    def _flow_log_role(
+        self, name: str, log_group: aws.cloudwatch.LogGroup, role_tags: dict[str, str], opts: pulumi.ResourceOptions
+    ) -> aws.iam.Role:
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         partition = aws.get_partition_output(opts=invoke).partition
         region = aws.get_region_output(opts=invoke).region
-        trust = pulumi.Output.all(account, partition, region).apply(lambda a: json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                # Confused-deputy guard: only flow logs of this account may assume the role.
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": a[0]},
-                    "ArnLike": {"aws:SourceArn": f"arn:{a[1]}:ec2:{a[2]}:{a[0]}:vpc-flow-log/*"},
-                },
-            }],
-        }))
+        trust = pulumi.Output.all(account, partition, region).apply(
+            lambda a: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            # Confused-deputy guard: only flow logs of this account may assume the role.
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": a[0]},
+                                "ArnLike": {"aws:SourceArn": f"arn:{a[1]}:ec2:{a[2]}:{a[0]}:vpc-flow-log/*"},
+                            },
+                        }
+                    ],
+                }
+            )
+        )
         role = aws.iam.Role(f"{name}-flow-log-role", assume_role_policy=trust, tags=role_tags, opts=opts)
         aws.iam.RolePolicy(
             f"{name}-flow-log-write",
             role=role.id,
-            policy=log_group.arn.apply(lambda arn: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": [arn, f"{arn}:log-stream:*"],
-                }],
-            })),
+            policy=log_group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                                "Resource": [arn, f"{arn}:log-stream:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
             opts=opts,
         )
         return role

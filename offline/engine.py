@@ -27,6 +27,10 @@ from typing import Any
 
 import yaml
 from google.protobuf import empty_pb2, json_format
+from pulumi import runtime
+from pulumi.runtime import mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_in_stack
 
 from offline.fakes import Invokes, computed_outputs
 
@@ -162,7 +166,9 @@ def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[str,
             config[full_key] = _config_value(decl)
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
-        raise FileNotFoundError(f"no stack file {stack_file.name}; known stacks: {', '.join(known_stacks(project_dir))}")
+        raise FileNotFoundError(
+            f"no stack file {stack_file.name}; known stacks: {', '.join(known_stacks(project_dir))}"
+        )
     stack_config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
     for key, value in stack_config.items():
         config[key] = _config_value(value)
@@ -170,18 +176,7 @@ def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> tuple[str,
 
 
 def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-
-
-def _import_pulumi_runtime():
-    # Imported lazily: pulumi's import is the slow part, and callers that only
-    # read stack config should not pay for it.
-    import pulumi.runtime as runtime
-    from pulumi.runtime import mocks, rpc
-    from pulumi.runtime.proto import resource_pb2
-    from pulumi.runtime.stack import run_in_stack
-
-    return runtime, mocks, rpc, resource_pb2, run_in_stack
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
 def run_program(
@@ -205,7 +200,6 @@ def run_program(
 
 
 def _run(recording: Recording, program: Path) -> Recording:
-    runtime, mocks, rpc, resource_pb2, run_in_stack = _import_pulumi_runtime()
     region = recording.config.get("aws:region", "us-east-1")
     invokes = Invokes(region)
 
@@ -274,7 +268,7 @@ def _run(recording: Recording, program: Path) -> Recording:
             )
         )
         try:
-            loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+            loop.run_until_complete(run_in_stack(lambda: _run_main(program)))
         except BaseException as exc:
             exc.recording = recording  # type: ignore[attr-defined]
             raise
@@ -282,6 +276,10 @@ def _run(recording: Recording, program: Path) -> Recording:
         loop.close()
         asyncio.set_event_loop(None)
     return recording
+
+
+def _run_main(program: Path) -> None:
+    runpy.run_path(str(program), run_name="__main__")
 
 
 def _strip_secrets(value: Any) -> Any:

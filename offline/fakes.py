@@ -17,18 +17,20 @@ ACCOUNT_ID = "111122223333"
 # Zone names and ids as a new account sees them. Where a region hides a zone from
 # new accounts (us-west-1a, ap-northeast-1b, ca-central-1c) it is left out here too.
 REGION_AZS: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "us-east-1": tuple((f"us-east-1{s}", f"use1-az{i}") for i, s in zip((6, 1, 2, 4, 3, 5), "abcdef")),
-    "us-east-2": tuple((f"us-east-2{s}", f"use2-az{i}") for i, s in zip((1, 2, 3), "abc")),
+    "us-east-1": tuple((f"us-east-1{s}", f"use1-az{i}") for i, s in zip((6, 1, 2, 4, 3, 5), "abcdef", strict=False)),
+    "us-east-2": tuple((f"us-east-2{s}", f"use2-az{i}") for i, s in zip((1, 2, 3), "abc", strict=False)),
     "us-west-1": (("us-west-1b", "usw1-az3"), ("us-west-1c", "usw1-az1")),
-    "us-west-2": tuple((f"us-west-2{s}", f"usw2-az{i}") for i, s in zip((1, 2, 3, 4), "abcd")),
-    "eu-west-1": tuple((f"eu-west-1{s}", f"euw1-az{i}") for i, s in zip((3, 1, 2), "abc")),
-    "eu-central-1": tuple((f"eu-central-1{s}", f"euc1-az{i}") for i, s in zip((2, 3, 1), "abc")),
-    "ap-northeast-1": (("ap-northeast-1a", "apne1-az4"), ("ap-northeast-1c", "apne1-az1"),
-                       ("ap-northeast-1d", "apne1-az2")),
-    "ap-southeast-2": tuple((f"ap-southeast-2{s}", f"apse2-az{i}") for i, s in zip((1, 3, 2), "abc")),
-    "ca-central-1": (("ca-central-1a", "cac1-az1"), ("ca-central-1b", "cac1-az2"),
-                     ("ca-central-1d", "cac1-az4")),
-    "sa-east-1": tuple((f"sa-east-1{s}", f"sae1-az{i}") for i, s in zip((1, 2, 3), "abc")),
+    "us-west-2": tuple((f"us-west-2{s}", f"usw2-az{i}") for i, s in zip((1, 2, 3, 4), "abcd", strict=False)),
+    "eu-west-1": tuple((f"eu-west-1{s}", f"euw1-az{i}") for i, s in zip((3, 1, 2), "abc", strict=False)),
+    "eu-central-1": tuple((f"eu-central-1{s}", f"euc1-az{i}") for i, s in zip((2, 3, 1), "abc", strict=False)),
+    "ap-northeast-1": (
+        ("ap-northeast-1a", "apne1-az4"),
+        ("ap-northeast-1c", "apne1-az1"),
+        ("ap-northeast-1d", "apne1-az2"),
+    ),
+    "ap-southeast-2": tuple((f"ap-southeast-2{s}", f"apse2-az{i}") for i, s in zip((1, 3, 2), "abc", strict=False)),
+    "ca-central-1": (("ca-central-1a", "cac1-az1"), ("ca-central-1b", "cac1-az2"), ("ca-central-1d", "cac1-az4")),
+    "sa-east-1": tuple((f"sa-east-1{s}", f"sae1-az{i}") for i, s in zip((1, 2, 3), "abc", strict=False)),
 }
 
 
@@ -120,7 +122,9 @@ def physical_id(type_: str, urn: str) -> str:
     return _ID_PREFIX.get(type_, "") + digest[:17]
 
 
-def computed_outputs(type_: str, name: str, urn: str, inputs: dict[str, Any], region: str) -> tuple[str, dict[str, Any]]:
+def computed_outputs(
+    type_: str, name: str, urn: str, inputs: dict[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
     """The id and state a successful create would return: inputs plus the usual computed fields."""
     id_ = physical_id(type_, urn)
     service = type_.split(":")[1].split("/")[0]
