@@ -122,6 +122,17 @@ def physical_id(type_: str, urn: str) -> str:
     return _ID_PREFIX.get(type_, "") + digest[:17]
 
 
+# ARN shapes where policies or tests read them; other types get a generic service/type/id ARN.
+_ARN = {
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/{id}",
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
+    "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
+    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+}
+
+
 def computed_outputs(
     type_: str, name: str, urn: str, inputs: dict[str, Any], region: str
 ) -> tuple[str, dict[str, Any]]:
@@ -129,6 +140,17 @@ def computed_outputs(
     id_ = physical_id(type_, urn)
     service = type_.split(":")[1].split("/")[0]
     state = dict(inputs)
-    state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{type_.rsplit(':', 1)[1].lower()}/{id_}")
     state.setdefault("name", f"{name}-{id_[-7:]}")
+    template = _ARN.get(type_, "arn:aws:{service}:{region}:{account}:{kind}/{id}")
+    state.setdefault(
+        "arn",
+        template.format(
+            service=service,
+            region=region,
+            account=ACCOUNT_ID,
+            kind=type_.rsplit(":", 1)[1].lower(),
+            id=id_,
+            name=state["name"],
+        ),
+    )
     return id_, state
