@@ -1,0 +1,72 @@
+"""The main job, run as a newcomer runs it: a subprocess with the real command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from offline.docs import stale_files
+from offline.engine import PROJECT_DIR
+
+
+def preview(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "offline.preview", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_preview_prints_the_tree_the_counts_and_the_outputs_and_writes_json(tmp_path):
+    out = tmp_path / "dev.json"
+    result = preview("--stack", "dev", "--no-policy", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "== streaming/dev: offline preview ==" in text
+    assert "    * streaming:network:MultiAzNetwork  network\n" in text
+    assert "        + aws:ec2/natGateway:NatGateway  network-nat-us-east-2a\n" in text
+    assert "  aws:ec2/subnet:Subnet                                   6\n" in text
+    assert '  availabilityZones: ["us-east-2a", "us-east-2b"]' in text
+    assert '  vpcId: "(known after update)"' in text
+    record = json.loads(out.read_text())
+    assert record["stack"] == "dev" and record["mode"] == "preview"
+    assert len(record["resources"]) == 33
+    assert {
+        "type",
+        "name",
+        "urn",
+        "parent",
+        "dependencies",
+        "propertyDependencies",
+        "protect",
+        "retainOnDelete",
+        "ignoreChanges",
+        "inputs",
+    } <= set(record["resources"][0])
+
+
+def test_update_mode_shows_known_ids():
+    result = preview("--stack", "prod", "--mode", "update", "--no-policy")
+    assert result.returncode == 0, result.stderr
+    assert '  vpcId: "vpc-' in result.stdout
+    assert "[protect, retainOnDelete]" in result.stdout
+
+
+def test_invalid_config_exits_2_listing_every_problem_and_prints_no_tree():
+    result = preview(
+        "--stack",
+        "prod",
+        "--no-policy",
+        "--config",
+        "streaming:azCount=2",
+        "--config",
+        "streaming:domainName=not a domain",
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "invalid configuration for stack 'prod' (2 problems); nothing was registered:" in result.stderr
+    assert "  - streaming:azCount: got 2; allowed: at least 3 when environment is prod" in result.stderr
+    assert "  - streaming:domainName: got 'not a domain';" in result.stderr
+
+
+def test_generated_files_are_up_to_date():
+    assert stale_files() == []
