@@ -36,6 +36,7 @@ test: lint typecheck unit
 
 docs: $(STAMP)
 	$(PY) -m offline.docs
+	$(PY) -m offline.policy_docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,266 @@
+"""Pillar 2: a WAF in front of every public entry point, with a sane baseline.
+
+Attachment is decided from the dependency graph: a distribution's ``webAclId`` input, a
+``WebAclAssociation``'s ``resourceArn``/``webAclArn`` inputs and a logging configuration's
+``resourceArn`` depend on the resources they name even while the ARNs themselves are unknown,
+and a web ACL's ``scope`` is a literal, so all of this is decidable at preview time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import Severity
+
+from . import graph as g
+from .graph import Node, is_unknown, truthy
+from .rule import Ctx, Finding, Option, Rule, Unknown
+
+
+def _acls_in_scope(ctx: Ctx, node: Node, prop: str, scope: str) -> tuple[list[Node], list[Node]]:
+    """(web ACLs behind ``prop`` with ``scope``, web ACLs behind it with another scope)."""
+    assert ctx.graph is not None
+    good: list[Node] = []
+    bad: list[Node] = []
+    for acl in ctx.graph.deps(node, prop, (g.WEB_ACL,)):
+        (good if acl.get("scope") == scope else bad).append(acl)
+    return good, bad
+
+
+def _check_distribution(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    value = node.get("webAclId")
+    good, bad = _acls_in_scope(ctx, node, "webAclId", "CLOUDFRONT")
+    if good:
+        return
+    if bad:
+        yield f"webAclId refers to web ACL {bad[0].name} whose scope is {bad[0].get('scope')!r}, not CLOUDFRONT"
+    elif not value:
+        yield "no webAclId: the distribution is not protected by AWS WAF"
+    elif is_unknown(value):
+        yield Unknown("webAclId (not a wafv2 WebAcl of this stack)")
+    elif value not in ctx.opt("externalWebAclArns", CLOUDFRONT_WAF):
+        yield "webAclId is not a wafv2 WebAcl of this stack (nor listed in externalWebAclArns)"
+
+
+EXTERNAL_ACLS = Option(
+    "externalWebAclArns",
+    {"type": "array", "items": {"type": "string"}, "default": []},
+    "Known ARNs of CLOUDFRONT-scope web ACLs managed outside this stack that are accepted too.",
+)
+
+CLOUDFRONT_WAF = Rule(
+    name="cloudfront-waf-attached",
+    description="Every CloudFront distribution's webAclId is a wafv2 WebAcl with scope CLOUDFRONT.",
+    pillar="waf",
+    types=(g.DISTRIBUTION,),
+    scope="stack",
+    check=_check_distribution,
+    options=(EXTERNAL_ACLS,),
+    fsbp=("CloudFront.6",),
+    severity=Severity.HIGH,
+    why="The distribution is the platform's front door; without WAF, L7 attacks and scrapers reach the origins.",
+    remediation="Create an aws.wafv2.WebAcl with scope='CLOUDFRONT' (provider in us-east-1) and pass its `arn` "
+    "as the distribution's web_acl_id.",
+)
+
+
+def _associated(ctx: Ctx, node: Node, what: str) -> Iterator[Finding]:
+    assert ctx.graph is not None
+    wrong = []
+    for assoc in ctx.graph.referrers(node, (g.WEB_ACL_ASSOCIATION,), "resourceArn"):
+        good, bad = _acls_in_scope(ctx, assoc, "webAclArn", "REGIONAL")
+        if good:
+            return
+        wrong.extend(bad)
+    if wrong:
+        yield f"{what} is associated with web ACL {wrong[0].name} whose scope is not REGIONAL"
+    else:
+        yield f"no WebAclAssociation links this {what} to a REGIONAL wafv2 WebAcl"
+
+
+def _internal_lb(node: Node, _ctx: Ctx) -> str | None:
+    if node.get("loadBalancerType", default="application") != "application":
+        return "not an application load balancer"
+    return "internal load balancer" if node.get("internal") is True else None
+
+
+def _check_alb_waf(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    if is_unknown(node.get("internal")):
+        yield Unknown("internal")
+        return
+    yield from _associated(ctx, node, "internet-facing ALB")
+
+
+ALB_WAF = Rule(
+    name="alb-waf-attached",
+    description="Every internet-facing ALB has a WebAclAssociation to a REGIONAL wafv2 WebAcl.",
+    pillar="waf",
+    types=g.LOAD_BALANCERS,
+    scope="stack",
+    check=_check_alb_waf,
+    exempt=_internal_lb,
+    fsbp=("ELB.16",),
+    why="An internet-facing ALB can be reached directly, bypassing the CloudFront web ACL.",
+    remediation="Create aws.wafv2.WebAclAssociation(resource_arn=alb.arn, web_acl_arn=regional_acl.arn) with a "
+    "scope='REGIONAL' web ACL.",
+)
+
+APIGW_WAF = Rule(
+    name="apigateway-stage-waf-attached",
+    description="Every API Gateway REST stage has a WebAclAssociation to a REGIONAL wafv2 WebAcl.",
+    pillar="waf",
+    types=(g.API_STAGE,),
+    scope="stack",
+    check=lambda n, c: _associated(c, n, "API stage"),
+    fsbp=("APIGateway.4",),
+    why="REST APIs are public by default; WAF is the only L7 filter in front of them.",
+    remediation="Create aws.wafv2.WebAclAssociation(resource_arn=stage.arn, web_acl_arn=regional_acl.arn).",
+    notes="resourceArn must be built from the Stage resource (e.g. `stage.arn`) so the association depends on it.",
+)
+
+
+# --- web ACL content -------------------------------------------------------------------------
+
+
+def _rules(node: Node) -> Any:
+    """The ACL's rules as [(name, statement dict, metrics flag)], from `rules` or the `ruleJson` string."""
+    rules = node.get("rules")
+    if is_unknown(rules):
+        return g.UNKNOWN
+    out = [
+        (
+            r.get("name", "?"),
+            g.dig(r, "statement", default={}),
+            g.dig(r, "visibilityConfig", "cloudwatchMetricsEnabled"),
+        )
+        for r in g.as_list(rules)
+        if isinstance(r, dict)
+    ]
+    raw = node.get("ruleJson")
+    if is_unknown(raw):
+        return g.UNKNOWN
+    if isinstance(raw, str) and raw.strip():
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = []
+        for r in g.as_list(parsed):
+            if not isinstance(r, dict):
+                continue
+            stmt = {_camel(k): v for k, v in (r.get("Statement") or {}).items()}
+            if isinstance(stmt.get("managedRuleGroupStatement"), dict):
+                m = stmt["managedRuleGroupStatement"]
+                stmt["managedRuleGroupStatement"] = {"name": m.get("Name"), "vendorName": m.get("VendorName")}
+            out.append((r.get("Name", "?"), stmt, g.dig(r, "VisibilityConfig", "CloudWatchMetricsEnabled")))
+    return out
+
+
+def _camel(key: str) -> str:
+    return key[:1].lower() + key[1:]
+
+
+REQUIRED_GROUPS = Option(
+    "requiredManagedRuleGroups",
+    {"type": "array", "items": {"type": "string"}, "default": ["AWSManagedRulesCommonRuleSet"]},
+    "AWS managed rule groups every web ACL must use.",
+)
+REQUIRE_RATE = Option(
+    "requireRateBasedRule", {"type": "boolean", "default": True}, "Require at least one rate-based rule."
+)
+
+
+def _check_acl_rules(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    rules = _rules(node)
+    if is_unknown(rules):
+        yield Unknown("rules")
+        return
+    if not rules:
+        yield "the web ACL has no rules"
+        return
+    managed = set()
+    rate = False
+    for _name, stmt, _m in rules:
+        if not isinstance(stmt, dict):
+            continue
+        mg = stmt.get("managedRuleGroupStatement")
+        if isinstance(mg, dict) and mg.get("vendorName") == "AWS":
+            managed.add(mg.get("name"))
+        rate = rate or isinstance(stmt.get("rateBasedStatement"), dict)
+    for group in ctx.opt("requiredManagedRuleGroups", WAF_RULES):
+        if group not in managed:
+            yield f"missing AWS managed rule group {group}"
+    if ctx.opt("requireRateBasedRule", WAF_RULES) and not rate:
+        yield "no rate-based rule"
+
+
+WAF_RULES = Rule(
+    name="waf-web-acl-baseline-rules",
+    description="Every web ACL has rules, including the AWS managed common rule set and a rate-based rule.",
+    pillar="waf",
+    types=(g.WEB_ACL,),
+    check=_check_acl_rules,
+    options=(REQUIRED_GROUPS, REQUIRE_RATE),
+    fsbp=("WAF.10",),
+    why="An empty web ACL only applies its default action; the common rule set blocks OWASP-style attacks and "
+    "a rate-based rule throttles floods and scrapers.",
+    remediation="Add a managedRuleGroupStatement rule (vendorName AWS, name AWSManagedRulesCommonRuleSet) and a "
+    "rateBasedStatement rule to `rules`.",
+)
+
+
+def _check_acl_metrics(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    acl = node.get("visibilityConfig", "cloudwatchMetricsEnabled")
+    if is_unknown(acl):
+        yield Unknown("visibilityConfig")
+    elif not truthy(acl):
+        yield "visibilityConfig.cloudwatchMetricsEnabled is not true on the web ACL"
+    rules = _rules(node)
+    if is_unknown(rules):
+        yield Unknown("rules")
+        return
+    for name, _stmt, metrics in rules:
+        if is_unknown(metrics):
+            yield Unknown(f"rules[{name}].visibilityConfig")
+        elif not truthy(metrics):
+            yield f"rule {name!r} has CloudWatch metrics disabled"
+
+
+WAF_METRICS = Rule(
+    name="waf-web-acl-metrics",
+    description="Every web ACL and each of its rules has CloudWatch metrics enabled.",
+    pillar="waf",
+    types=(g.WEB_ACL,),
+    check=_check_acl_metrics,
+    fsbp=("WAF.12",),
+    severity=Severity.MEDIUM,
+    why="Without metrics there is no alarm on blocked-request spikes and no evidence during an incident.",
+    remediation="Set visibility_config.cloudwatch_metrics_enabled=True on the ACL and on every rule.",
+)
+
+
+def _check_acl_logging(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    assert ctx.graph is not None
+    for cfg in ctx.graph.referrers(node, (g.WEB_ACL_LOGGING,), "resourceArn"):
+        dests = cfg.get("logDestinationConfigs")
+        if is_unknown(dests) or dests:
+            return
+    yield "no WebAclLoggingConfiguration with a log destination references this web ACL"
+
+
+WAF_LOGGING = Rule(
+    name="waf-logging-enabled",
+    description="Every web ACL has a WebAclLoggingConfiguration with a log destination.",
+    pillar="waf",
+    types=(g.WEB_ACL,),
+    scope="stack",
+    check=_check_acl_logging,
+    fsbp=("WAF.11",),
+    severity=Severity.MEDIUM,
+    why="WAF logs are the only record of what was blocked or allowed and why.",
+    remediation="Create aws.wafv2.WebAclLoggingConfiguration(resource_arn=acl.arn, log_destination_configs=[...]) "
+    "pointing at a log group named aws-waf-logs-* (or Firehose/S3).",
+)
+
+RULES = (CLOUDFRONT_WAF, ALB_WAF, APIGW_WAF, WAF_RULES, WAF_METRICS, WAF_LOGGING)

@@ -1,0 +1,104 @@
+"""Not-applicable fixtures: resources a policy deliberately ignores, and stacks without its resource types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from .builder import StackBuilder
+from .platform import platform
+
+
+def _bare(stack: str = "prod", preview: bool = True) -> StackBuilder:
+    b = StackBuilder(stack=stack, preview=preview)
+    b.add("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.0.0.0/16")
+    return b
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_stack_without_resources_of_a_type(run_pack, preview: bool) -> None:
+    from streaming_policies.registry import all_rules
+
+    report = run_pack(_bare(preview=preview))
+    assert report.diagnostics == []
+    stack_rules = {r.name for r in all_rules() if r.scope == "stack"}
+    assert report.not_applicable_policies() == stack_rules
+    assert all(n.reason.startswith("no ") for n in report.not_applicable)
+
+
+def _replica(b: StackBuilder) -> None:
+    b.add(
+        "aws:rds/instance:Instance",
+        "catalog-replica",
+        protect=True,
+        replicateSourceDb=b.ref(b["catalog-db"], "identifier"),
+        instanceClass="db.t4g.medium",
+        publiclyAccessible=False,
+        deletionProtection=True,
+        parameterGroupName=b.ref(b["pg16"], "name"),
+        multiAz=False,
+        backupRetentionPeriod=0,
+    )
+
+
+def _only_external_replica(b: StackBuilder) -> None:
+    _replica(b)
+    b.set("catalog-replica", replicateSourceDb="arn:aws:rds:us-west-2:123456789012:db:catalog")
+    b.remove("catalog-db")
+
+
+EXEMPT: list[tuple[str, str, Callable[[StackBuilder], object]]] = [
+    ("rds-multi-az", "catalog-replica", _replica),
+    ("rds-backup-retention", "catalog-replica", _replica),
+    (
+        "rds-storage-encrypted",
+        "",
+        lambda b: _only_external_replica(b),
+    ),
+    ("ecs-service-multi-az", "", lambda b: b.set("api-svc", networkConfiguration=None, launchType="EC2")),
+    ("lambda-vpc-multi-az", "", lambda b: b.set("transcoder", vpcConfig=None)),
+    ("lambda-env-kms", "", lambda b: b.set("transcoder", environment=None, kmsKeyArn=None)),
+    ("alb-waf-attached", "", lambda b: (b.set("alb", internal=True), b.remove("alb-waf"))),
+    ("alb-http-redirects-to-https", "https", lambda b: None),
+    ("alb-https-tls-policy", "http", lambda b: None),
+    (
+        "kms-key-rotation",
+        "signing-key",
+        lambda b: b.add("aws:kms/key:Key", "signing-key", customerMasterKeySpec="RSA_2048", keyUsage="SIGN_VERIFY"),
+    ),
+    (
+        "video-buckets-versioned",
+        "",
+        lambda b: (b.set("uploads", tags={}), b.set("renditions", tags={"DataClass": "thumbnails"})),
+    ),
+    (
+        "private-subnet-nat-same-az",
+        "",
+        lambda b: [
+            b.set(n, tags={"Tier": "public"})
+            for n in list(b.resources)
+            if n[:4] in ("app-", "data") and b[n].type == "aws:ec2/subnet:Subnet"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("policy,resource,mutate", EXEMPT, ids=[f"{p}:{r or 'none'}" for p, r, _ in EXEMPT])
+def test_exempt_resources_are_not_applicable(run_pack, policy: str, resource: str, mutate) -> None:
+    b = platform("prod", True)
+    mutate(b)
+    report = run_pack(b)
+    assert report.for_policy(policy) == [], report.render()
+    na = [n for n in report.not_applicable if n.policy == policy]
+    assert na, f"{policy} should report not applicable"
+    if resource:
+        assert any(n.urn == b[resource].urn or n.reason.startswith(resource) for n in na)
+
+
+def test_lambda_outside_vpc_is_still_checked_for_env_kms(run_pack) -> None:
+    b = platform("prod", False)
+    b.set("transcoder", vpcConfig=None, kmsKeyArn=None)
+    report = run_pack(b)
+    assert {d.policy for d in report.mandatory} == {"lambda-env-kms"}
+    assert "lambda-vpc-multi-az" in report.not_applicable_policies()

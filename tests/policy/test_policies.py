@@ -1,0 +1,429 @@
+"""Every policy, through the real pack process over gRPC: compliant, non-compliant and not applicable.
+
+Non-compliant fixtures are the compliant reference platform with exactly one defect, so each
+must make exactly its own policy fire, at MANDATORY level, both in preview (every id and ARN
+unknown, as on a brand-new stack) and in update mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from .builder import StackBuilder
+from .platform import platform
+
+Mutation = Callable[[StackBuilder], object]
+
+
+@dataclass(frozen=True)
+class Case:
+    policy: str
+    id: str
+    mutate: Mutation
+    expect: str  # substring of the violation message
+    stack: str = "prod"
+
+
+def _drop_key(path: tuple[str, ...]) -> Callable[[dict], None]:
+    def fn(inputs: dict) -> None:
+        cur = inputs
+        for k in path[:-1]:
+            cur = cur[k]
+        cur.pop(path[-1], None)
+
+    return fn
+
+
+def _set_in(path: tuple, value: object) -> Callable[[dict], None]:
+    def fn(inputs: dict) -> None:
+        cur = inputs
+        for k in path[:-1]:
+            cur = cur[k]
+        cur[path[-1]] = value
+
+    return fn
+
+
+def _single_nat(b: StackBuilder) -> None:
+    # Every private route table points at NAT a (the dev cost-saving layout).
+    for s in ("b", "c"):
+        b.set(f"app-{s}-default", natGatewayId=b.ref(b["nat-a"]))
+
+
+CASES = [
+    # --- multi-AZ ---------------------------------------------------------------------------
+    Case(
+        "subnet-tiers-span-azs",
+        "tier-in-2-azs",
+        lambda b: b.set("data-c", availabilityZone="us-west-2a"),
+        "tier 'data' spans 2",
+    ),
+    Case("subnet-tiers-span-azs", "untagged", lambda b: b.set("app-a", tags={"Name": "x"}), "no Tier tag"),
+    Case(
+        "load-balancer-multi-az",
+        "one-az",
+        lambda b: b.set("alb", subnets=[b.ref(b["public-a"])]),
+        "spans 1 AZ(s) (us-west-2a)",
+    ),
+    Case(
+        "autoscaling-group-multi-az",
+        "one-az",
+        lambda b: b.set("web-asg", vpcZoneIdentifiers=[b.ref(b["app-a"])]),
+        "spans 1 AZ",
+    ),
+    Case(
+        "ecs-service-multi-az",
+        "one-az",
+        lambda b: b.set("api-svc", networkConfiguration={"subnets": [b.ref(b["app-b"])]}),
+        "spans 1 AZ",
+    ),
+    Case(
+        "lambda-vpc-multi-az",
+        "one-az",
+        lambda b: b.patch("transcoder", _set_in(("vpcConfig", "subnetIds"), [b.ref(b["app-c"])])),
+        "spans 1 AZ",
+    ),
+    Case(
+        "data-subnet-groups-multi-az",
+        "one-az",
+        lambda b: b.set("db-subnets", subnetIds=[b.ref(b["data-a"])]),
+        "subnet group spans 1 AZ",
+    ),
+    Case("rds-multi-az", "single-az", lambda b: b.set("catalog-db", multiAz=False), "multiAz is not true"),
+    Case(
+        "elasticache-multi-az",
+        "one-node",
+        lambda b: b.set("sessions", numCacheClusters=1, multiAzEnabled=False),
+        "numCacheClusters is 1",
+    ),
+    Case("private-subnet-nat-same-az", "shared-nat", _single_nat, "uses NAT gateway nat-a in us-west-2a"),
+    Case(
+        "private-subnet-nat-same-az",
+        "igw-default-route",
+        lambda b: b.set("app-b-default", natGatewayId=None, gatewayId=b.ref(b["igw"])),
+        "does not go through a NAT gateway",
+    ),
+    # --- WAF --------------------------------------------------------------------------------
+    Case("cloudfront-waf-attached", "no-acl", lambda b: b.set("cdn", webAclId=None), "no webAclId"),
+    Case(
+        "cloudfront-waf-attached",
+        "regional-acl",
+        lambda b: b.set("cdn", webAclId=b.ref(b["regional-acl"], "arn")),
+        "scope is 'REGIONAL'",
+    ),
+    Case("alb-waf-attached", "no-association", lambda b: b.remove("alb-waf"), "no WebAclAssociation"),
+    Case(
+        "alb-waf-attached",
+        "cloudfront-acl",
+        lambda b: b.set("alb-waf", webAclArn=b.ref(b["edge-acl"], "arn")),
+        "scope is not REGIONAL",
+    ),
+    Case("apigateway-stage-waf-attached", "no-association", lambda b: b.remove("api-waf"), "no WebAclAssociation"),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "no-rate-rule",
+        lambda b: b.patch("regional-acl", lambda i: i["rules"].pop()),
+        "no rate-based rule",
+    ),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "no-common-set",
+        lambda b: b.patch("edge-acl", lambda i: i["rules"].pop(0)),
+        "AWSManagedRulesCommonRuleSet",
+    ),
+    Case("waf-web-acl-baseline-rules", "no-rules", lambda b: b.set("edge-acl", rules=[]), "has no rules"),
+    Case(
+        "waf-web-acl-metrics",
+        "rule-metrics-off",
+        lambda b: b.patch("edge-acl", _set_in(("rules", 0, "visibilityConfig", "cloudwatchMetricsEnabled"), False)),
+        "rule 'common' has CloudWatch metrics disabled",
+    ),
+    Case(
+        "waf-web-acl-metrics",
+        "acl-metrics-off",
+        lambda b: b.patch("regional-acl", _set_in(("visibilityConfig", "cloudwatchMetricsEnabled"), False)),
+        "on the web ACL",
+    ),
+    Case("waf-logging-enabled", "no-logging", lambda b: b.remove("edge-acl-logging"), "no WebAclLoggingConfiguration"),
+    # --- encryption -------------------------------------------------------------------------
+    Case("s3-bucket-sse-kms", "no-config", lambda b: b.remove("uploads-sse"), "no BucketServerSideEncryption"),
+    Case(
+        "s3-bucket-sse-kms",
+        "aes256-without-exception",
+        lambda b: b.set("uploads-sse", rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]),
+        "sseAlgorithm is 'AES256'",
+    ),
+    Case(
+        "s3-bucket-sse-kms",
+        "no-bucket-key",
+        lambda b: b.patch("renditions-sse", _set_in(("rules", 0, "bucketKeyEnabled"), False)),
+        "bucketKeyEnabled is not true",
+    ),
+    Case(
+        "s3-bucket-public-access-block",
+        "missing",
+        lambda b: b.remove("access-logs-pab"),
+        "no BucketPublicAccessBlock",
+    ),
+    Case(
+        "s3-bucket-public-access-block",
+        "partial",
+        lambda b: b.set("uploads-pab", restrictPublicBuckets=False),
+        "restrictPublicBuckets",
+    ),
+    Case("s3-bucket-tls-only", "no-policy", lambda b: b.remove("uploads-policy"), "no BucketPolicy"),
+    Case(
+        "dynamodb-cmk-encryption",
+        "aws-owned",
+        lambda b: b.set("views", serverSideEncryption=None),
+        "AWS owned key",
+    ),
+    Case(
+        "dynamodb-cmk-encryption",
+        "aws-managed",
+        lambda b: b.set("views", serverSideEncryption={"enabled": True}),
+        "kmsKeyArn is not set",
+    ),
+    Case("rds-storage-encrypted", "unencrypted", lambda b: b.set("catalog-db", storageEncrypted=False), "not true"),
+    Case("rds-storage-encrypted", "no-cmk", lambda b: b.set("catalog-db", kmsKeyId=None), "kmsKeyId is not set"),
+    Case(
+        "rds-force-ssl",
+        "param-missing",
+        lambda b: b.set("pg16", parameters=[{"name": "log_connections", "value": "1"}]),
+        "does not set rds.force_ssl=1",
+    ),
+    Case(
+        "rds-force-ssl",
+        "default-group",
+        lambda b: b.set("catalog-db", parameterGroupName="default.postgres16"),
+        "not managed in this stack",
+    ),
+    Case(
+        "elasticache-encrypted",
+        "no-tls",
+        lambda b: b.set("sessions", transitEncryptionEnabled=False),
+        "transitEncryptionEnabled is not true",
+    ),
+    Case("sqs-queue-encrypted", "plain", lambda b: b.set("transcode-dlq", kmsMasterKeyId=None), "neither"),
+    Case("sns-topic-encrypted", "plain", lambda b: b.set("alarms", kmsMasterKeyId=None), "kmsMasterKeyId is not set"),
+    Case("log-group-kms", "plain", lambda b: b.set("app-logs", kmsKeyId=None), "kmsKeyId is not set"),
+    Case("lambda-env-kms", "plain", lambda b: b.set("transcoder", kmsKeyArn=None), "kmsKeyArn is not set"),
+    Case(
+        "launch-template-ebs-encrypted",
+        "string-false",
+        lambda b: b.patch("web-lt", _set_in(("blockDeviceMappings", 0, "ebs", "encrypted"), "false")),
+        "ebs.encrypted='false'",
+    ),
+    Case(
+        "launch-template-ebs-encrypted",
+        "no-mappings",
+        lambda b: b.set("web-lt", blockDeviceMappings=None),
+        "no blockDeviceMappings",
+    ),
+    Case("kms-key-rotation", "off", lambda b: b.set("data-key", enableKeyRotation=False), "enableKeyRotation"),
+    Case(
+        "cloudfront-viewer-https",
+        "allow-all",
+        lambda b: b.patch("cdn", _set_in(("orderedCacheBehaviors", 0, "viewerProtocolPolicy"), "allow-all")),
+        "cache behavior /videos/* has viewerProtocolPolicy='allow-all'",
+    ),
+    Case(
+        "cloudfront-tls-policy",
+        "old-tls",
+        lambda b: b.patch("cdn", _set_in(("viewerCertificate", "minimumProtocolVersion"), "TLSv1.1_2016")),
+        "TLSv1.1_2016",
+    ),
+    Case(
+        "cloudfront-tls-policy",
+        "default-cert",
+        lambda b: b.set("cdn", viewerCertificate={"cloudfrontDefaultCertificate": True}),
+        "default certificate",
+    ),
+    Case(
+        "cloudfront-origin-https",
+        "http-origin",
+        lambda b: b.patch("cdn", _set_in(("origins", 0, "customOriginConfig", "originProtocolPolicy"), "http-only")),
+        "originProtocolPolicy='http-only'",
+    ),
+    Case(
+        "cloudfront-origin-https",
+        "tls1",
+        lambda b: b.patch("cdn", _set_in(("origins", 0, "customOriginConfig", "originSslProtocols"), ["TLSv1"])),
+        "deprecated protocols TLSv1",
+    ),
+    Case(
+        "alb-http-redirects-to-https",
+        "forward",
+        lambda b: b.set("http", defaultActions=[{"type": "forward", "targetGroupArn": b.ref(b["web-tg"], "arn")}]),
+        "default action is 'forward'",
+    ),
+    Case(
+        "alb-https-tls-policy",
+        "old-policy",
+        lambda b: b.set("https", sslPolicy="ELBSecurityPolicy-2016-08"),
+        "sslPolicy is ELBSecurityPolicy-2016-08",
+    ),
+    Case("alb-https-tls-policy", "unset", lambda b: b.set("https", sslPolicy=None), "unset"),
+    # --- data safety ------------------------------------------------------------------------
+    Case("rds-deletion-protection", "off", lambda b: b.set("catalog-db", deletionProtection=False), "not true"),
+    Case("rds-backup-retention", "short", lambda b: b.set("catalog-db", backupRetentionPeriod=1), "is 1; at least 7"),
+    Case("dynamodb-pitr", "off", lambda b: b.set("views", pointInTimeRecovery=None), "pointInTimeRecovery"),
+    Case(
+        "dynamodb-deletion-protection",
+        "off",
+        lambda b: b.set("views", deletionProtectionEnabled=False),
+        "deletionProtectionEnabled",
+    ),
+    Case(
+        "video-buckets-versioned",
+        "suspended",
+        lambda b: b.set("uploads-versioning", versioningConfiguration={"status": "Suspended"}),
+        "no BucketVersioning with status Enabled",
+    ),
+    Case("video-buckets-versioned", "missing", lambda b: b.remove("renditions-versioning"), "no BucketVersioning"),
+    Case("stateful-resources-protected", "rds", lambda b: b.protect("catalog-db", False), "not protected"),
+    Case("stateful-resources-protected", "bucket", lambda b: b.protect("uploads", False), "not protected"),
+    Case("no-public-datastores", "public-rds", lambda b: b.set("catalog-db", publiclyAccessible=True), "publicly"),
+    Case(
+        "no-public-datastores",
+        "cache-in-public-subnets",
+        lambda b: b.set("cache-subnets", subnetIds=[b.ref(b["public-a"]), b.ref(b["public-b"])]),
+        "contains public subnets: public-a, public-b",
+    ),
+    Case(
+        "launch-template-imdsv2",
+        "optional",
+        lambda b: b.patch("web-lt", _set_in(("metadataOptions", "httpTokens"), "optional")),
+        "httpTokens is optional",
+    ),
+]
+
+
+def _ids(case: Case) -> str:
+    return f"{case.policy}:{case.id}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_reference_platform_is_compliant(run_pack, stack: str, preview: bool) -> None:
+    report = run_pack(platform(stack, preview))
+    assert report.mandatory == []
+    real = [d for d in report.diagnostics if not d.unknown]
+    assert real == [], report.render()
+    unverifiable = {d.policy for d in report.diagnostics if d.unknown}
+    # The only thing a new stack cannot verify: bucket policy JSON embeds the (unknown) bucket ARN.
+    assert unverifiable == ({"s3-bucket-tls-only"} if preview else set())
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_non_compliant_fires_mandatory(run_pack, case: Case, preview: bool) -> None:
+    b = platform(case.stack, preview)
+    case.mutate(b)
+    report = run_pack(b)
+    fired = {d.policy for d in report.mandatory}
+    assert fired == {case.policy}, report.render()
+    # (in preview, other buckets' policy JSON is still unknown: that advisory may accompany s3-bucket-tls-only)
+    diags = [d for d in report.for_policy(case.policy) if not d.unknown]
+    assert diags and all(d.level == "mandatory" for d in diags)
+    assert any(case.expect in d.detail for d in diags), report.render()
+    assert all(d.urn and d.resource_name for d in diags), "violations must name the offending resource"
+    assert all(d.remediation for d in diags)
+
+
+def test_every_policy_has_a_non_compliant_case() -> None:
+    from streaming_policies.registry import all_rules
+
+    assert {r.name for r in all_rules()} <= {c.policy for c in CASES}
+
+
+def test_dev_levels_apply(run_pack) -> None:
+    """In dev the hardening rules report ADVISORY, the pillars stay MANDATORY."""
+    b = platform("dev", True)
+    b.protect("catalog-db", False)
+    b.set("catalog-db", multiAz=False)
+    report = run_pack(b)
+    levels = {(d.policy, d.level) for d in report.diagnostics if not d.unknown}
+    assert levels == {("stateful-resources-protected", "advisory"), ("rds-multi-az", "mandatory")}
+
+
+def test_dev_single_nat_is_advisory(run_pack) -> None:
+    b = platform("dev", True)
+    b.set("app-b-default", natGatewayId=b.ref(b["nat-a"]))
+    report = run_pack(b)
+    assert report.mandatory == []
+    assert {d.policy for d in report.advisory if not d.unknown} == {"private-subnet-nat-same-az"}
+    assert [d.resource_name for d in report.for_policy("private-subnet-nat-same-az")] == ["app-b"]
+
+
+def test_prod_needs_three_azs(run_pack) -> None:
+    report = run_pack(platform("prod", True, azs=2))
+    assert {d.policy for d in report.mandatory} == {"subnet-tiers-span-azs"}
+    assert len(report.for_policy("subnet-tiers-span-azs")) == 6  # every subnet of the 3 short tiers
+
+
+def test_preview_pillar_violations_are_not_downgraded(run_pack) -> None:
+    """A brand-new stack (all ids unknown) still gets MANDATORY verdicts for graph-based pillar rules."""
+    b = platform("prod", True)
+    b.remove("alb-waf")
+    b.set("cdn", webAclId=None)
+    b.set("alb", subnets=[b.ref(b["public-a"])])
+    b.remove("uploads-sse")
+    recs = b.records()
+    assert all(r.inputs.get("vpcId") in (None, "04da6b54-80e4-46f7-96ec-b56ff0331ba9") for r in recs)
+    report = run_pack(b)
+    assert {d.policy for d in report.mandatory} == {
+        "alb-waf-attached",
+        "cloudfront-waf-attached",
+        "load-balancer-multi-az",
+        "s3-bucket-sse-kms",
+    }
+    assert not [d for d in report.diagnostics if d.unknown and d.policy != "s3-bucket-tls-only"]
+
+
+def test_tls_only_policy_content_is_checked_on_update(run_pack) -> None:
+    b = platform("prod", False)
+    b.set("uploads-policy", policy='{"Version": "2012-10-17", "Statement": []}')
+    report = run_pack(b)
+    assert {d.policy for d in report.mandatory} == {"s3-bucket-tls-only"}
+    assert "aws:SecureTransport" in report.for_policy("s3-bucket-tls-only")[0].detail
+
+
+def test_unknown_flag_is_advisory_not_mandatory(run_pack) -> None:
+    """A genuinely unknown input (not an id) gives the SDK's advisory "can't run during preview"."""
+    b = platform("prod", True)
+    b.set("catalog-db", multiAz=b.ref(b["data-key"], "multiAz"))
+    report = run_pack(b)
+    assert report.mandatory == []
+    (d,) = report.for_policy("rds-multi-az")
+    assert d.unknown and d.level == "advisory" and "catalog-db.multiAz" in d.message
+
+
+def test_log_delivery_bucket_may_use_sse_s3(run_pack) -> None:
+    b = platform("prod", True)
+    b.set("access-logs", tags={})
+    report = run_pack(b)
+    assert {d.resource_name for d in report.mandatory} == {"access-logs"}
+    assert {d.policy for d in report.mandatory} == {"s3-bucket-sse-kms"}
+
+
+def test_waf_rules_from_rule_json(run_pack) -> None:
+    import json
+
+    rules = [
+        {
+            "Name": "common",
+            "Priority": 1,
+            "OverrideAction": {"None": {}},
+            "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}},
+            "VisibilityConfig": {"CloudWatchMetricsEnabled": True, "MetricName": "c", "SampledRequestsEnabled": True},
+        }
+    ]
+    b = platform("prod", True)
+    b.set("edge-acl", rules=None, ruleJson=json.dumps(rules))
+    report = run_pack(b)
+    assert {d.policy for d in report.mandatory} == {"waf-web-acl-baseline-rules"}
+    assert "no rate-based rule" in report.for_policy("waf-web-acl-baseline-rules")[0].detail
