@@ -79,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", type=Path, help="write the full record (and policy report) here")
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     parser.add_argument(
+        "--policy-config",
+        metavar="FILE",
+        type=Path,
+        help="--policy-pack-config file (default: policies/config/<stack>.json)",
+    )
+    parser.add_argument(
         "--config",
         metavar="KEY=VALUE",
         action="append",
@@ -120,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             preview=recording.preview,
             config=recording.config,
             region=recording.config.get("aws:region", ""),
+            policy_config=json.loads(args.policy_config.read_text()) if args.policy_config else None,
         )
         policy_seconds = time.perf_counter() - started_policy
         print("\n== policy report ==")
