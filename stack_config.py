@@ -135,6 +135,93 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("asgMaxSize", "integer", "Maximum instances in the EC2 Auto Scaling group.", 6),
     ConfigKey("cacheNodeType", "string", "ElastiCache node type.", "cache.t4g.small"),
     ConfigKey("dbInstanceClass", "string", "RDS PostgreSQL instance class.", "db.t4g.medium"),
+    ConfigKey(
+        "dbEngineMajorVersion",
+        "string",
+        "PostgreSQL major version (14 to 17); AWS picks the newest minor version and upgrades minors "
+        "automatically. The parameter group family follows it.",
+        "16",
+    ),
+    ConfigKey(
+        "dbMultiAz",
+        "boolean",
+        "Run the PostgreSQL primary with a synchronous standby in another AZ; required when environment is prod.",
+        True,
+    ),
+    ConfigKey("dbAllocatedStorageGb", "integer", "Initial gp3 storage of PostgreSQL, 20 to 65536 GB.", 50),
+    ConfigKey(
+        "dbMaxAllocatedStorageGb",
+        "integer",
+        "Storage autoscaling ceiling of PostgreSQL, at least dbAllocatedStorageGb and at most 65536 GB.",
+        200,
+    ),
+    ConfigKey(
+        "dbBackupRetentionDays",
+        "integer",
+        "Days of PostgreSQL automated backups, 1 to 35; at least 7 when environment is prod.",
+        7,
+    ),
+    ConfigKey(
+        "dbReadReplicaCount",
+        "integer",
+        "PostgreSQL read replicas, 0 to 5, placed in the AZs other than the primary's preferred (first) AZ.",
+        0,
+    ),
+    ConfigKey(
+        "cacheNumNodes",
+        "integer",
+        "ElastiCache nodes (one primary, the rest replicas), 2 to 6, spread over the AZs; at least one per AZ "
+        "when environment is prod.",
+        2,
+    ),
+    ConfigKey(
+        "cacheSnapshotRetentionDays",
+        "integer",
+        "Days of ElastiCache snapshots, 0 to 35; at least 1 when environment is prod.",
+        7,
+    ),
+    ConfigKey(
+        "dataLogRetentionDays",
+        "integer",
+        "Days to keep the data tier's logs (PostgreSQL logs, Redis slow log); one of the retention periods "
+        "CloudWatch Logs accepts.",
+        365,
+    ),
+    ConfigKey(
+        "drRegion",
+        "string",
+        "Region the uploads bucket replicates to, encrypted with a KMS key in that region; empty for no "
+        "replication. Required when environment is prod, and different from aws:region.",
+        "",
+    ),
+    ConfigKey(
+        "dynamodbReplicaRegions",
+        "array",
+        "Regions holding global-table replicas of the video metadata table, each with its own KMS key; "
+        "none by default. Each differs from aws:region.",
+        [],
+        items="string",
+    ),
+    ConfigKey(
+        "rawToGlacierIrDays",
+        "integer",
+        "Days before raw uploads move to S3 Glacier Instant Retrieval, 1 to 3650.",
+        30,
+    ),
+    ConfigKey(
+        "logBucketExpirationDays",
+        "integer",
+        "Days the access-log bucket keeps logs, 1 to 3650.",
+        365,
+    ),
+    ConfigKey(
+        "corsAllowedOrigins",
+        "array",
+        "Origins (https://host[:port], or http://localhost[:port]) allowed to PUT presigned uploads from a "
+        "browser; none by default.",
+        [],
+        items="string",
+    ),
     ConfigKey("domainName", "string", "Public DNS name viewers use for the site, for example video.example.com."),
 )
 
@@ -173,6 +260,9 @@ _INSTANCE_TYPE = re.compile(
 )
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ENDPOINT_SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_ORIGIN = re.compile(r"^(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?$")
+POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
 
 
 class ConfigError(pulumi.RunError):
@@ -208,8 +298,24 @@ class ComputeSettings:
 
 @dataclass(frozen=True)
 class DataSettings:
+    """Plain settings of components.data.DataTierArgs, under the same field names."""
+
     cache_node_type: str
     db_instance_class: str
+    db_engine_major_version: str = "16"
+    db_multi_az: bool = True
+    db_allocated_storage_gb: int = 50
+    db_max_allocated_storage_gb: int = 200
+    db_backup_retention_days: int = 7
+    db_read_replica_count: int = 0
+    cache_num_nodes: int = 2
+    cache_snapshot_retention_days: int = 7
+    log_retention_days: int = 365
+    dr_region: str | None = None
+    dynamodb_replica_regions: tuple[str, ...] = ()
+    raw_to_glacier_ir_days: int = 30
+    log_bucket_expiration_days: int = 365
+    cors_allowed_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -416,6 +522,8 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
         "an RDS instance class such as db.t4g.medium or db.r7g.large",
     )
 
+    data = _parse_data(r, region)
+
     asg_min, asg_desired, asg_max = r.value("asgMinSize"), r.value("asgDesiredCapacity"), r.value("asgMaxSize")
     r.check("asgMinSize", asg_min, lambda v: v >= 0, "an integer of 0 or more")
     r.check("asgMaxSize", asg_max, lambda v: 1 <= v <= 500, "an integer from 1 to 500")
@@ -451,6 +559,27 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
                 lambda v: v >= az_count,
                 f"at least {az_count} (one instance per AZ) when environment is prod",
             )
+            r.check(
+                "cacheNumNodes",
+                data.get("cache_num_nodes"),
+                lambda v: v >= az_count,
+                f"at least {az_count} (one node per AZ) when environment is prod",
+            )
+        r.check("dbMultiAz", data.get("db_multi_az"), lambda v: v is True, "true when environment is prod")
+        r.check(
+            "dbBackupRetentionDays",
+            data.get("db_backup_retention_days"),
+            lambda v: v >= 7,
+            "at least 7 when environment is prod",
+        )
+        r.check(
+            "cacheSnapshotRetentionDays",
+            data.get("cache_snapshot_retention_days"),
+            lambda v: v >= 1,
+            "at least 1 when environment is prod",
+        )
+        if "drRegion" not in r.bad and not data.get("dr_region"):
+            r.problem("drRegion", data.get("dr_region") or "", "a region for S3 replication when environment is prod")
 
     if r.problems:
         raise ConfigError(stack, r.problems)
@@ -471,9 +600,91 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
             peer_cidrs=tuple(peer_texts),
         ),
         compute=ComputeSettings(instance_type, asg_min, asg_desired, asg_max),
-        data=DataSettings(cache_node_type, db_class),
+        data=DataSettings(cache_node_type, db_class, **data),
         tags={"Project": PROJECT, "Environment": environment.value, "Stack": stack},
     )
+
+
+def _parse_data(r: _Reader, region: str | None) -> dict[str, Any]:
+    """Read and check the data tier's keys; returns DataSettings fields (invalid ones are reported in r)."""
+    major = r.value("dbEngineMajorVersion")
+    r.check(
+        "dbEngineMajorVersion",
+        major,
+        lambda v: v in POSTGRES_MAJOR_VERSIONS,
+        "a PostgreSQL major version without minor or patch: " + " | ".join(POSTGRES_MAJOR_VERSIONS),
+    )
+    storage, max_storage = r.value("dbAllocatedStorageGb"), r.value("dbMaxAllocatedStorageGb")
+    r.check("dbAllocatedStorageGb", storage, lambda v: 20 <= v <= 65536, "an integer from 20 to 65536")
+    r.check("dbMaxAllocatedStorageGb", max_storage, lambda v: v <= 65536, "an integer of at most 65536")
+    if storage is not None and "dbAllocatedStorageGb" not in r.bad:
+        r.check(
+            "dbMaxAllocatedStorageGb",
+            max_storage,
+            lambda v: v >= storage,
+            f"at least dbAllocatedStorageGb ({storage})",
+        )
+    backups = r.value("dbBackupRetentionDays")
+    r.check("dbBackupRetentionDays", backups, lambda v: 1 <= v <= 35, "an integer from 1 to 35")
+    replicas = r.value("dbReadReplicaCount")
+    r.check("dbReadReplicaCount", replicas, lambda v: 0 <= v <= 5, "an integer from 0 to 5")
+    nodes = r.value("cacheNumNodes")
+    r.check("cacheNumNodes", nodes, lambda v: 2 <= v <= 6, "an integer from 2 to 6 (automatic failover needs 2)")
+    snapshots = r.value("cacheSnapshotRetentionDays")
+    r.check("cacheSnapshotRetentionDays", snapshots, lambda v: 0 <= v <= 35, "an integer from 0 to 35")
+    log_days = r.value("dataLogRetentionDays")
+    r.check(
+        "dataLogRetentionDays",
+        log_days,
+        lambda v: v in LOG_RETENTION_DAYS,
+        "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+    )
+    dr_region = r.value("drRegion")
+    r.check(
+        "drRegion",
+        dr_region,
+        lambda v: v == "" or bool(_REGION.match(v)),
+        "an AWS region name such as us-east-2, or empty for no replication",
+    )
+    r.check("drRegion", dr_region, lambda v: v != region, f"a region other than aws:region ({region})")
+    replica_regions = r.value("dynamodbReplicaRegions") or []
+    for replica in replica_regions:
+        if not _REGION.match(replica) or replica == region:
+            r.problem(
+                "dynamodbReplicaRegions",
+                replica,
+                f"AWS region names such as us-east-2, other than aws:region ({region})",
+            )
+    if len(set(replica_regions)) != len(replica_regions):
+        r.problem("dynamodbReplicaRegions", replica_regions, "each region once")
+    glacier = r.value("rawToGlacierIrDays")
+    r.check("rawToGlacierIrDays", glacier, lambda v: 1 <= v <= 3650, "an integer from 1 to 3650")
+    log_expiry = r.value("logBucketExpirationDays")
+    r.check("logBucketExpirationDays", log_expiry, lambda v: 1 <= v <= 3650, "an integer from 1 to 3650")
+    origins = r.value("corsAllowedOrigins") or []
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            r.problem(
+                "corsAllowedOrigins",
+                origin,
+                "origins such as https://video.example.com or http://localhost:3000 (no path, no wildcard)",
+            )
+    return {
+        "db_engine_major_version": major,
+        "db_multi_az": r.value("dbMultiAz"),
+        "db_allocated_storage_gb": storage,
+        "db_max_allocated_storage_gb": max_storage,
+        "db_backup_retention_days": backups,
+        "db_read_replica_count": replicas,
+        "cache_num_nodes": nodes,
+        "cache_snapshot_retention_days": snapshots,
+        "log_retention_days": log_days,
+        "dr_region": dr_region or None,
+        "dynamodb_replica_regions": tuple(replica_regions),
+        "raw_to_glacier_ir_days": glacier,
+        "log_bucket_expiration_days": log_expiry,
+        "cors_allowed_origins": tuple(origins),
+    }
 
 
 def load() -> Settings:

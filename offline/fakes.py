@@ -140,7 +140,12 @@ def computed_outputs(
     id_ = physical_id(type_, urn)
     service = type_.split(":")[1].split("/")[0]
     state = dict(inputs)
+    region = inputs.get("region") or region  # pulumi-aws v7 resources may live outside the provider's region
     state.setdefault("name", f"{name}-{id_[-7:]}")
+    if type_ == "aws:s3/bucket:Bucket":
+        state.setdefault("bucket", state["name"])
+    if type_ == "aws:kms/key:Key":
+        state.setdefault("keyId", id_)
     template = _ARN.get(type_, "arn:aws:{service}:{region}:{account}:{kind}/{id}")
     state.setdefault(
         "arn",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from offline.engine import Recording, ResourceRecord
 
 
@@ -19,3 +21,13 @@ def deps(recording: Recording, record: ResourceRecord, prop: str) -> list[Resour
 
 def tag(record: ResourceRecord, key: str) -> str | None:
     return (record.inputs.get("tags") or {}).get(key)
+
+
+def only_component(recording: Recording, type_: str) -> Recording:
+    """A copy of ``recording`` holding only the one component of ``type_`` and its descendants."""
+    (component,) = recording.of_type(type_)
+    kept = [component]
+    for r in recording.resources:
+        if r.parent in {k.urn for k in kept} and r is not component:
+            kept.append(r)
+    return replace(recording, resources=kept)

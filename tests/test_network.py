@@ -7,7 +7,7 @@ import json
 import pytest
 
 from offline.engine import Recording, ResourceRecord, run_program
-from tests.graph import dep, deps, tag
+from tests.graph import dep, deps, only_component, tag
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
@@ -15,6 +15,17 @@ ROUTE = "aws:ec2/route:Route"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+
+
+@pytest.fixture(scope="session")
+def recording(recording):
+    """The shared recordings, narrowed to the network component and its children (other components
+    register security groups, keys and log groups of their own)."""
+
+    def get(stack: str, *, preview: bool = True) -> Recording:
+        return only_component(recording(stack, preview=preview), "streaming:network:MultiAzNetwork")
+
+    return get
 
 
 def subnets(rec: Recording, tier: str) -> list[ResourceRecord]:
