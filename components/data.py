@@ -12,13 +12,14 @@ component is composed, so each bucket ends up with exactly one ``aws.s3.BucketPo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from components.kms_policy import account_admin_statement, cloudwatch_logs_statement, key_policy
 
 # Roles of the buckets this component creates; keys of ``DataTier.bucket_names`` and ``bucket_arns``.
 UPLOADS, RENDITIONS, LOGS = "uploads", "renditions", "logs"
@@ -109,10 +110,6 @@ class DataTierArgs:
 
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every child that takes tags, merged under each child's Name tag."""
-
-
-def _policy(statements: list[dict[str, Any]]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
@@ -224,15 +221,7 @@ class DataTier(pulumi.ComponentResource):
     # ---- KMS --------------------------------------------------------------------------------------------
 
     def _admin_statement(self) -> pulumi.Output[dict[str, Any]]:
-        return pulumi.Output.all(self._partition, self._account).apply(
-            lambda a: {
-                "Sid": "AccountAdministersKeyThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{a[0]}:iam::{a[1]}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        )
+        return pulumi.Output.all(self._partition, self._account).apply(lambda a: account_admin_statement(*a))
 
     def _key(
         self,
@@ -242,7 +231,7 @@ class DataTier(pulumi.ComponentResource):
         region: str | None = None,
     ) -> aws.kms.Key:
         suffix = f"{data_class}-{region}" if region else data_class
-        policy = pulumi.Output.all(self._admin_statement(), *statements).apply(lambda s: _policy(list(s)))
+        policy = pulumi.Output.all(self._admin_statement(), *statements).apply(lambda s: key_policy(list(s)))
         key = aws.kms.Key(
             f"{self._name}-{suffix}-key",
             description=f"{self._name}: {purpose}",
@@ -266,22 +255,7 @@ class DataTier(pulumi.ComponentResource):
     def _logs_statements(self) -> list[pulumi.Output[dict[str, Any]]]:
         return [
             pulumi.Output.all(self._partition, self._account, self._region).apply(
-                lambda a: {
-                    "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{a[0]}:logs:{a[2]}:{a[1]}:log-group:*"}
-                    },
-                }
+                lambda a: cloudwatch_logs_statement(*a)
             )
         ]
 
@@ -534,7 +508,7 @@ class DataTier(pulumi.ComponentResource):
 
     def _monitoring_role(self) -> aws.iam.Role:
         trust = self._account.apply(
-            lambda account: _policy(
+            lambda account: key_policy(
                 [
                     {
                         "Effect": "Allow",
@@ -804,7 +778,7 @@ class DataTier(pulumi.ComponentResource):
 
     def _replication_role(self) -> aws.iam.Role:
         trust = self._account.apply(
-            lambda account: _policy(
+            lambda account: key_policy(
                 [
                     {
                         "Effect": "Allow",
@@ -912,7 +886,7 @@ class DataTier(pulumi.ComponentResource):
             f"{name}-replication",
             role=role.id,
             policy=pulumi.Output.all(*statements, kms_statements).apply(
-                lambda groups: _policy([s for group in groups for s in group])
+                lambda groups: key_policy([s for group in groups for s in group])
             ),
             opts=self._child,
         )
@@ -938,7 +912,7 @@ class DataTier(pulumi.ComponentResource):
         for role, bucket in self._buckets.items():
             extra = self._policy_statements[role]
             policy = pulumi.Output.all(bucket.arn, *extra).apply(
-                lambda a: _policy([tls_only_statement(a[0]), *(s for group in a[1:] for s in group)])
+                lambda a: key_policy([tls_only_statement(a[0]), *(s for group in a[1:] for s in group)])
             )
             policies[role] = aws.s3.BucketPolicy(
                 f"{self._name}-{role}",

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cidr_plan import DEFAULT_PREFIX_LENGTHS, CidrPlan, Tier, plan_subnets
+from components.kms_policy import account_admin_statement, cloudwatch_logs_statement, key_policy
 
 
 def _service_name(region: pulumi.Output[str], service: str) -> pulumi.Output[str]:
@@ -289,39 +290,8 @@ class MultiAzNetwork(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=invoke).account_id
         partition = aws.get_partition_output(opts=invoke).partition
         region = aws.get_region_output(opts=invoke).region
-        policy = pulumi.Output.all(account, partition, region).apply(
-            lambda a: json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministersKey",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:{a[1]}:iam::{a[0]}:root"},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
-                            "Effect": "Allow",
-                            "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
-                            "Action": [
-                                "kms:Encrypt*",
-                                "kms:Decrypt*",
-                                "kms:ReEncrypt*",
-                                "kms:GenerateDataKey*",
-                                "kms:Describe*",
-                            ],
-                            "Resource": "*",
-                            "Condition": {
-                                "ArnLike": {
-                                    "kms:EncryptionContext:aws:logs:arn": f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:*"
-                                }
-                            },
-                        },
-                    ],
-                }
-            )
+        policy = pulumi.Output.all(partition, account, region).apply(
+            lambda a: key_policy([account_admin_statement(a[0], a[1]), cloudwatch_logs_statement(a[0], a[1], a[2])])
         )
         return aws.kms.Key(
             f"{name}-logs-key",
