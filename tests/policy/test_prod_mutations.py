@@ -49,6 +49,10 @@ def with_inputs(rec: Recording, match: Callable[[ResourceRecord], bool], **chang
     return out
 
 
+def named(name: str) -> Callable[[ResourceRecord], bool]:
+    return lambda r: r.name == name
+
+
 def subnets_of(tier: str) -> Callable[[ResourceRecord], bool]:
     return lambda r: r.type == "aws:ec2/subnet:Subnet" and (r.inputs.get("tags") or {}).get("Tier") == tier
 
@@ -91,6 +95,61 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         "log-group-kms",
     ),
     "KMS keys unprotected": (unprotect("aws:kms/key:Key"), "stateful-resources-protected"),
+    "RDS storage unencrypted": (
+        lambda rec: with_inputs(rec, named("data-postgres"), storageEncrypted=False, kmsKeyId=None),
+        "rds-storage-encrypted",
+    ),
+    "RDS primary single-AZ": (lambda rec: with_inputs(rec, named("data-postgres"), multiAz=False), "rds-multi-az"),
+    "RDS TLS not forced": (
+        lambda rec: with_inputs(
+            rec, named("data-postgres-params"), parameters=[{"name": "rds.force_ssl", "value": "0"}]
+        ),
+        "rds-force-ssl",
+    ),
+    "RDS publicly accessible": (
+        lambda rec: with_inputs(rec, named("data-postgres"), publiclyAccessible=True),
+        "no-public-datastores",
+    ),
+    "RDS deletion protection off": (
+        lambda rec: with_inputs(rec, named("data-postgres"), deletionProtection=False),
+        "rds-deletion-protection",
+    ),
+    "Redis in-transit encryption off": (
+        lambda rec: with_inputs(rec, named("data-redis"), transitEncryptionEnabled=False, transitEncryptionMode=None),
+        "elasticache-encrypted",
+    ),
+    "Redis at-rest encryption off": (
+        lambda rec: with_inputs(rec, named("data-redis"), atRestEncryptionEnabled=False, kmsKeyId=None),
+        "elasticache-encrypted",
+    ),
+    "Redis without automatic failover": (
+        lambda rec: with_inputs(rec, named("data-redis"), automaticFailoverEnabled=False, multiAzEnabled=False),
+        "elasticache-multi-az",
+    ),
+    "DynamoDB on the AWS-owned key": (
+        lambda rec: with_inputs(rec, named("data-videos"), serverSideEncryption={"enabled": False}),
+        "dynamodb-cmk-encryption",
+    ),
+    "DynamoDB without PITR": (
+        lambda rec: with_inputs(rec, named("data-sessions"), pointInTimeRecovery={"enabled": False}),
+        "dynamodb-pitr",
+    ),
+    "uploads bucket on SSE-S3": (
+        lambda rec: with_inputs(
+            rec,
+            lambda r: r.name == "data-uploads" and r.type.endswith("BucketServerSideEncryptionConfiguration"),
+            rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+        ),
+        "s3-bucket-sse-kms",
+    ),
+    "renditions bucket accepts public ACLs": (
+        lambda rec: with_inputs(
+            rec,
+            lambda r: r.name == "data-renditions" and r.type.endswith("BucketPublicAccessBlock"),
+            blockPublicAcls=False,
+        ),
+        "s3-bucket-public-access-block",
+    ),
 }
 
 
