@@ -13,12 +13,22 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
 import pulumi
 
+from components.app import (
+    FARGATE_SIZES,
+    SERVICE_NAMES,
+    CapacityStrategy,
+    CognitoMfa,
+    ComputeMode,
+    ServiceSize,
+    fargate_memory_options,
+    is_arm_instance_type,
+)
 from components.cidr_plan import (
     DEFAULT_PREFIX_LENGTHS,
     MAX_SUBNET_PREFIX,
@@ -27,6 +37,7 @@ from components.cidr_plan import (
     az_block_prefix,
     max_azs,
 )
+from components.media import LAYER_ARN, TranscodeBackend
 from components.network import NatGatewayStrategy
 
 PROJECT = "streaming"
@@ -133,6 +144,123 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("asgMinSize", "integer", "Minimum instances in the EC2 Auto Scaling group.", 2),
     ConfigKey("asgDesiredCapacity", "integer", "Desired instances in the EC2 Auto Scaling group.", 2),
     ConfigKey("asgMaxSize", "integer", "Maximum instances in the EC2 Auto Scaling group.", 6),
+    # --- application tier (components/app.py) ---
+    ConfigKey(
+        "computeMode",
+        "string",
+        "ECS_AND_EC2_FLEET runs the ECS microservices and the EC2 Auto Scaling streaming fleet; ECS_ONLY runs the "
+        "microservices only (the fleet, its launch template and scaling policies are not created).",
+        "ECS_AND_EC2_FLEET",
+    ),
+    ConfigKey(
+        "asgExtraInstanceTypes",
+        "array",
+        "Instance types the fleet's mixed instances policy may launch besides instanceType (more Spot pools); "
+        "same CPU architecture, each once. At least one when computeMode runs the fleet.",
+        [],
+        items="string",
+    ),
+    ConfigKey(
+        "asgOnDemandBaseCapacity",
+        "integer",
+        "On-demand instances the fleet keeps before any Spot, 0 to asgMaxSize; at least 1 when environment is prod.",
+        1,
+    ),
+    ConfigKey(
+        "asgOnDemandPercentageAboveBase",
+        "integer",
+        "Percentage of on-demand instances above the base, 0 to 100 (0: the rest is Spot).",
+        0,
+    ),
+    ConfigKey(
+        "ecsServiceImages",
+        "array",
+        "One SERVICE=IMAGE entry per ECS service (frontend, api, video, user, comment, notification); images "
+        "pinned by a tag other than latest or by an @sha256 digest.",
+        items="string",
+    ),
+    ConfigKey(
+        "ecsTaskCpu",
+        "integer",
+        "Default Fargate CPU units of a task: 256, 512, 1024, 2048, 4096, 8192 or 16384.",
+        256,
+    ),
+    ConfigKey(
+        "ecsTaskMemory",
+        "integer",
+        "Default Fargate memory (MiB) of a task; a size Fargate offers for ecsTaskCpu (256 CPU: 512, 1024 or 2048).",
+        512,
+    ),
+    ConfigKey(
+        "ecsServiceSizes",
+        "array",
+        "Per-service overrides of the task size as SERVICE=CPU/MEMORY, for example api=512/1024; each a Fargate "
+        "size, each service at most once.",
+        [],
+        items="string",
+    ),
+    ConfigKey(
+        "ecsFargateBase",
+        "integer",
+        "Tasks per service that always run on on-demand FARGATE, 0 to 100; at least 1 when environment is prod.",
+        1,
+    ),
+    ConfigKey(
+        "ecsFargateWeight",
+        "integer",
+        "Relative share of on-demand FARGATE for tasks above the base, 0 to 1000.",
+        1,
+    ),
+    ConfigKey(
+        "ecsFargateSpotWeight",
+        "integer",
+        "Relative share of FARGATE_SPOT (x86_64 only) for tasks above the base, 0 to 1000; ecsFargateWeight + "
+        "ecsFargateSpotWeight must be above 0.",
+        1,
+    ),
+    ConfigKey(
+        "ecsMinTasks",
+        "integer",
+        "Autoscaling minimum (and initial count) of each ECS service, 1 to 100; at least azCount when environment "
+        "is prod.",
+        2,
+    ),
+    ConfigKey("ecsMaxTasks", "integer", "Autoscaling maximum of each ECS service, ecsMinTasks to 100.", 6),
+    ConfigKey(
+        "apiThrottleRateLimit",
+        "integer",
+        "Steady-state requests per second the REST API stage admits, 1 to 10000.",
+        100,
+    ),
+    ConfigKey("apiThrottleBurstLimit", "integer", "Burst of requests the REST API stage admits, 1 to 5000.", 200),
+    ConfigKey(
+        "cognitoMfa",
+        "string",
+        "Cognito MFA with TOTP apps: OFF, OPTIONAL or ON; not OFF when environment is prod.",
+        "ON",
+    ),
+    ConfigKey(
+        "cognitoCallbackUrls",
+        "array",
+        "OAuth callback URLs of the web client (https://..., or http://localhost[:port]/...); empty for "
+        "https://<domainName>/auth/callback.",
+        [],
+        items="string",
+    ),
+    ConfigKey(
+        "appLogRetentionDays",
+        "integer",
+        "Days to keep the application tier's logs (ECS services, API access logs, WAF); one of the retention "
+        "periods CloudWatch Logs accepts.",
+        365,
+    ),
+    ConfigKey(
+        "hostedZoneId",
+        "string",
+        "Id of an existing Route 53 public hosted zone for domainName to adopt; empty to create the zone "
+        "(then delegate to its name servers).",
+        "",
+    ),
     ConfigKey("cacheNodeType", "string", "ElastiCache node type.", "cache.t4g.small"),
     ConfigKey("dbInstanceClass", "string", "RDS PostgreSQL instance class.", "db.t4g.medium"),
     ConfigKey(
@@ -223,6 +351,74 @@ KEYS: tuple[ConfigKey, ...] = (
         items="string",
     ),
     ConfigKey("domainName", "string", "Public DNS name viewers use for the site, for example video.example.com."),
+    ConfigKey(
+        "transcodeBackend",
+        "string",
+        "Who transcodes uploads: mediaconvert (AWS Elemental MediaConvert; any length or size) or ffmpeg (the "
+        "function itself with an ffmpeg layer; cheap for short clips, bounded by 15 minutes and 10 GB of /tmp).",
+        "mediaconvert",
+    ),
+    ConfigKey(
+        "ffmpegLayerArn",
+        "string",
+        "Lambda layer version ARN with bin/ffmpeg (x86_64), for example "
+        "arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1; required when transcodeBackend is ffmpeg.",
+        "",
+    ),
+    ConfigKey("uploadPrefix", "string", "Key prefix of uploads that trigger transcoding, ending in '/'.", "uploads/"),
+    ConfigKey(
+        "uploadSuffixes",
+        "array",
+        "Key suffixes (case-sensitive, starting with '.') that trigger transcoding; one notification rule each.",
+        [".mp4", ".mov", ".mkv", ".webm"],
+        items="string",
+    ),
+    ConfigKey(
+        "maxUploadSizeMb",
+        "integer",
+        "Uploads larger than this end FAILED without transcoding, 1 to 102400 MB; at most 3072 with the ffmpeg "
+        "backend (the source and its renditions must fit in 10 GB of /tmp).",
+        5120,
+    ),
+    ConfigKey("transcodeBatchSize", "integer", "SQS messages per transcoder invocation, 1 to 10.", 1),
+    ConfigKey(
+        "transcodeMaxConcurrency",
+        "integer",
+        "Maximum concurrent transcoder invocations the SQS event source starts, 2 to 1000.",
+        10,
+    ),
+    ConfigKey(
+        "transcodeReservedConcurrency",
+        "integer",
+        "Concurrency reserved for the transcoder, from transcodeMaxConcurrency to 1000 (less would throttle the "
+        "poller and return messages to the queue early).",
+        10,
+    ),
+    ConfigKey(
+        "transcodeTimeoutSeconds",
+        "integer",
+        "Transcoder function timeout, 60 to 900 s; the queue's visibility timeout is 6 times this.",
+        900,
+    ),
+    ConfigKey("transcodeMemoryMb", "integer", "Transcoder function memory, 128 to 10240 MB.", 3008),
+    ConfigKey(
+        "transcodeMaxReceiveCount",
+        "integer",
+        "Receives of a failing upload message before it moves to the dead-letter queue, 1 to 100.",
+        5,
+    ),
+    ConfigKey(
+        "dlqDepthAlarmThreshold",
+        "integer",
+        "Alarm when the transcode dead-letter queue holds at least this many messages, 1 or more.",
+        1,
+    ),
+    ConfigKey(
+        "oldestUploadAgeAlarmSeconds",
+        "integer",
+        "Alarm when the oldest upload has waited this long in the queue, 60 to 345600 s (the queue's retention).",
+        3600,
+    ),
 )
 
 KEYS_BY_NAME = {k.name: k for k in KEYS}
@@ -262,6 +458,13 @@ _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ENDPOINT_SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ORIGIN = re.compile(r"^(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?$")
+_CALLBACK_URL = re.compile(r"^(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?$")
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+# registry[:port]/path:tag (a tag other than "latest") or registry/path@sha256:<64 hex digits>
+_IMAGE = re.compile(
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
+)
 POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
 
 
@@ -290,6 +493,8 @@ class NetworkSettings:
 
 @dataclass(frozen=True)
 class ComputeSettings:
+    """The EC2 fleet's size, under the names of the matching AppTierArgs fields."""
+
     instance_type: str
     asg_min_size: int
     asg_desired_capacity: int
@@ -319,6 +524,51 @@ class DataSettings:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    """Plain settings of components.media.MediaPipelineArgs, under the same field names."""
+
+    backend: TranscodeBackend = TranscodeBackend.MEDIACONVERT
+    ffmpeg_layer_arn: str | None = None
+    upload_prefix: str = "uploads/"
+    upload_suffixes: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".webm")
+    max_upload_bytes: int = 5120 * 1024 * 1024
+    batch_size: int = 1
+    maximum_concurrency: int = 10
+    reserved_concurrency: int = 10
+    function_timeout_seconds: int = 900
+    function_memory_mb: int = 3008
+    max_receive_count: int = 5
+    dlq_depth_alarm_threshold: int = 1
+    oldest_message_age_alarm_seconds: int = 3600
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Plain settings of components.app.AppTierArgs (the fleet sizes are in ComputeSettings)."""
+
+    compute_mode: ComputeMode
+    hosted_zone_id: str | None
+    fleet_extra_instance_types: tuple[str, ...]
+    fleet_on_demand_base: int
+    fleet_on_demand_percentage_above_base: int
+    service_images: Mapping[str, str]
+    default_service_size: ServiceSize
+    service_sizes: Mapping[str, ServiceSize]
+    capacity: CapacityStrategy
+    service_min_tasks: int
+    service_max_tasks: int
+    api_throttle_rate_limit: int
+    api_throttle_burst_limit: int
+    cognito_mfa: CognitoMfa
+    callback_urls: tuple[str, ...]
+    log_retention_days: int
+
+    def tier_args(self) -> dict[str, Any]:
+        """The fields that are AppTierArgs fields, by name (the zone id goes to PublicZoneArgs)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "hosted_zone_id"}
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     region: str
@@ -327,6 +577,8 @@ class Settings:
     network: NetworkSettings
     compute: ComputeSettings
     data: DataSettings
+    app: AppSettings
+    media: MediaSettings = field(default_factory=MediaSettings)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -523,6 +775,7 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
     )
 
     data = _parse_data(r, region)
+    media = _parse_media(r)
 
     asg_min, asg_desired, asg_max = r.value("asgMinSize"), r.value("asgDesiredCapacity"), r.value("asgMaxSize")
     r.check("asgMinSize", asg_min, lambda v: v >= 0, "an integer of 0 or more")
@@ -534,6 +787,8 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
             asg_desired,
             f"asgMinSize <= asgDesiredCapacity <= asgMaxSize, here {asg_min} <= {asg_desired} <= {asg_max}",
         )
+
+    app = _parse_app(r, environment, az_count, instance_type, asg_max)
 
     domain = r.value("domainName")
     r.check(
@@ -584,7 +839,7 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
     if r.problems:
         raise ConfigError(stack, r.problems)
 
-    assert environment is not None and nat is not None and region is not None
+    assert environment is not None and nat is not None and region is not None and app is not None
     return Settings(
         stack=stack,
         region=region,
@@ -601,6 +856,8 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
         ),
         compute=ComputeSettings(instance_type, asg_min, asg_desired, asg_max),
         data=DataSettings(cache_node_type, db_class, **data),
+        app=app,
+        media=MediaSettings(**media),
         tags={"Project": PROJECT, "Environment": environment.value, "Stack": stack},
     )
 
@@ -685,6 +942,258 @@ def _parse_data(r: _Reader, region: str | None) -> dict[str, Any]:
         "log_bucket_expiration_days": log_expiry,
         "cors_allowed_origins": tuple(origins),
     }
+
+
+def _parse_media(r: _Reader) -> dict[str, Any]:
+    """Read and check the media pipeline's keys; returns MediaSettings fields (invalid ones are reported in r)."""
+    backends = [b.value for b in TranscodeBackend]
+    backend_text = r.value("transcodeBackend")
+    r.check("transcodeBackend", backend_text, lambda v: v in backends, " | ".join(backends))
+    backend = TranscodeBackend(backend_text) if backend_text in backends else TranscodeBackend.MEDIACONVERT
+    layer = r.value("ffmpegLayerArn")
+    r.check(
+        "ffmpegLayerArn",
+        layer,
+        lambda v: v == "" or bool(LAYER_ARN.match(v)),
+        "a Lambda layer version ARN such as arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1, or empty",
+    )
+    if backend is TranscodeBackend.FFMPEG and "ffmpegLayerArn" not in r.bad and not layer:
+        r.problem("ffmpegLayerArn", layer, "a Lambda layer version ARN with bin/ffmpeg when transcodeBackend is ffmpeg")
+    prefix = r.value("uploadPrefix")
+    r.check(
+        "uploadPrefix",
+        prefix,
+        lambda v: v.endswith("/") and not v.startswith("/") and len(v) <= 1024,
+        "a key prefix ending in '/' and not starting with '/', such as uploads/",
+    )
+    suffixes = r.value("uploadSuffixes")
+    r.check(
+        "uploadSuffixes",
+        suffixes,
+        lambda v: bool(v) and len(set(v)) == len(v) and all(re.fullmatch(r"\.[A-Za-z0-9]{1,10}", s) for s in v),
+        "one or more distinct suffixes such as .mp4 (a dot, then 1-10 letters or digits)",
+    )
+    size_mb = r.value("maxUploadSizeMb")
+    r.check("maxUploadSizeMb", size_mb, lambda v: 1 <= v <= 102400, "an integer from 1 to 102400")
+    if backend is TranscodeBackend.FFMPEG:
+        r.check(
+            "maxUploadSizeMb",
+            size_mb,
+            lambda v: v <= 3072,
+            "at most 3072 when transcodeBackend is ffmpeg (source plus renditions must fit in 10 GB of /tmp); "
+            "use mediaconvert for larger uploads",
+        )
+    batch = r.value("transcodeBatchSize")
+    r.check("transcodeBatchSize", batch, lambda v: 1 <= v <= 10, "an integer from 1 to 10")
+    concurrency = r.value("transcodeMaxConcurrency")
+    r.check("transcodeMaxConcurrency", concurrency, lambda v: 2 <= v <= 1000, "an integer from 2 to 1000")
+    reserved = r.value("transcodeReservedConcurrency")
+    r.check("transcodeReservedConcurrency", reserved, lambda v: 1 <= v <= 1000, "an integer from 1 to 1000")
+    if concurrency is not None and "transcodeMaxConcurrency" not in r.bad:
+        r.check(
+            "transcodeReservedConcurrency",
+            reserved,
+            lambda v: v >= concurrency,
+            f"at least transcodeMaxConcurrency ({concurrency})",
+        )
+    timeout = r.value("transcodeTimeoutSeconds")
+    r.check("transcodeTimeoutSeconds", timeout, lambda v: 60 <= v <= 900, "an integer from 60 to 900")
+    memory = r.value("transcodeMemoryMb")
+    r.check("transcodeMemoryMb", memory, lambda v: 128 <= v <= 10240, "an integer from 128 to 10240")
+    receives = r.value("transcodeMaxReceiveCount")
+    r.check("transcodeMaxReceiveCount", receives, lambda v: 1 <= v <= 100, "an integer from 1 to 100")
+    dlq_depth = r.value("dlqDepthAlarmThreshold")
+    r.check("dlqDepthAlarmThreshold", dlq_depth, lambda v: v >= 1, "an integer of 1 or more")
+    age = r.value("oldestUploadAgeAlarmSeconds")
+    r.check("oldestUploadAgeAlarmSeconds", age, lambda v: 60 <= v <= 345600, "an integer from 60 to 345600")
+    return {
+        "backend": backend,
+        "ffmpeg_layer_arn": layer or None,
+        "upload_prefix": prefix,
+        "upload_suffixes": tuple(suffixes or ()),
+        "max_upload_bytes": (size_mb or 0) * 1024 * 1024,
+        "batch_size": batch,
+        "maximum_concurrency": concurrency,
+        "reserved_concurrency": reserved,
+        "function_timeout_seconds": timeout,
+        "function_memory_mb": memory,
+        "max_receive_count": receives,
+        "dlq_depth_alarm_threshold": dlq_depth,
+        "oldest_message_age_alarm_seconds": age,
+    }
+
+
+def _key_values(r: _Reader, name: str, entries: list[str], value_help: str) -> dict[str, str]:
+    """SERVICE=VALUE entries of an array key, each service known and at most once (bad entries are reported)."""
+    out: dict[str, str] = {}
+    for entry in entries:
+        service, sep, value = entry.partition("=")
+        if not sep or service not in SERVICE_NAMES or not value:
+            r.problem(name, entry, f"SERVICE={value_help} with SERVICE one of {', '.join(SERVICE_NAMES)}")
+        elif service in out:
+            r.problem(name, entry, f"each service once ({service} is given twice)")
+        else:
+            out[service] = value
+    return out
+
+
+def _fargate_sizes_text(cpu: int) -> str:
+    options = fargate_memory_options(cpu)
+    if len(options) <= 3:
+        return ", ".join(map(str, options))
+    return f"{options[0]} to {options[-1]} in steps of {options[1] - options[0]}"
+
+
+def _parse_app(
+    r: _Reader, environment: Environment | None, az_count: int | None, instance_type: str | None, asg_max: int | None
+) -> AppSettings | None:
+    """Read and check the application tier's keys; None when any of them is invalid (reported in r)."""
+    before = len(r.problems)
+    prod = environment is Environment.PROD
+    modes = [m.value for m in ComputeMode]
+    mode_text = r.value("computeMode")
+    r.check("computeMode", mode_text, lambda v: v in modes, " | ".join(modes))
+
+    zone_id = r.value("hostedZoneId")
+    r.check(
+        "hostedZoneId",
+        zone_id,
+        lambda v: v == "" or bool(_HOSTED_ZONE_ID.match(v)),
+        "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, or empty to create the zone",
+    )
+
+    extra_types = r.value("asgExtraInstanceTypes") or []
+    known_type = instance_type is not None and _is_instance_type(instance_type)
+    for t in extra_types:
+        if not _is_instance_type(t):
+            r.problem("asgExtraInstanceTypes", t, "EC2 instance types such as t3a.large or m6i.large")
+        elif known_type and t == instance_type:
+            r.problem("asgExtraInstanceTypes", t, f"types other than instanceType ({instance_type})")
+        elif known_type and is_arm_instance_type(t) != is_arm_instance_type(str(instance_type)):
+            arch = "arm64" if is_arm_instance_type(str(instance_type)) else "x86_64"
+            r.problem("asgExtraInstanceTypes", t, f"{arch} types, the architecture of instanceType ({instance_type})")
+    if len(set(extra_types)) != len(extra_types):
+        r.problem("asgExtraInstanceTypes", extra_types, "each instance type once")
+    if mode_text == ComputeMode.ECS_AND_EC2_FLEET.value and "asgExtraInstanceTypes" not in r.bad and not extra_types:
+        r.problem("asgExtraInstanceTypes", extra_types, "at least one type when computeMode is ECS_AND_EC2_FLEET")
+
+    od_base = r.value("asgOnDemandBaseCapacity")
+    r.check("asgOnDemandBaseCapacity", od_base, lambda v: v >= 0, "an integer of 0 or more")
+    if asg_max is not None:
+        r.check("asgOnDemandBaseCapacity", od_base, lambda v: v <= asg_max, f"at most asgMaxSize ({asg_max})")
+    if prod:
+        r.check("asgOnDemandBaseCapacity", od_base, lambda v: v >= 1, "at least 1 when environment is prod")
+    od_pct = r.value("asgOnDemandPercentageAboveBase")
+    r.check("asgOnDemandPercentageAboveBase", od_pct, lambda v: 0 <= v <= 100, "an integer from 0 to 100")
+
+    image_entries = r.value("ecsServiceImages")
+    images = _key_values(r, "ecsServiceImages", image_entries or [], "IMAGE")
+    for service, image in images.items():
+        if not _IMAGE.match(image):
+            r.problem(
+                "ecsServiceImages",
+                f"{service}={image}",
+                "an image reference pinned by a tag other than latest or by @sha256:<digest>, such as "
+                "ghcr.io/acme/api:1.4.2",
+            )
+    missing = [s for s in SERVICE_NAMES if s not in images]
+    if image_entries is not None and "ecsServiceImages" not in r.bad and missing:
+        r.problem("ecsServiceImages", image_entries, f"an entry for every service; missing: {', '.join(missing)}")
+
+    cpu, memory = r.value("ecsTaskCpu"), r.value("ecsTaskMemory")
+    cpus = ", ".join(map(str, FARGATE_SIZES))
+    r.check("ecsTaskCpu", cpu, lambda v: v in FARGATE_SIZES, f"one of {cpus}")
+    if "ecsTaskCpu" not in r.bad and cpu is not None:
+        r.check(
+            "ecsTaskMemory",
+            memory,
+            lambda v: v in fargate_memory_options(cpu),
+            f"a memory size Fargate offers for {cpu} CPU units: {_fargate_sizes_text(cpu)}",
+        )
+    sizes: dict[str, ServiceSize] = {}
+    for service, text in _key_values(r, "ecsServiceSizes", r.value("ecsServiceSizes") or [], "CPU/MEMORY").items():
+        c, _, m = text.partition("/")
+        if not (c.isdigit() and m.isdigit() and int(m) in fargate_memory_options(int(c))):
+            r.problem(
+                "ecsServiceSizes",
+                f"{service}={text}",
+                f"CPU/MEMORY of a Fargate size, CPU one of {cpus} (for example 512/1024)",
+            )
+        else:
+            sizes[service] = ServiceSize(int(c), int(m))
+
+    base, weight, spot = r.value("ecsFargateBase"), r.value("ecsFargateWeight"), r.value("ecsFargateSpotWeight")
+    r.check("ecsFargateBase", base, lambda v: 0 <= v <= 100, "an integer from 0 to 100")
+    r.check("ecsFargateWeight", weight, lambda v: 0 <= v <= 1000, "an integer from 0 to 1000")
+    r.check("ecsFargateSpotWeight", spot, lambda v: 0 <= v <= 1000, "an integer from 0 to 1000")
+    weights_ok = weight is not None and spot is not None and not {"ecsFargateWeight", "ecsFargateSpotWeight"} & r.bad
+    if weights_ok and weight + spot == 0:
+        r.problem("ecsFargateSpotWeight", spot, "above 0 when ecsFargateWeight is 0 (no capacity provider has weight)")
+    if prod:
+        r.check("ecsFargateBase", base, lambda v: v >= 1, "at least 1 when environment is prod")
+
+    min_tasks, max_tasks = r.value("ecsMinTasks"), r.value("ecsMaxTasks")
+    r.check("ecsMinTasks", min_tasks, lambda v: 1 <= v <= 100, "an integer from 1 to 100")
+    if min_tasks is not None and "ecsMinTasks" not in r.bad:
+        r.check(
+            "ecsMaxTasks",
+            max_tasks,
+            lambda v: min_tasks <= v <= 100,
+            f"an integer from ecsMinTasks ({min_tasks}) to 100",
+        )
+    if prod and az_count is not None and "azCount" not in r.bad:
+        r.check(
+            "ecsMinTasks",
+            min_tasks,
+            lambda v: v >= az_count,
+            f"at least {az_count} (one task per AZ) when environment is prod",
+        )
+
+    rate, burst = r.value("apiThrottleRateLimit"), r.value("apiThrottleBurstLimit")
+    r.check("apiThrottleRateLimit", rate, lambda v: 1 <= v <= 10000, "an integer from 1 to 10000")
+    r.check("apiThrottleBurstLimit", burst, lambda v: 1 <= v <= 5000, "an integer from 1 to 5000")
+
+    mfa_values = [m.value for m in CognitoMfa]
+    mfa = r.value("cognitoMfa")
+    r.check("cognitoMfa", mfa, lambda v: v in mfa_values, " | ".join(mfa_values))
+    if prod:
+        r.check("cognitoMfa", mfa, lambda v: v != CognitoMfa.OFF.value, "OPTIONAL or ON when environment is prod")
+    callbacks = r.value("cognitoCallbackUrls") or []
+    for url in callbacks:
+        if not _CALLBACK_URL.match(url):
+            r.problem(
+                "cognitoCallbackUrls",
+                url,
+                "URLs such as https://video.example.com/auth/callback or http://localhost:3000/callback "
+                "(no query, no fragment)",
+            )
+    log_days = r.value("appLogRetentionDays")
+    r.check(
+        "appLogRetentionDays",
+        log_days,
+        lambda v: v in LOG_RETENTION_DAYS,
+        "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+    )
+    if len(r.problems) != before:
+        return None
+    return AppSettings(
+        compute_mode=ComputeMode(mode_text),
+        hosted_zone_id=zone_id or None,
+        fleet_extra_instance_types=tuple(extra_types),
+        fleet_on_demand_base=od_base,
+        fleet_on_demand_percentage_above_base=od_pct,
+        service_images=images,
+        default_service_size=ServiceSize(cpu, memory),
+        service_sizes=sizes,
+        capacity=CapacityStrategy(base, weight, spot),
+        service_min_tasks=min_tasks,
+        service_max_tasks=max_tasks,
+        api_throttle_rate_limit=rate,
+        api_throttle_burst_limit=burst,
+        cognito_mfa=CognitoMfa(mfa),
+        callback_urls=tuple(callbacks),
+        log_retention_days=log_days,
+    )
 
 
 def load() -> Settings:

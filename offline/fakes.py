@@ -34,6 +34,16 @@ REGION_AZS: Mapping[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# AWS-managed prefix lists by name, with the ids AWS publishes per region.
+AWS_PREFIX_LISTS: Mapping[str, Mapping[str, str]] = {
+    "com.amazonaws.global.cloudfront.origin-facing": {
+        "us-east-1": "pl-3b927c52",
+        "us-east-2": "pl-b6a144df",
+        "us-west-2": "pl-82a045eb",
+    },
+}
+
+
 class UnknownInvokeError(Exception):
     """An invoke the offline engine does not model: add it to ``Invokes`` deliberately."""
 
@@ -52,6 +62,8 @@ class Invokes:
             "aws:index/getCallerIdentity:getCallerIdentity": self._caller_identity,
             "aws:index/getPartition:getPartition": self._partition,
             "aws:index/getRegion:getRegion": self._region,
+            "aws:ec2/getManagedPrefixList:getManagedPrefixList": self._managed_prefix_list,
+            "aws:ssm/getParameter:getParameter": self._ssm_parameter,
         }
 
     def register(self, token: str, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
@@ -89,6 +101,41 @@ class Invokes:
 
     def _partition(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+
+    def _managed_prefix_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = str(args.get("name"))
+        if name not in AWS_PREFIX_LISTS:
+            raise UnknownInvokeError(f"managed prefix list {name!r} is not modelled; known: {sorted(AWS_PREFIX_LISTS)}")
+        ids = AWS_PREFIX_LISTS[name]
+        # Real ids where known; other regions get a stable stand-in of the same shape.
+        pl_id = ids.get(self.region) or "pl-" + hashlib.sha256(f"{name}{self.region}".encode()).hexdigest()[:8]
+        return {
+            "id": pl_id,
+            "name": name,
+            "arn": f"arn:aws:ec2:{self.region}:aws:prefix-list/{pl_id}",
+            "addressFamily": "IPv4",
+            "maxEntries": 55,
+            "ownerId": "AWS",
+            "version": 1,
+            "entries": [],
+            "tags": {},
+        }
+
+    def _ssm_parameter(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = args.get("name", "")
+        if not name.startswith("/aws/service/ami-amazon-linux-latest/"):
+            raise UnknownInvokeError(f"SSM parameter {name!r} is not modelled (only the public AMI parameters are)")
+        ami = "ami-" + hashlib.sha256(f"{name}{self.region}".encode()).hexdigest()[:17]
+        return {
+            "id": name,
+            "name": name,
+            "arn": f"arn:aws:ssm:{self.region}::parameter{name}",
+            "type": "String",
+            "value": ami,
+            "insecureValue": ami,
+            "version": 1,
+            "withDecryption": True,
+        }
 
     def _region(self, args: dict[str, Any]) -> dict[str, Any]:
         region = args.get("region") or self.region
@@ -146,6 +193,8 @@ def computed_outputs(
         state.setdefault("bucket", state["name"])
     if type_ == "aws:kms/key:Key":
         state.setdefault("keyId", id_)
+    for key, value in _extra_outputs(type_, name, id_, inputs, region).items():
+        state.setdefault(key, value)
     template = _ARN.get(type_, "arn:aws:{service}:{region}:{account}:{kind}/{id}")
     state.setdefault(
         "arn",
@@ -159,3 +208,46 @@ def computed_outputs(
         ),
     )
     return id_, state
+
+
+def _extra_outputs(type_: str, name: str, id_: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    """Computed attributes that other resources read (DNS names, zone ids, versions, generated values)."""
+    if type_ == "random:index/randomPassword:RandomPassword":
+        return {"result": hashlib.sha256(id_.encode()).hexdigest()[: int(inputs.get("length", 16))]}
+    if type_ == "aws:acm/certificate:Certificate":
+        names = [inputs.get("domainName"), *(inputs.get("subjectAlternativeNames") or [])]
+        return {
+            "domainValidationOptions": [
+                {
+                    "domainName": n,
+                    "resourceRecordName": f"_{hashlib.sha256(n.encode()).hexdigest()[:32]}.{n}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{hashlib.sha256(n[::-1].encode()).hexdigest()[:32]}.acm-validations.aws.",
+                }
+                for n in names
+                if n
+            ]
+        }
+    if type_ == "aws:route53/zone:Zone":
+        return {"zoneId": "Z" + id_.upper()[:20], "nameServers": [f"ns-{i}.awsdns-{i:02d}.org" for i in (1, 2, 3, 4)]}
+    if type_ == "aws:route53/record:Record":
+        return {"fqdn": str(inputs.get("name", "")).rstrip(".")}
+    if type_ == "aws:lb/loadBalancer:LoadBalancer":
+        kind = "app" if inputs.get("loadBalancerType", "application") == "application" else "net"
+        return {
+            "dnsName": f"{name}-{id_[:8]}.{region}.elb.amazonaws.com",
+            "zoneId": "Z1H1FL5HABSF5",
+            "arnSuffix": f"{kind}/{name}/{id_[:16]}",
+        }
+    if type_ == "aws:lb/targetGroup:TargetGroup":
+        return {"arnSuffix": f"targetgroup/{name}/{id_[:16]}"}
+    if type_ == "aws:ec2/launchTemplate:LaunchTemplate":
+        return {"latestVersion": 1}
+    if type_ == "aws:apigateway/restApi:RestApi":
+        return {"rootResourceId": id_[:10], "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{id_[:10]}"}
+    if type_ == "aws:apigateway/domainName:DomainName":
+        return {
+            "regionalDomainName": f"d-{id_[:10]}.execute-api.{region}.amazonaws.com",
+            "regionalZoneId": "Z2OJLYMUO9EFXC",
+        }
+    return {}

@@ -68,6 +68,63 @@ def reroute_app_to_the_first_nat(rec: Recording) -> list[ResourceRecord]:
     return out
 
 
+def squeeze_transcoder_into_one_az(rec: Recording) -> list[ResourceRecord]:
+    """The transcoder keeps only its first app subnet, in its inputs and in the dependency graph."""
+    out = []
+    for r in rec.resources:
+        if r.type == "aws:lambda/function:Function" and r.name == "media-transcoder":
+            urns = r.property_dependencies["vpcConfig"]
+            subnets = [u for u in urns if "aws:ec2/subnet:Subnet" in u]
+            kept = tuple(u for u in urns if u not in subnets[1:])
+            vpc = {**r.inputs["vpcConfig"], "subnetIds": r.inputs["vpcConfig"]["subnetIds"][:1]}
+            r = replace(
+                r,
+                inputs={**r.inputs, "vpcConfig": vpc},
+                property_dependencies={**r.property_dependencies, "vpcConfig": kept},
+            )
+        out.append(r)
+    return out
+
+
+def squeeze_into_one_az(type_: str, name: str, prop: str, *path: str) -> Mutation:
+    """Resource ``name`` keeps only its first subnet under ``prop`` (at ``path`` in the inputs) and in the graph."""
+
+    def mutate(rec: Recording) -> list[ResourceRecord]:
+        out, hit = [], False
+        for r in rec.resources:
+            if r.type == type_ and r.name == name:
+                hit = True
+                urns = r.property_dependencies[prop]
+                subnets = [u for u in urns if "aws:ec2/subnet:Subnet" in u]
+                kept = tuple(u for u in urns if u not in subnets[1:])
+                value = r.inputs[prop]
+                value = {**value, path[0]: value[path[0]][:1]} if path else value[:1]
+                r = replace(
+                    r,
+                    inputs={**r.inputs, prop: value},
+                    property_dependencies={**r.property_dependencies, prop: kept},
+                )
+            out.append(r)
+        assert hit, f"no {type_} named {name}"
+        return out
+
+    return mutate
+
+
+def drop_alb_web_acl_association(rec: Recording) -> list[ResourceRecord]:
+    alb = next(r for r in rec.resources if r.type == "aws:lb/loadBalancer:LoadBalancer" and r.name == "app-alb")
+    out = [
+        r
+        for r in rec.resources
+        if not (
+            r.type == "aws:wafv2/webAclAssociation:WebAclAssociation"
+            and alb.urn in r.property_dependencies.get("resourceArn", ())
+        )
+    ]
+    assert len(out) == len(rec.resources) - 1
+    return out
+
+
 def unprotect(type_: str) -> Mutation:
     def mutate(rec: Recording) -> list[ResourceRecord]:
         assert rec.of_type(type_)
@@ -95,6 +152,26 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         "log-group-kms",
     ),
     "KMS keys unprotected": (unprotect("aws:kms/key:Key"), "stateful-resources-protected"),
+    "transcoder Lambda squeezed into one AZ": (squeeze_transcoder_into_one_az, "lambda-vpc-multi-az"),
+    "ALB squeezed into one AZ": (
+        squeeze_into_one_az("aws:lb/loadBalancer:LoadBalancer", "app-alb", "subnets"),
+        "load-balancer-multi-az",
+    ),
+    "ASG squeezed into one AZ": (
+        squeeze_into_one_az("aws:autoscaling/group:Group", "app-fleet", "vpcZoneIdentifiers"),
+        "autoscaling-group-multi-az",
+    ),
+    "ECS service squeezed into one AZ": (
+        squeeze_into_one_az("aws:ecs/service:Service", "app-api", "networkConfiguration", "subnets"),
+        "ecs-service-multi-az",
+    ),
+    "ALB web ACL association removed": (drop_alb_web_acl_association, "alb-waf-attached"),
+    "upload queue without its KMS key": (
+        lambda rec: with_inputs(
+            rec, lambda r: r.name == "media-queue" and r.type == "aws:sqs/queue:Queue", kmsMasterKeyId=None
+        ),
+        "sqs-queue-encrypted",
+    ),
     "RDS storage unencrypted": (
         lambda rec: with_inputs(rec, named("data-postgres"), storageEncrypted=False, kmsKeyId=None),
         "rds-storage-encrypted",
