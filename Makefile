@@ -20,7 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 install: $(STAMP)
 
 preview: $(STAMP)
-	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON))
+	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON)) $(if $(DIAGRAM),--diagram $(DIAGRAM))
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -37,6 +37,7 @@ test: lint typecheck unit
 docs: $(STAMP)
 	$(PY) -m offline.docs
 	$(PY) -m offline.policy_docs
+	$(PY) -m offline.diagram --stack prod
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

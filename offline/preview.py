@@ -1,6 +1,6 @@
 """The main job, offline: preview a stack and run the policy pack over it.
 
-    python -m offline.preview --stack prod [--mode preview|update] [--json FILE] [--no-policy]
+    python -m offline.preview --stack prod [--mode preview|update] [--json FILE] [--diagram FILE] [--no-policy]
 
 Prints the resource tree grouped by component, the counts by resource type, the
 stack outputs and the policy report. Exits 2 on invalid configuration (after
@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         help="preview: ids and computed values unknown, as on a new stack; update: all known",
     )
     parser.add_argument("--json", metavar="FILE", type=Path, help="write the full record (and policy report) here")
+    parser.add_argument(
+        "--diagram",
+        metavar="FILE",
+        type=Path,
+        help="write the architecture diagram: FILE.drawio (every resource) or FILE.mmd / FILE.md (Mermaid)",
+    )
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     parser.add_argument(
         "--policy-config",
@@ -94,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bad := [item for item in args.config if "=" not in item]:
         parser.error(f"--config expects KEY=VALUE, got {bad}")
+    if args.diagram and args.diagram.suffix not in {".drawio", ".mmd", ".md"}:
+        parser.error(f"--diagram: got {str(args.diagram)!r}; allowed: a .drawio, .mmd or .md file")
 
     from stack_config import ConfigError
 
@@ -137,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
             exit_code = EXIT_MANDATORY
     print(f"(program ran in {program_seconds:.2f}s)")
 
+    if args.diagram:
+        from offline.diagram import build, render
+
+        args.diagram.parent.mkdir(parents=True, exist_ok=True)
+        args.diagram.write_text(render(build(recording), args.diagram.suffix))
+        print(f"wrote {args.diagram}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(record, indent=2, sort_keys=True))
