@@ -9,8 +9,10 @@ import stack_config
 from components.app import AppTier, AppTierArgs, alb_access_log_policy
 from components.data import RENDITIONS, UPLOADS, DataTier, DataTierArgs
 from components.dns import PublicZone, PublicZoneArgs
+from components.edge import StreamingEdge, StreamingEdgeArgs
 from components.media import MediaPipeline, MediaPipelineArgs
 from components.network import MultiAzNetwork, MultiAzNetworkArgs
+from components.observability import AlarmTopics, AlarmTopicsArgs, Observability, ObservabilityArgs, sqs_queue_name
 
 settings = stack_config.load()  # raises ConfigError, listing every problem, before anything is registered
 
@@ -40,6 +42,17 @@ data = DataTier(
         **dataclasses.asdict(settings.data),  # DataSettings fields are named after DataTierArgs fields
     ),
 )
+# Before the tiers that raise alarms of their own (the media pipeline's queue alarms).
+alarm_topics = AlarmTopics(
+    "alarms",
+    AlarmTopicsArgs(
+        region=settings.region,
+        email_addresses=settings.observability.alarm_emails,
+        resource_prefix=f"streaming-{settings.stack}",
+        protect=settings.is_prod,
+        tags=settings.tags,
+    ),
+)
 media = MediaPipeline(
     "media",
     MediaPipelineArgs(
@@ -56,6 +69,7 @@ media = MediaPipeline(
         video_table_name=data.video_table_name,
         video_table_arn=data.video_table_arn,
         log_retention_days=settings.data.log_retention_days,
+        alarm_topic_arn=alarm_topics.topic_arn,
         resource_prefix=f"streaming-{settings.stack}",
         protect=settings.is_prod,
         tags=settings.tags,
@@ -74,6 +88,26 @@ zone = PublicZone(
 # The edge sends this header to the ALB; listener rules forward only requests that carry it.
 origin_verify = pulumi_random.RandomPassword("origin-verify", length=48, special=False)
 data.add_bucket_policy_statements("logs", alb_access_log_policy(data.bucket_arns["logs"]))
+dr_region = settings.data.dr_region
+edge = StreamingEdge(
+    "edge",
+    StreamingEdgeArgs(
+        zone=zone,
+        origin_verify_secret=origin_verify.result,
+        renditions_bucket_name=data.bucket_names[RENDITIONS],
+        renditions_bucket_region=settings.region,
+        replica_bucket_name=data.bucket_names[f"{RENDITIONS}-dr"] if dr_region else None,
+        replica_bucket_region=dr_region,
+        log_bucket_name=data.bucket_names["logs"],
+        log_retention_days=settings.app.log_retention_days,
+        resource_prefix=f"streaming-{settings.stack}",
+        protect=settings.is_prod,
+        tags=settings.tags,
+        **dataclasses.asdict(settings.edge),  # EdgeSettings fields are named after StreamingEdgeArgs fields
+    ),
+)
+for role in [RENDITIONS, f"{RENDITIONS}-dr"] if dr_region else [RENDITIONS]:
+    data.add_bucket_policy_statements(role, edge.origin_access_statements(data.bucket_arns[role]))
 # Components that grant access to the buckets (edge OAC, ALB access logs) call
 # data.add_bucket_policy_statements(...) above this line; then each bucket gets its one policy.
 bucket_policies = data.seal_bucket_policies()
@@ -87,6 +121,7 @@ app = AppTier(
         app_subnet_ids=network.app_subnet_ids,
         availability_zones=network.availability_zones,
         zone=zone,
+        publish_origin_record=False,  # the edge owns origin.<domain>: failover records, below
         origin_verify_secret=origin_verify.result,
         data_client_security_group_id=data.client_security_group_id,
         log_kms_key_arn=data.key_arns["logs"],
@@ -111,6 +146,37 @@ app = AppTier(
         tags=settings.tags,
         **dataclasses.asdict(settings.compute),  # ComputeSettings fields are named after AppTierArgs fields
         **settings.app.tier_args(),
+    ),
+)
+
+edge.route_origin_to(app.alb_dns_name, app.alb_zone_id, app.alb_arn_suffix)
+
+# Last: alarms on every tier and the dashboard, from the identifiers the tiers expose.
+functions = {"transcoder": media.transcoder_function_name}
+if media.status_function_name is not None:
+    functions["transcode-status"] = media.status_function_name
+observability = Observability(
+    "observability",
+    ObservabilityArgs(
+        alarm_topic_arn=alarm_topics.topic_arn,
+        edge_alarm_topic_arn=alarm_topics.edge_topic_arn,
+        cloudfront_distribution_id=edge.distribution_id,
+        health_check_id=edge.health_check_id,
+        alb_arn_suffix=app.alb_arn_suffix,
+        alb_target_group_arn_suffixes=app.alb_target_group_arn_suffixes,
+        asg_name=app.asg_name,
+        asg_min_size=settings.compute.asg_min_size,
+        ecs_cluster_name=app.cluster_name,
+        ecs_service_names=app.service_names,
+        db_instance_id=data.db_instance_id,
+        db_replica_instance_ids=data.db_replica_instance_ids,
+        cache_member_cluster_ids=data.redis_member_cluster_ids,
+        dynamodb_table_names={"videos": data.video_table_name, "sessions": data.session_table_name},
+        lambda_function_names=functions,
+        queue_names={"uploads": sqs_queue_name(media.queue_arn), "uploads-dlq": sqs_queue_name(media.dlq_arn)},
+        thresholds=settings.observability.thresholds,
+        resource_prefix=f"streaming-{settings.stack}",
+        tags=settings.tags,
     ),
 )
 
@@ -149,6 +215,14 @@ pulumi.export("asgName", app.asg_name)
 pulumi.export("ecsClusterName", app.cluster_name)
 pulumi.export("ecsServiceNames", app.service_names)
 pulumi.export("apiEndpoint", app.api_endpoint)
+pulumi.export("distributionId", edge.distribution_id)
+pulumi.export("distributionDomainName", edge.distribution_domain_name)
+pulumi.export("edgeWebAclArn", edge.web_acl_arn)
+pulumi.export("edgeCertificateArn", edge.certificate_arn)
+pulumi.export("siteUrl", edge.site_url)
+pulumi.export("siteApiUrl", edge.api_url)
 pulumi.export("userPoolId", app.user_pool_id)
 pulumi.export("userPoolClientId", app.user_pool_client_id)
 pulumi.export("userPoolDomain", app.user_pool_domain)
+pulumi.export("alarmTopicArns", {"regional": alarm_topics.topic_arn, "us-east-1": alarm_topics.edge_topic_arn})
+pulumi.export("dashboardName", observability.dashboard_name)

@@ -20,7 +20,9 @@ from typing import Any
 import pulumi
 
 from components.app import (
+    CPU_TARGET_PERCENT,
     FARGATE_SIZES,
+    MEMORY_TARGET_PERCENT,
     SERVICE_NAMES,
     CapacityStrategy,
     CognitoMfa,
@@ -37,8 +39,10 @@ from components.cidr_plan import (
     az_block_prefix,
     max_azs,
 )
+from components.edge import ONE_DAY_SECONDS, ONE_YEAR_SECONDS, WCU_BUDGET, PriceClass, web_acl_rules
 from components.media import LAYER_ARN, TranscodeBackend
 from components.network import NatGatewayStrategy
+from components.observability import DEFAULT_THRESHOLDS, EMAIL, AlarmThresholds
 
 PROJECT = "streaming"
 
@@ -70,6 +74,106 @@ class ConfigKey:
     def full_name(self) -> str:
         return f"{PROJECT}:{self.name}"
 
+
+# Alarm thresholds (components/observability.py): key, AlarmThresholds field, lowest, highest, meaning.
+# Their defaults are AlarmThresholds' own, so the component and the stack cannot disagree.
+ALARM_THRESHOLD_KEYS: tuple[tuple[str, str, int, int, str], ...] = (
+    (
+        "cloudfront5xxRateAlarmPercent",
+        "cloudfront_5xx_rate_percent",
+        1,
+        100,
+        "CloudFront 5xxErrorRate (% of requests, 5-minute average) that alarms, 1 to 100.",
+    ),
+    ("alb5xxAlarmCount", "alb_5xx_count", 1, 100000, "5xx returned by the ALB itself in 5 minutes that alarm."),
+    (
+        "albTarget5xxAlarmCount",
+        "alb_target_5xx_count",
+        1,
+        100000,
+        "5xx returned by the ALB's targets in 5 minutes that alarm.",
+    ),
+    (
+        "albP99ResponseTimeAlarmMs",
+        "alb_p99_response_time_ms",
+        10,
+        60000,
+        "p99 ALB TargetResponseTime over 5 minutes (ms) that alarms, 10 to 60000.",
+    ),
+    (
+        "albUnhealthyHostsAlarmCount",
+        "alb_unhealthy_hosts",
+        1,
+        1000,
+        "Unhealthy targets in one ALB target group, for 5 minutes, that alarm.",
+    ),
+    (
+        "ecsCpuAlarmPercent",
+        "ecs_cpu_percent",
+        1,
+        100,
+        f"ECS service CPU (%) for 15 minutes that alarms; above the {CPU_TARGET_PERCENT:g} % scaling target.",
+    ),
+    (
+        "ecsMemoryAlarmPercent",
+        "ecs_memory_percent",
+        1,
+        100,
+        f"ECS service memory (%) for 15 minutes that alarms; above the {MEMORY_TARGET_PERCENT:g} % scaling target.",
+    ),
+    ("dbCpuAlarmPercent", "db_cpu_percent", 1, 100, "RDS instance CPU (%) for 15 minutes that alarms."),
+    (
+        "dbFreeableMemoryAlarmMb",
+        "db_freeable_memory_mb",
+        1,
+        1048576,
+        "Alarm when an RDS instance's FreeableMemory stays below this many MiB for 15 minutes.",
+    ),
+    (
+        "dbFreeStorageAlarmGb",
+        "db_free_storage_gb",
+        1,
+        65536,
+        "Alarm when an RDS instance's FreeStorageSpace is below this many GiB; below dbAllocatedStorageGb.",
+    ),
+    (
+        "dbReplicaLagAlarmSeconds",
+        "db_replica_lag_seconds",
+        1,
+        86400,
+        "RDS read replica ReplicaLag (s) for 5 minutes that alarms.",
+    ),
+    (
+        "cacheCpuAlarmPercent",
+        "cache_cpu_percent",
+        1,
+        100,
+        "ElastiCache node CPUUtilization and EngineCPUUtilization (%) for 15 minutes that alarm.",
+    ),
+    ("cacheEvictionsAlarmCount", "cache_evictions", 1, 10000000, "Keys one cache node evicts in 5 minutes that alarm."),
+    (
+        "cacheReplicationLagAlarmSeconds",
+        "cache_replication_lag_seconds",
+        1,
+        3600,
+        "ElastiCache replica ReplicationLag (s) for 5 minutes that alarms.",
+    ),
+    (
+        "dynamodbThrottleAlarmCount",
+        "dynamodb_throttled_requests",
+        1,
+        1000000,
+        "Read or write throttle events of one DynamoDB table in 5 minutes that alarm.",
+    ),
+    ("lambdaErrorAlarmCount", "lambda_errors", 1, 100000, "Errors of one Lambda function in 5 minutes that alarm."),
+    (
+        "lambdaThrottleAlarmCount",
+        "lambda_throttles",
+        1,
+        100000,
+        "Throttled invocations of one Lambda function in 5 minutes that alarm.",
+    ),
+)
 
 KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
@@ -351,6 +455,89 @@ KEYS: tuple[ConfigKey, ...] = (
         items="string",
     ),
     ConfigKey("domainName", "string", "Public DNS name viewers use for the site, for example video.example.com."),
+    # --- edge (components/edge.py) ---
+    ConfigKey(
+        "edgePriceClass",
+        "string",
+        "CloudFront price class: PriceClass_100 (North America, Europe, Israel), PriceClass_200 or PriceClass_All.",
+        "PriceClass_100",
+    ),
+    ConfigKey(
+        "edgeSegmentDurationSeconds",
+        "integer",
+        "Target duration of the HLS/DASH segments the transcoder writes, 1 to 60 s; bounds edgeManifestTtlSeconds.",
+        6,
+    ),
+    ConfigKey(
+        "edgeManifestTtlSeconds",
+        "integer",
+        "Seconds CloudFront caches *.m3u8 / *.mpd manifests, 1 to half of edgeSegmentDurationSeconds.",
+        2,
+    ),
+    ConfigKey(
+        "edgeSegmentTtlSeconds",
+        "integer",
+        "Seconds segments (*.ts, *.m4s, *.mp4) are cached, immutable, 86400 (1 day) to 31536000 (1 year).",
+        ONE_YEAR_SECONDS,
+    ),
+    ConfigKey(
+        "edgeErrorCachingSeconds",
+        "integer",
+        "Seconds CloudFront caches 4xx/5xx responses, 0 to 60.",
+        5,
+    ),
+    ConfigKey(
+        "edgeOriginShieldRegion",
+        "string",
+        "Region of a CloudFront Origin Shield layer in front of the origins (usually aws:region); empty for none.",
+        "",
+    ),
+    ConfigKey(
+        "edgeSignedUrlPublicKey",
+        "string",
+        "PEM public key (-----BEGIN PUBLIC KEY-----) of a trusted key group: media paths then require CloudFront "
+        "signed URLs or cookies; empty for public media.",
+        "",
+    ),
+    ConfigKey(
+        "edgeWafRateLimit",
+        "integer",
+        "Requests per 5 minutes per viewer IP before the CloudFront web ACL blocks, 10 to 2000000000.",
+        2000,
+    ),
+    ConfigKey(
+        "edgeWafAnonymousIpList",
+        "boolean",
+        "Add the AWS managed AnonymousIpList rule group (VPNs, Tor, hosting providers) to the CloudFront web ACL.",
+        False,
+    ),
+    ConfigKey(
+        "edgeWafGeoBlockCountries",
+        "array",
+        "ISO 3166-1 alpha-2 country codes (upper case) the CloudFront web ACL blocks; none by default.",
+        [],
+        items="string",
+    ),
+    ConfigKey(
+        "edgeShieldAdvanced",
+        "boolean",
+        "Protect the distribution with AWS Shield Advanced (the account must already subscribe).",
+        False,
+    ),
+    ConfigKey(
+        "edgeOriginStandbyDnsName",
+        "string",
+        "DNS name of a standby origin (for example an ALB in the DR region) for the SECONDARY failover record of "
+        "origin.<domainName>; empty for none (CloudFront then serves the static maintenance page). Set together "
+        "with edgeOriginStandbyZoneId.",
+        "",
+    ),
+    ConfigKey(
+        "edgeOriginStandbyZoneId",
+        "string",
+        "Route 53 hosted zone id of edgeOriginStandbyDnsName's alias target (for an ALB, its region's ELB zone id).",
+        "",
+    ),
     ConfigKey(
         "transcodeBackend",
         "string",
@@ -419,6 +606,19 @@ KEYS: tuple[ConfigKey, ...] = (
         "Alarm when the oldest upload has waited this long in the queue, 60 to 345600 s (the queue's retention).",
         3600,
     ),
+    # --- observability (components/observability.py) ---
+    ConfigKey(
+        "alarmEmails",
+        "array",
+        "Email addresses subscribed to the alarm topics (the stack's region and us-east-1), each once; every "
+        "address must confirm the subscription from the mail AWS sends.",
+        [],
+        items="string",
+    ),
+    *(
+        ConfigKey(key, "integer", text, getattr(DEFAULT_THRESHOLDS, attr))
+        for key, attr, _, _, text in ALARM_THRESHOLD_KEYS
+    ),
 )
 
 KEYS_BY_NAME = {k.name: k for k in KEYS}
@@ -460,6 +660,7 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ORIGIN = re.compile(r"^(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?$")
 _CALLBACK_URL = re.compile(r"^(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_PUBLIC_KEY_PEM = re.compile(r"^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----$")
 # registry[:port]/path:tag (a tag other than "latest") or registry/path@sha256:<64 hex digits>
 _IMAGE = re.compile(
     r"^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
@@ -543,6 +744,33 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class ObservabilitySettings:
+    """Where alarms are mailed and when they fire (components.observability)."""
+
+    alarm_emails: tuple[str, ...] = ()
+    thresholds: AlarmThresholds = DEFAULT_THRESHOLDS
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """Plain settings of components.edge.StreamingEdgeArgs, under the same field names."""
+
+    price_class: PriceClass = PriceClass.P100
+    segment_duration_seconds: int = 6
+    manifest_ttl_seconds: int = 2
+    segment_ttl_seconds: int = ONE_YEAR_SECONDS
+    error_caching_seconds: int = 5
+    origin_shield_region: str | None = None
+    signed_urls_public_key_pem: str | None = None
+    waf_rate_limit: int = 2000
+    waf_anonymous_ip_list: bool = False
+    waf_geo_block_countries: tuple[str, ...] = ()
+    shield_advanced: bool = False
+    origin_standby_dns_name: str | None = None
+    origin_standby_zone_id: str | None = None
+
+
+@dataclass(frozen=True)
 class AppSettings:
     """Plain settings of components.app.AppTierArgs (the fleet sizes are in ComputeSettings)."""
 
@@ -579,6 +807,8 @@ class Settings:
     data: DataSettings
     app: AppSettings
     media: MediaSettings = field(default_factory=MediaSettings)
+    edge: EdgeSettings = field(default_factory=lambda: EdgeSettings())
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -776,6 +1006,8 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
 
     data = _parse_data(r, region)
     media = _parse_media(r)
+    edge = _parse_edge(r, region)
+    observability = _parse_observability(r, data)
 
     asg_min, asg_desired, asg_max = r.value("asgMinSize"), r.value("asgDesiredCapacity"), r.value("asgMaxSize")
     r.check("asgMinSize", asg_min, lambda v: v >= 0, "an integer of 0 or more")
@@ -858,6 +1090,8 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
         data=DataSettings(cache_node_type, db_class, **data),
         app=app,
         media=MediaSettings(**media),
+        edge=EdgeSettings(**edge),
+        observability=observability,
         tags={"Project": PROJECT, "Environment": environment.value, "Stack": stack},
     )
 
@@ -1020,6 +1254,133 @@ def _parse_media(r: _Reader) -> dict[str, Any]:
         "max_receive_count": receives,
         "dlq_depth_alarm_threshold": dlq_depth,
         "oldest_message_age_alarm_seconds": age,
+    }
+
+
+def _parse_observability(r: _Reader, data: Mapping[str, Any]) -> ObservabilitySettings:
+    """Read and check the alarm emails and thresholds (invalid ones are reported in r)."""
+    emails = r.value("alarmEmails") or []
+    for email in emails:
+        if not EMAIL.match(email):
+            r.problem("alarmEmails", email, "email addresses such as oncall@example.com")
+    if len({e.lower() for e in emails}) != len(emails):
+        r.problem("alarmEmails", emails, "each address once")
+    values: dict[str, Any] = {}
+    for key, attr, low, high, _ in ALARM_THRESHOLD_KEYS:
+        values[attr] = r.value(key)
+
+        def in_range(v: int, lo: int = low, hi: int = high) -> bool:
+            return lo <= v <= hi
+
+        r.check(key, values[attr], in_range, f"an integer from {low} to {high}")
+    for key, target in (("ecsCpuAlarmPercent", CPU_TARGET_PERCENT), ("ecsMemoryAlarmPercent", MEMORY_TARGET_PERCENT)):
+
+        def above(v: int, t: float = target) -> bool:
+            return v > t
+
+        r.check(
+            key,
+            r.value(key),
+            above,
+            f"above the {target:g} % the services scale on (at or below it the alarm fires while scaling works)",
+        )
+    storage = data.get("db_allocated_storage_gb")
+    if storage is not None and "dbAllocatedStorageGb" not in r.bad:
+        r.check(
+            "dbFreeStorageAlarmGb",
+            values["db_free_storage_gb"],
+            lambda v: v < storage,
+            f"less than dbAllocatedStorageGb ({storage}), or a new database is in alarm from the start",
+        )
+    return ObservabilitySettings(alarm_emails=tuple(emails), thresholds=AlarmThresholds(**values))
+
+
+def _parse_edge(r: _Reader, region: str | None) -> dict[str, Any]:
+    """Read and check the edge's keys; returns EdgeSettings fields (invalid ones are reported in r)."""
+    classes = [c.value for c in PriceClass]
+    price = r.value("edgePriceClass")
+    r.check("edgePriceClass", price, lambda v: v in classes, " | ".join(classes))
+    segment = r.value("edgeSegmentDurationSeconds")
+    r.check("edgeSegmentDurationSeconds", segment, lambda v: 1 <= v <= 60, "an integer from 1 to 60")
+    manifest = r.value("edgeManifestTtlSeconds")
+    r.check("edgeManifestTtlSeconds", manifest, lambda v: v >= 1, "an integer of 1 or more")
+    if segment is not None and "edgeSegmentDurationSeconds" not in r.bad:
+        r.check(
+            "edgeManifestTtlSeconds",
+            manifest,
+            lambda v: v <= segment / 2,
+            f"at most half of edgeSegmentDurationSeconds ({segment} -> {segment / 2:g})",
+        )
+    segment_ttl = r.value("edgeSegmentTtlSeconds")
+    r.check(
+        "edgeSegmentTtlSeconds",
+        segment_ttl,
+        lambda v: ONE_DAY_SECONDS <= v <= ONE_YEAR_SECONDS,
+        f"an integer from {ONE_DAY_SECONDS} (1 day) to {ONE_YEAR_SECONDS} (1 year)",
+    )
+    errors = r.value("edgeErrorCachingSeconds")
+    r.check("edgeErrorCachingSeconds", errors, lambda v: 0 <= v <= 60, "an integer from 0 to 60")
+    shield_region = r.value("edgeOriginShieldRegion")
+    r.check(
+        "edgeOriginShieldRegion",
+        shield_region,
+        lambda v: v == "" or bool(_REGION.match(v)),
+        "an AWS region name such as us-west-2, or empty for no Origin Shield",
+    )
+    pem = r.value("edgeSignedUrlPublicKey")
+    r.check(
+        "edgeSignedUrlPublicKey",
+        pem,
+        lambda v: v == "" or bool(_PUBLIC_KEY_PEM.match(v.strip())),
+        "a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----), or empty",
+    )
+    rate = r.value("edgeWafRateLimit")
+    r.check("edgeWafRateLimit", rate, lambda v: 10 <= v <= 2_000_000_000, "an integer from 10 to 2000000000")
+    anonymous = r.value("edgeWafAnonymousIpList")
+    countries = r.value("edgeWafGeoBlockCountries") or []
+    for country in countries:
+        if not re.fullmatch(r"[A-Z]{2}", country):
+            r.problem("edgeWafGeoBlockCountries", country, "ISO 3166-1 alpha-2 country codes such as KP (upper case)")
+    if len(set(countries)) != len(countries):
+        r.problem("edgeWafGeoBlockCountries", countries, "each country once")
+    try:  # the rule groups offered today fit the budget; this keeps a future option honest
+        web_acl_rules("check", rate or 2000, bool(anonymous), countries)
+    except ValueError as e:  # pragma: no cover
+        r.problem("edgeWafAnonymousIpList", anonymous, f"rule groups within {WCU_BUDGET} WCU ({e})")
+    shield = r.value("edgeShieldAdvanced")
+    standby, standby_zone = r.value("edgeOriginStandbyDnsName"), r.value("edgeOriginStandbyZoneId")
+    r.check(
+        "edgeOriginStandbyDnsName",
+        standby,
+        lambda v: v == "" or _is_domain_name(v.lower()),
+        "a DNS name such as dr-alb-123.us-east-2.elb.amazonaws.com, or empty",
+    )
+    r.check(
+        "edgeOriginStandbyZoneId",
+        standby_zone,
+        lambda v: v == "" or bool(_HOSTED_ZONE_ID.match(v)),
+        "a Route 53 hosted zone id such as Z3AADJGX6KTTL2, or empty",
+    )
+    if standby is not None and standby_zone is not None and bool(standby) != bool(standby_zone):
+        r.problem(
+            "edgeOriginStandbyZoneId",
+            standby_zone,
+            f"set together with edgeOriginStandbyDnsName (got {standby!r}): both or neither",
+        )
+    return {
+        "price_class": PriceClass(price) if price in classes else PriceClass.P100,
+        "segment_duration_seconds": segment,
+        "manifest_ttl_seconds": manifest,
+        "segment_ttl_seconds": segment_ttl,
+        "error_caching_seconds": errors,
+        "origin_shield_region": shield_region or None,
+        "signed_urls_public_key_pem": pem.strip() if pem else None,
+        "waf_rate_limit": rate,
+        "waf_anonymous_ip_list": anonymous,
+        "waf_geo_block_countries": tuple(countries),
+        "shield_advanced": shield,
+        "origin_standby_dns_name": standby or None,
+        "origin_standby_zone_id": standby_zone or None,
     }
 
 

@@ -1,6 +1,6 @@
 """Reusable Pulumi components of the streaming platform.
 
-    from components import MultiAzNetwork, MultiAzNetworkArgs, DataTier, DataTierArgs
+    from components import MultiAzNetwork, MultiAzNetworkArgs, DataTier, DataTierArgs, AppTier, StreamingEdge
 
 Components take plain settings and typed inputs as ``<Component>Args`` dataclasses and never read
 stack config, so any Pulumi Python program can compose them with its own settings. Type tokens
@@ -17,9 +17,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from components.app import AppTier, AppTierArgs
     from components.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
     from components.data import DataTier, DataTierArgs
+    from components.dns import PublicZone, PublicZoneArgs
+    from components.edge import StreamingEdge, StreamingEdgeArgs
+    from components.media import MediaPipeline, MediaPipelineArgs
     from components.network import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
+    from components.observability import AlarmTopics, AlarmTopicsArgs, Observability, ObservabilityArgs
 
 _EXPORTS = {
     "MultiAzNetwork": "components.network",
@@ -32,16 +37,40 @@ _EXPORTS = {
     "CidrPlanError": "components.cidr_plan",
     "SubnetPlan": "components.cidr_plan",
     "plan_subnets": "components.cidr_plan",
+    "AppTier": "components.app",
+    "AppTierArgs": "components.app",
+    "PublicZone": "components.dns",
+    "PublicZoneArgs": "components.dns",
+    "StreamingEdge": "components.edge",
+    "StreamingEdgeArgs": "components.edge",
+    "MediaPipeline": "components.media",
+    "MediaPipelineArgs": "components.media",
+    "AlarmTopics": "components.observability",
+    "AlarmTopicsArgs": "components.observability",
+    "Observability": "components.observability",
+    "ObservabilityArgs": "components.observability",
 }
 
 __all__ = [
+    "AlarmTopics",
+    "AlarmTopicsArgs",
+    "AppTier",
+    "AppTierArgs",
     "CidrPlan",
     "CidrPlanError",
     "DataTier",
     "DataTierArgs",
+    "MediaPipeline",
+    "MediaPipelineArgs",
     "MultiAzNetwork",
     "MultiAzNetworkArgs",
     "NatGatewayStrategy",
+    "Observability",
+    "ObservabilityArgs",
+    "PublicZone",
+    "PublicZoneArgs",
+    "StreamingEdge",
+    "StreamingEdgeArgs",
     "SubnetPlan",
     "Tier",
     "plan_subnets",

@@ -269,6 +269,9 @@ class AppTierArgs:
     access_log_dependencies: Sequence[pulumi.Resource] = ()
     """Resources the ALB waits for, typically the log bucket's policy: ELB checks delivery permission when
     access logging is turned on. Default: none."""
+    publish_origin_record: bool = True
+    """Write ``origin.<domain>`` as a simple A alias to the ALB. Default: on. Off when another component owns the
+    name (``StreamingEdge.route_origin_to`` writes failover records with a health check)."""
 
     video_table_arn: pulumi.Input[str] | None = None
     session_table_arn: pulumi.Input[str] | None = None
@@ -371,7 +374,11 @@ class AppTier(pulumi.ComponentResource):
     """ALB + WAF, optional EC2 fleet, ECS Fargate services, REST API with Cognito, and the user pool."""
 
     alb_arn: pulumi.Output[str]
+    alb_target_group_arn_suffixes: dict[str, pulumi.Output[str]]
+    """ALB target groups by role (``fleet`` and the services behind the ALB), as CloudWatch dimensions."""
     alb_dns_name: pulumi.Output[str]
+    alb_zone_id: pulumi.Output[str]
+    alb_arn_suffix: pulumi.Output[str]
     https_listener_arn: pulumi.Output[str]
     http_listener_arn: pulumi.Output[str]
     origin_domain_name: str
@@ -423,7 +430,10 @@ class AppTier(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "albArn": self.alb_arn,
+                "albTargetGroupArnSuffixes": self.alb_target_group_arn_suffixes,
                 "albDnsName": self.alb_dns_name,
+                "albZoneId": self.alb_zone_id,
+                "albArnSuffix": self.alb_arn_suffix,
                 "httpsListenerArn": self.https_listener_arn,
                 "httpListenerArn": self.http_listener_arn,
                 "originDomainName": self.origin_domain_name,
@@ -723,6 +733,7 @@ class AppTier(pulumi.ComponentResource):
         )
         self._alb_resource = alb
         self.alb_arn, self.alb_dns_name = alb.arn, alb.dns_name
+        self.alb_zone_id, self.alb_arn_suffix = alb.zone_id, alb.arn_suffix
         aws.wafv2.WebAclAssociation(
             f"{name}-alb-waf", resource_arn=alb.arn, web_acl_arn=self._web_acl.arn, opts=self._child
         )
@@ -786,7 +797,9 @@ class AppTier(pulumi.ComponentResource):
                     opts=self._child,
                 )
             )
-        args.zone.alias(f"{name}-origin-record", self.origin_domain_name, alb.dns_name, alb.zone_id, parent=self)
+        self.alb_target_group_arn_suffixes = {role: tg.arn_suffix for role, tg in self._alb_target_groups.items()}
+        if args.publish_origin_record:
+            args.zone.alias(f"{name}-origin-record", self.origin_domain_name, alb.dns_name, alb.zone_id, parent=self)
 
     # ---- internal NLB behind the API Gateway VPC Link ----------------------------------------------------
 

@@ -24,8 +24,8 @@ from components.kms_policy import account_admin_statement, cloudwatch_logs_state
 # Roles of the buckets this component creates; keys of ``DataTier.bucket_names`` and ``bucket_arns``.
 UPLOADS, RENDITIONS, LOGS = "uploads", "renditions", "logs"
 # Buckets replicated to the DR region when ``dr_region`` is set; the replica's key is f"{role}-dr".
-# Renditions are derived from the uploads, so the DR region can re-transcode instead of paying twice.
-REPLICATED_BUCKETS: tuple[str, ...] = (UPLOADS,)
+# Renditions replicate too: the edge's origin group fails over to the replica while the region is down.
+REPLICATED_BUCKETS: tuple[str, ...] = (UPLOADS, RENDITIONS)
 
 # Tag the policy pack reads to allow SSE-S3 (instead of SSE-KMS) on the access-log bucket only.
 LOG_DELIVERY_TAG = ("LogDelivery", "sse-s3")
@@ -93,7 +93,8 @@ class DataTierArgs:
     """Retention of the Redis slow log and the PostgreSQL log groups. Default: one year."""
 
     dr_region: str | None = None
-    """Region the uploads bucket replicates to, with its own KMS key there. Default: no replication."""
+    """Region the uploads and renditions buckets replicate to (``uploads-dr``, ``renditions-dr``), with a KMS key
+    there that CloudFront may decrypt with. Default: no replication."""
 
     dynamodb_replica_regions: Sequence[str] = ()
     """Global-table replicas of the video metadata table, each encrypted with a data key the component
@@ -140,6 +141,11 @@ class DataTier(pulumi.ComponentResource):
     db_endpoint: pulumi.Output[str]
     db_address: pulumi.Output[str]
     db_reader_endpoints: list[pulumi.Output[str]]
+    db_instance_id: pulumi.Output[str]
+    db_replica_instance_ids: list[pulumi.Output[str]]
+    redis_replication_group_id: pulumi.Output[str]
+    redis_member_cluster_ids: list[pulumi.Output[str]]
+    """Node ids of the replication group (``<group>-001`` ...), the ElastiCache metrics' CacheClusterId."""
     db_master_secret_arn: pulumi.Output[str | None]
     db_preferred_primary_az: str
     bucket_names: dict[str, pulumi.Output[str]]
@@ -202,6 +208,10 @@ class DataTier(pulumi.ComponentResource):
                 "redisIamUserId": self.redis_iam_user_id,
                 "dbEndpoint": self.db_endpoint,
                 "dbReaderEndpoints": self.db_reader_endpoints,
+                "dbInstanceId": self.db_instance_id,
+                "dbReplicaInstanceIds": self.db_replica_instance_ids,
+                "redisReplicationGroupId": self.redis_replication_group_id,
+                "redisMemberClusterIds": self.redis_member_cluster_ids,
                 "dbMasterSecretArn": self.db_master_secret_arn,
                 "bucketNames": self.bucket_names,
                 "bucketArns": self.bucket_arns,
@@ -259,19 +269,20 @@ class DataTier(pulumi.ComponentResource):
             )
         ]
 
+    def _cloudfront_decrypt_statement(self) -> pulumi.Output[dict[str, Any]]:
+        return pulumi.Output.all(self._partition, self._account).apply(
+            lambda a: {
+                "Sid": "CloudFrontReadsThroughOriginAccessControl",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{a[0]}:cloudfront::{a[1]}:distribution/*"}},
+            }
+        )
+
     def _media_statements(self, replication_role: aws.iam.Role | None) -> list[pulumi.Output[dict[str, Any]]]:
-        statements = [
-            pulumi.Output.all(self._partition, self._account).apply(
-                lambda a: {
-                    "Sid": "CloudFrontReadsThroughOriginAccessControl",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudfront.amazonaws.com"},
-                    "Action": "kms:Decrypt",
-                    "Resource": "*",
-                    "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{a[0]}:cloudfront::{a[1]}:distribution/*"}},
-                }
-            )
-        ]
+        statements = [self._cloudfront_decrypt_statement()]
         if replication_role is not None:
             statements.append(
                 pulumi.Output.all(replication_role.arn, self._region).apply(
@@ -503,6 +514,11 @@ class DataTier(pulumi.ComponentResource):
         self.redis_primary_endpoint = group.primary_endpoint_address
         self.redis_reader_endpoint = group.reader_endpoint_address
         self.redis_user_group_id = user_group.user_group_id
+        self.redis_replication_group_id = group.id
+        # ElastiCache names the nodes of a cluster-mode-disabled group <group id>-001, -002, ...
+        self.redis_member_cluster_ids = [
+            pulumi.Output.concat(group.id, f"-{n:03d}") for n in range(1, args.cache_num_nodes + 1)
+        ]
 
     # ---- RDS PostgreSQL ---------------------------------------------------------------------------------
 
@@ -639,6 +655,8 @@ class DataTier(pulumi.ComponentResource):
         self.db_endpoint = primary.endpoint
         self.db_address = primary.address
         self.db_reader_endpoints = [r.endpoint for r in replicas]
+        self.db_instance_id = primary.identifier
+        self.db_replica_instance_ids = [r.identifier for r in replicas]
         self.db_master_secret_arn = primary.master_user_secrets.apply(
             lambda secrets: secrets[0].secret_arn if secrets else None
         )
@@ -727,18 +745,15 @@ class DataTier(pulumi.ComponentResource):
             }
         ]
         uploads, uploads_versioning = self._bucket(UPLOADS, kms_key=media, lifecycle_rules=raw_rules)
-        self._bucket(
-            RENDITIONS,
-            kms_key=media,
-            lifecycle_rules=[
-                {
-                    "id": "renditions-to-intelligent-tiering",
-                    "status": "Enabled",
-                    "filter": {"object_size_greater_than": INTELLIGENT_TIERING_MIN_OBJECT_BYTES},
-                    "transitions": [{"days": 0, "storage_class": "INTELLIGENT_TIERING"}],
-                }
-            ],
-        )
+        renditions_rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
+            {
+                "id": "renditions-to-intelligent-tiering",
+                "status": "Enabled",
+                "filter": {"object_size_greater_than": INTELLIGENT_TIERING_MIN_OBJECT_BYTES},
+                "transitions": [{"days": 0, "storage_class": "INTELLIGENT_TIERING"}],
+            }
+        ]
+        renditions, renditions_versioning = self._bucket(RENDITIONS, kms_key=media, lifecycle_rules=renditions_rules)
         # CloudFront standard logs and ALB access logs only deliver to SSE-S3 buckets, and CloudFront
         # standard logging writes through an ACL grant, so this bucket keeps ACLs (BucketOwnerPreferred).
         self._bucket(
@@ -772,7 +787,11 @@ class DataTier(pulumi.ComponentResource):
                 opts=self._child,
             )
         if args.dr_region and replication_role is not None:
-            self._replication(args.dr_region, replication_role, {UPLOADS: (uploads, uploads_versioning, raw_rules)})
+            sources = {
+                UPLOADS: (uploads, uploads_versioning, raw_rules),
+                RENDITIONS: (renditions, renditions_versioning, renditions_rules),
+            }
+            self._replication(args.dr_region, replication_role, {r: sources[r] for r in REPLICATED_BUCKETS})
         self.bucket_names = {role: b.bucket for role, b in self._buckets.items()}
         self.bucket_arns = {role: b.arn for role, b in self._buckets.items()}
 
@@ -805,9 +824,13 @@ class DataTier(pulumi.ComponentResource):
         ],
     ) -> None:
         name = self._name
-        dr_key = self._key("media", f"S3 replicas in {dr_region}", [], region=dr_region)
+        # CloudFront reads the renditions replica when the edge's origin group fails over.
+        dr_key = self._key(
+            "media", f"S3 replicas in {dr_region}", [self._cloudfront_decrypt_statement()], region=dr_region
+        )
         statements: list[pulumi.Output[list[dict[str, Any]]]] = []
-        for role_name, (source, source_versioning, lifecycle_rules) in sources.items():
+        for n, (role_name, (source, source_versioning, lifecycle_rules)) in enumerate(sources.items()):
+            sfx = role_name.title() if n else ""  # Sids are unique per policy: the first source keeps plain names
             replica_role = f"{role_name}-dr"
             destination, destination_versioning = self._bucket(
                 replica_role,
@@ -838,15 +861,15 @@ class DataTier(pulumi.ComponentResource):
             )
             statements.append(
                 pulumi.Output.all(source.arn, destination.arn).apply(
-                    lambda a: [
+                    lambda a, sfx=sfx: [  # type: ignore[misc]
                         {
-                            "Sid": "ReadReplicationConfiguration",
+                            "Sid": f"ReadReplicationConfiguration{sfx}",
                             "Effect": "Allow",
                             "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
                             "Resource": a[0],
                         },
                         {
-                            "Sid": "ReadSourceObjectVersions",
+                            "Sid": f"ReadSourceObjectVersions{sfx}",
                             "Effect": "Allow",
                             "Action": [
                                 "s3:GetObjectVersionForReplication",
@@ -856,7 +879,7 @@ class DataTier(pulumi.ComponentResource):
                             "Resource": f"{a[0]}/*",
                         },
                         {
-                            "Sid": "WriteReplicas",
+                            "Sid": f"WriteReplicas{sfx}",
                             "Effect": "Allow",
                             "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
                             "Resource": f"{a[1]}/*",

@@ -177,6 +177,7 @@ _ARN = {
     "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
     "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
     "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+    "aws:cloudfront/distribution:Distribution": "arn:aws:cloudfront::{account}:distribution/{id}",
 }
 
 
@@ -245,6 +246,8 @@ def _extra_outputs(type_: str, name: str, id_: str, inputs: dict[str, Any], regi
         return {"latestVersion": 1}
     if type_ == "aws:apigateway/restApi:RestApi":
         return {"rootResourceId": id_[:10], "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{id_[:10]}"}
+    if type_ == "aws:cloudfront/distribution:Distribution":
+        return {"domainName": f"d{id_[:13]}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2"}
     if type_ == "aws:apigateway/domainName:DomainName":
         return {
             "regionalDomainName": f"d-{id_[:10]}.execute-api.{region}.amazonaws.com",

@@ -62,7 +62,7 @@ COMMON_COUNTS = {
     COMPONENT: 1,
     "aws:acm/certificate:Certificate": 1,
     "aws:acm/certificateValidation:CertificateValidation": 1,
-    "aws:route53/record:Record": 4,  # 2 validation records, origin and api aliases
+    "aws:route53/record:Record": 3,  # 2 validation records, api alias (origin.<domain>: the edge's failover records)
     "aws:kms/key:Key": 1,
     "aws:kms/alias:Alias": 1,
     WEB_ACL: 1,

@@ -75,8 +75,8 @@ PROD_COUNTS = {
     DB: 3,
     ROLE: 2,
     ROLE_POLICY: 1,
-    REPLICATION: 1,
-    **{t: 4 for t in (BUCKET, BUCKET_POLICY, PAB, OWNERSHIP, SSE, VERSIONING, LIFECYCLE)},
+    REPLICATION: 2,  # uploads and renditions
+    **{t: 5 for t in (BUCKET, BUCKET_POLICY, PAB, OWNERSHIP, SSE, VERSIONING, LIFECYCLE)},
 }
 
 
@@ -410,14 +410,16 @@ def test_every_db_instance_exports_logs_into_precreated_encrypted_groups(recordi
 @pytest.mark.parametrize(("stack", "roles"), [("dev", ["logs", "renditions", "uploads"]), ("prod", None)])
 def test_each_bucket_has_exactly_one_policy_with_a_tls_only_deny(recording, stack, roles):
     rec = data(recording(stack, preview=False))
-    expected = roles or ["logs", "renditions", "uploads", "uploads-dr"]
+    expected = roles or ["logs", "renditions", "renditions-dr", "uploads", "uploads-dr"]
     assert sorted(tag(b, "BucketRole") for b in rec.of_type(BUCKET)) == expected
     for role in expected:
         b = bucket(rec, role)
         (policy,) = of_bucket(rec, BUCKET_POLICY, role)
         arn = f"arn:aws:s3:::{b.name}-{b.id[-7:]}"
-        # Statements other components add (ALB log delivery: tests/test_app_tier.py) are asserted there.
-        assert [s for s in statements(policy) if s.get("Sid") != "ElbWritesAccessLogs"] == [
+        # Statements other components add (ALB log delivery: tests/test_app_tier.py; edge OAC: tests/test_edge.py)
+        # are asserted there.
+        others = ("ElbWritesAccessLogs", "CloudFrontReadsThroughOac")
+        assert [s for s in statements(policy) if s.get("Sid") not in others] == [
             {
                 "Sid": "DenyInsecureTransport",
                 "Effect": "Deny",
@@ -532,7 +534,7 @@ def test_uploads_accept_browser_presigned_puts_from_the_configured_origins(recor
 
 def test_prod_replicates_uploads_to_a_dr_bucket_encrypted_with_a_dr_region_key(recording):
     rec = data(recording("prod", preview=False))
-    (replication,) = rec.of_type(REPLICATION)
+    (replication,) = [r for r in rec.of_type(REPLICATION) if r.name == "data-uploads-replication"]
     source, destination = bucket(rec, "uploads"), bucket(rec, "uploads-dr")
     dr_key = key_of_class(rec, "media", "us-east-2")
     assert destination.inputs["region"] == "us-east-2"
@@ -571,7 +573,14 @@ def test_prod_replicates_uploads_to_a_dr_bucket_encrypted_with_a_dr_region_key(r
     assert dep(rec, role_policy, "role").urn == role.urn
     src_arn = f"arn:aws:s3:::{source.name}-{source.id[-7:]}"
     media = key_of_class(rec, "media")
-    assert statements(role_policy) == [
+    # The renditions bucket replicates the same way, under Sids suffixed "Renditions" (unique per policy).
+    renditions_sids = [s["Sid"] for s in statements(role_policy) if s["Sid"].endswith("Renditions")]
+    assert renditions_sids == [
+        "ReadReplicationConfigurationRenditions",
+        "ReadSourceObjectVersionsRenditions",
+        "WriteReplicasRenditions",
+    ]
+    assert [s for s in statements(role_policy) if s["Sid"] not in renditions_sids] == [
         {
             "Sid": "ReadReplicationConfiguration",
             "Effect": "Allow",
@@ -637,7 +646,8 @@ def test_stack_exports_the_data_tier_outputs(recording):
     outputs = rec.outputs
     assert outputs["dataClientSecurityGroupId"] == d.named("data-clients").id
     assert set(outputs["kmsKeyArns"]) == {"data", "logs", "media", "media-us-east-2"}
-    assert set(outputs["bucketArns"]) == set(outputs["bucketNames"]) == {"uploads", "renditions", "logs", "uploads-dr"}
+    roles = {"uploads", "renditions", "logs", "uploads-dr", "renditions-dr"}
+    assert set(outputs["bucketArns"]) == set(outputs["bucketNames"]) == roles
     assert outputs["bucketNames"]["uploads"] == f"{bucket(d, 'uploads').name}-{bucket(d, 'uploads').id[-7:]}"
     assert outputs["redisUserGroupId"] == "streaming-prod-redis"
     assert outputs["videoTableName"] == f"data-videos-{d.named('data-videos').id[-7:]}"

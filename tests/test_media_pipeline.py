@@ -398,8 +398,9 @@ def test_alarms_watch_dlq_depth_and_the_oldest_upload(recording, stack, age):
     assert dep(rec, depth, "dimensions").name == "media-dlq"
     assert (oldest.inputs["metricName"], oldest.inputs["threshold"]) == ("ApproximateAgeOfOldestMessage", age)
     assert dep(rec, oldest, "dimensions").name == "media-queue"
-    # No SNS topic in these stacks yet (observability comes later): no actions rather than a dangling ARN.
-    assert depth.inputs["alarmActions"] == [] and oldest.inputs["okActions"] == []
+    # Both notify the stack's alarm topic (AlarmTopics), on alarm and on recovery.
+    for alarm in (depth, oldest):
+        assert dep(rec, alarm, "alarmActions").name == dep(rec, alarm, "okActions").name == "alarms-topic"
 
 
 def test_mediaconvert_job_state_changes_reach_the_status_function(recording):

@@ -26,6 +26,18 @@ PUBLIC_API = {
     "DataTierArgs": "components.data",
     "Tier": "components.cidr_plan",
     "plan_subnets": "components.cidr_plan",
+    "AppTier": "components.app",
+    "AppTierArgs": "components.app",
+    "PublicZone": "components.dns",
+    "PublicZoneArgs": "components.dns",
+    "StreamingEdge": "components.edge",
+    "StreamingEdgeArgs": "components.edge",
+    "MediaPipeline": "components.media",
+    "MediaPipelineArgs": "components.media",
+    "AlarmTopics": "components.observability",
+    "AlarmTopicsArgs": "components.observability",
+    "Observability": "components.observability",
+    "ObservabilityArgs": "components.observability",
 }
 # import name -> distribution name, for the third-party modules components may import
 DISTRIBUTIONS = {"pulumi": "pulumi", "pulumi_aws": "pulumi-aws", "pulumi_random": "pulumi-random"}

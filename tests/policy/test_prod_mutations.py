@@ -133,6 +133,39 @@ def unprotect(type_: str) -> Mutation:
     return mutate
 
 
+def repoint_distribution_web_acl(to: str | None) -> Mutation:
+    """The distribution's webAclId dropped (``to`` None) or taken from the web ACL named ``to``, inputs and graph."""
+
+    def mutate(rec: Recording) -> list[ResourceRecord]:
+        out, hit = [], False
+        for r in rec.resources:
+            if r.type == "aws:cloudfront/distribution:Distribution":
+                hit = True
+                deps = {k: v for k, v in r.property_dependencies.items() if k != "webAclId"}
+                inputs = {k: v for k, v in r.inputs.items() if k != "webAclId"}
+                if to is not None:
+                    acl = rec.named(to)
+                    deps["webAclId"] = (acl.urn,)
+                    inputs["webAclId"] = acl.id or r.inputs.get("webAclId")
+                r = replace(r, inputs=inputs, property_dependencies=deps)
+            out.append(r)
+        assert hit, "no distribution: the stack changed shape"
+        return out
+
+    return mutate
+
+
+def distribution_allows_plain_http(rec: Recording) -> list[ResourceRecord]:
+    return with_inputs(
+        rec,
+        lambda r: r.type == "aws:cloudfront/distribution:Distribution",
+        defaultCacheBehavior={
+            **rec.named("edge-cdn").inputs["defaultCacheBehavior"],
+            "viewerProtocolPolicy": "allow-all",
+        },
+    )
+
+
 MUTATIONS: dict[str, tuple[Mutation, str]] = {
     "app subnets squeezed into one AZ": (
         lambda rec: with_inputs(rec, subnets_of("app"), availabilityZone="us-west-2a"),
@@ -166,6 +199,12 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         "ecs-service-multi-az",
     ),
     "ALB web ACL association removed": (drop_alb_web_acl_association, "alb-waf-attached"),
+    "distribution web ACL removed": (repoint_distribution_web_acl(None), "cloudfront-waf-attached"),
+    "distribution webAclId points at the REGIONAL web ACL": (
+        repoint_distribution_web_acl("app-waf"),
+        "cloudfront-waf-attached",
+    ),
+    "distribution viewer protocol allow-all": (distribution_allows_plain_http, "cloudfront-viewer-https"),
     "upload queue without its KMS key": (
         lambda rec: with_inputs(
             rec, lambda r: r.name == "media-queue" and r.type == "aws:sqs/queue:Queue", kmsMasterKeyId=None
