@@ -860,6 +860,12 @@ class _Reader:
             return None
         return parsed
 
+    def integer(self, name: str, low: int, high: int) -> Any:
+        """Read an integer key and check it lies in low..high."""
+        value = self.value(name)
+        self.check(name, value, lambda v: low <= v <= high, f"an integer from {low} to {high}")
+        return value
+
     def check(self, name: str, value: Any, ok: Callable[[Any], bool], allowed: str) -> None:
         if value is not None and name not in self.bad and not ok(value):
             self.problem(name, value, allowed)
@@ -900,8 +906,7 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
     r.check("environment", env_text, lambda v: v in environments, " | ".join(environments))
     environment = Environment(env_text) if env_text in environments else None
 
-    az_count = r.value("azCount")
-    r.check("azCount", az_count, lambda v: 2 <= v <= 6, "an integer from 2 to 6")
+    az_count = r.integer("azCount", 2, 6)
     r.check(
         "azCount",
         az_count,
@@ -1115,14 +1120,11 @@ def _parse_data(r: _Reader, region: str | None) -> dict[str, Any]:
             lambda v: v >= storage,
             f"at least dbAllocatedStorageGb ({storage})",
         )
-    backups = r.value("dbBackupRetentionDays")
-    r.check("dbBackupRetentionDays", backups, lambda v: 1 <= v <= 35, "an integer from 1 to 35")
-    replicas = r.value("dbReadReplicaCount")
-    r.check("dbReadReplicaCount", replicas, lambda v: 0 <= v <= 5, "an integer from 0 to 5")
+    backups = r.integer("dbBackupRetentionDays", 1, 35)
+    replicas = r.integer("dbReadReplicaCount", 0, 5)
     nodes = r.value("cacheNumNodes")
     r.check("cacheNumNodes", nodes, lambda v: 2 <= v <= 6, "an integer from 2 to 6 (automatic failover needs 2)")
-    snapshots = r.value("cacheSnapshotRetentionDays")
-    r.check("cacheSnapshotRetentionDays", snapshots, lambda v: 0 <= v <= 35, "an integer from 0 to 35")
+    snapshots = r.integer("cacheSnapshotRetentionDays", 0, 35)
     log_days = r.value("dataLogRetentionDays")
     r.check(
         "dataLogRetentionDays",
@@ -1148,10 +1150,8 @@ def _parse_data(r: _Reader, region: str | None) -> dict[str, Any]:
             )
     if len(set(replica_regions)) != len(replica_regions):
         r.problem("dynamodbReplicaRegions", replica_regions, "each region once")
-    glacier = r.value("rawToGlacierIrDays")
-    r.check("rawToGlacierIrDays", glacier, lambda v: 1 <= v <= 3650, "an integer from 1 to 3650")
-    log_expiry = r.value("logBucketExpirationDays")
-    r.check("logBucketExpirationDays", log_expiry, lambda v: 1 <= v <= 3650, "an integer from 1 to 3650")
+    glacier = r.integer("rawToGlacierIrDays", 1, 3650)
+    log_expiry = r.integer("logBucketExpirationDays", 1, 3650)
     origins = r.value("corsAllowedOrigins") or []
     for origin in origins:
         if not _ORIGIN.match(origin):
@@ -1207,8 +1207,7 @@ def _parse_media(r: _Reader) -> dict[str, Any]:
         lambda v: bool(v) and len(set(v)) == len(v) and all(re.fullmatch(r"\.[A-Za-z0-9]{1,10}", s) for s in v),
         "one or more distinct suffixes such as .mp4 (a dot, then 1-10 letters or digits)",
     )
-    size_mb = r.value("maxUploadSizeMb")
-    r.check("maxUploadSizeMb", size_mb, lambda v: 1 <= v <= 102400, "an integer from 1 to 102400")
+    size_mb = r.integer("maxUploadSizeMb", 1, 102400)
     if backend is TranscodeBackend.FFMPEG:
         r.check(
             "maxUploadSizeMb",
@@ -1217,12 +1216,9 @@ def _parse_media(r: _Reader) -> dict[str, Any]:
             "at most 3072 when transcodeBackend is ffmpeg (source plus renditions must fit in 10 GB of /tmp); "
             "use mediaconvert for larger uploads",
         )
-    batch = r.value("transcodeBatchSize")
-    r.check("transcodeBatchSize", batch, lambda v: 1 <= v <= 10, "an integer from 1 to 10")
-    concurrency = r.value("transcodeMaxConcurrency")
-    r.check("transcodeMaxConcurrency", concurrency, lambda v: 2 <= v <= 1000, "an integer from 2 to 1000")
-    reserved = r.value("transcodeReservedConcurrency")
-    r.check("transcodeReservedConcurrency", reserved, lambda v: 1 <= v <= 1000, "an integer from 1 to 1000")
+    batch = r.integer("transcodeBatchSize", 1, 10)
+    concurrency = r.integer("transcodeMaxConcurrency", 2, 1000)
+    reserved = r.integer("transcodeReservedConcurrency", 1, 1000)
     if concurrency is not None and "transcodeMaxConcurrency" not in r.bad:
         r.check(
             "transcodeReservedConcurrency",
@@ -1230,16 +1226,12 @@ def _parse_media(r: _Reader) -> dict[str, Any]:
             lambda v: v >= concurrency,
             f"at least transcodeMaxConcurrency ({concurrency})",
         )
-    timeout = r.value("transcodeTimeoutSeconds")
-    r.check("transcodeTimeoutSeconds", timeout, lambda v: 60 <= v <= 900, "an integer from 60 to 900")
-    memory = r.value("transcodeMemoryMb")
-    r.check("transcodeMemoryMb", memory, lambda v: 128 <= v <= 10240, "an integer from 128 to 10240")
-    receives = r.value("transcodeMaxReceiveCount")
-    r.check("transcodeMaxReceiveCount", receives, lambda v: 1 <= v <= 100, "an integer from 1 to 100")
+    timeout = r.integer("transcodeTimeoutSeconds", 60, 900)
+    memory = r.integer("transcodeMemoryMb", 128, 10240)
+    receives = r.integer("transcodeMaxReceiveCount", 1, 100)
     dlq_depth = r.value("dlqDepthAlarmThreshold")
     r.check("dlqDepthAlarmThreshold", dlq_depth, lambda v: v >= 1, "an integer of 1 or more")
-    age = r.value("oldestUploadAgeAlarmSeconds")
-    r.check("oldestUploadAgeAlarmSeconds", age, lambda v: 60 <= v <= 345600, "an integer from 60 to 345600")
+    age = r.integer("oldestUploadAgeAlarmSeconds", 60, 345600)
     return {
         "backend": backend,
         "ffmpeg_layer_arn": layer or None,
@@ -1300,8 +1292,7 @@ def _parse_edge(r: _Reader, region: str | None) -> dict[str, Any]:
     classes = [c.value for c in PriceClass]
     price = r.value("edgePriceClass")
     r.check("edgePriceClass", price, lambda v: v in classes, " | ".join(classes))
-    segment = r.value("edgeSegmentDurationSeconds")
-    r.check("edgeSegmentDurationSeconds", segment, lambda v: 1 <= v <= 60, "an integer from 1 to 60")
+    segment = r.integer("edgeSegmentDurationSeconds", 1, 60)
     manifest = r.value("edgeManifestTtlSeconds")
     r.check("edgeManifestTtlSeconds", manifest, lambda v: v >= 1, "an integer of 1 or more")
     if segment is not None and "edgeSegmentDurationSeconds" not in r.bad:
@@ -1318,8 +1309,7 @@ def _parse_edge(r: _Reader, region: str | None) -> dict[str, Any]:
         lambda v: ONE_DAY_SECONDS <= v <= ONE_YEAR_SECONDS,
         f"an integer from {ONE_DAY_SECONDS} (1 day) to {ONE_YEAR_SECONDS} (1 year)",
     )
-    errors = r.value("edgeErrorCachingSeconds")
-    r.check("edgeErrorCachingSeconds", errors, lambda v: 0 <= v <= 60, "an integer from 0 to 60")
+    errors = r.integer("edgeErrorCachingSeconds", 0, 60)
     shield_region = r.value("edgeOriginShieldRegion")
     r.check(
         "edgeOriginShieldRegion",
@@ -1444,8 +1434,7 @@ def _parse_app(
         r.check("asgOnDemandBaseCapacity", od_base, lambda v: v <= asg_max, f"at most asgMaxSize ({asg_max})")
     if prod:
         r.check("asgOnDemandBaseCapacity", od_base, lambda v: v >= 1, "at least 1 when environment is prod")
-    od_pct = r.value("asgOnDemandPercentageAboveBase")
-    r.check("asgOnDemandPercentageAboveBase", od_pct, lambda v: 0 <= v <= 100, "an integer from 0 to 100")
+    od_pct = r.integer("asgOnDemandPercentageAboveBase", 0, 100)
 
     image_entries = r.value("ecsServiceImages")
     images = _key_values(r, "ecsServiceImages", image_entries or [], "IMAGE")
