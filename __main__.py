@@ -1,6 +1,7 @@
 """The streaming platform: load validated settings, compose the components, export their outputs."""
 
 import dataclasses
+from typing import Any
 
 import pulumi
 import pulumi_random
@@ -16,6 +17,10 @@ from components.observability import AlarmTopics, AlarmTopicsArgs, Observability
 
 settings = stack_config.load()  # raises ConfigError, listing every problem, before anything is registered
 
+# What every component gets from the stack: prod protects its stateful resources; everything is tagged.
+prefix = f"streaming-{settings.stack}"
+common: dict[str, Any] = {"protect": settings.is_prod, "tags": settings.tags}
+
 network = MultiAzNetwork(
     "network",
     MultiAzNetworkArgs(
@@ -25,8 +30,7 @@ network = MultiAzNetwork(
         nat_gateway_strategy=settings.network.nat_gateway_strategy,
         interface_endpoints=settings.network.interface_endpoints,
         flow_log_retention_days=settings.network.flow_log_retention_days,
-        protect=settings.is_prod,
-        tags=settings.tags,
+        **common,
     ),
 )
 
@@ -36,9 +40,8 @@ data = DataTier(
         vpc_id=network.vpc_id,
         data_subnet_ids=network.data_subnet_ids,
         availability_zones=network.availability_zones,
-        resource_prefix=f"streaming-{settings.stack}",
-        protect=settings.is_prod,
-        tags=settings.tags,
+        resource_prefix=prefix,
+        **common,
         **dataclasses.asdict(settings.data),  # DataSettings fields are named after DataTierArgs fields
     ),
 )
@@ -48,9 +51,8 @@ alarm_topics = AlarmTopics(
     AlarmTopicsArgs(
         region=settings.region,
         email_addresses=settings.observability.alarm_emails,
-        resource_prefix=f"streaming-{settings.stack}",
-        protect=settings.is_prod,
-        tags=settings.tags,
+        resource_prefix=prefix,
+        **common,
     ),
 )
 media = MediaPipeline(
@@ -70,9 +72,8 @@ media = MediaPipeline(
         video_table_arn=data.video_table_arn,
         log_retention_days=settings.data.log_retention_days,
         alarm_topic_arn=alarm_topics.topic_arn,
-        resource_prefix=f"streaming-{settings.stack}",
-        protect=settings.is_prod,
-        tags=settings.tags,
+        resource_prefix=prefix,
+        **common,
         **dataclasses.asdict(settings.media),  # MediaSettings fields are named after MediaPipelineArgs fields
     ),
 )
@@ -81,8 +82,7 @@ zone = PublicZone(
     PublicZoneArgs(
         domain_name=settings.domain_name,
         hosted_zone_id=settings.app.hosted_zone_id,
-        protect=settings.is_prod,
-        tags=settings.tags,
+        **common,
     ),
 )
 # The edge sends this header to the ALB; listener rules forward only requests that carry it.
@@ -100,9 +100,8 @@ edge = StreamingEdge(
         replica_bucket_region=dr_region,
         log_bucket_name=data.bucket_names["logs"],
         log_retention_days=settings.app.log_retention_days,
-        resource_prefix=f"streaming-{settings.stack}",
-        protect=settings.is_prod,
-        tags=settings.tags,
+        resource_prefix=prefix,
+        **common,
         **dataclasses.asdict(settings.edge),  # EdgeSettings fields are named after StreamingEdgeArgs fields
     ),
 )
@@ -140,10 +139,9 @@ app = AppTier(
             "UPLOADS_BUCKET": data.bucket_names[UPLOADS],
             "RENDITIONS_BUCKET": data.bucket_names[RENDITIONS],
         },
-        resource_prefix=f"streaming-{settings.stack}",
+        resource_prefix=prefix,
         advanced_security_enforced=settings.is_prod,
-        protect=settings.is_prod,
-        tags=settings.tags,
+        **common,
         **dataclasses.asdict(settings.compute),  # ComputeSettings fields are named after AppTierArgs fields
         **settings.app.tier_args(),
     ),
@@ -175,7 +173,7 @@ observability = Observability(
         lambda_function_names=functions,
         queue_names={"uploads": sqs_queue_name(media.queue_arn), "uploads-dlq": sqs_queue_name(media.dlq_arn)},
         thresholds=settings.observability.thresholds,
-        resource_prefix=f"streaming-{settings.stack}",
+        resource_prefix=prefix,
         tags=settings.tags,
     ),
 )
