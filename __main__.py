@@ -100,6 +100,7 @@ edge = StreamingEdge(
         replica_bucket_region=dr_region,
         log_bucket_name=data.bucket_names["logs"],
         log_retention_days=settings.app.log_retention_days,
+        alarm_topic_arn=alarm_topics.topic_arn,
         resource_prefix=prefix,
         **common,
         **dataclasses.asdict(settings.edge),  # EdgeSettings fields are named after StreamingEdgeArgs fields

@@ -140,6 +140,11 @@ class StreamingEdgeArgs:
     failover record of ``origin.<domain>``. Default: None, no SECONDARY record: when the ALB fails, CloudFront's
     own origin group serves the static maintenance page (``/maintenance/`` in the renditions bucket)."""
 
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """SNS topic (in the stack's region) that the origin alarm notifies when it fires and clears. The same alarm
+    drives the Route 53 health check of ``origin.<domain>``, so a notification means failover. Default: None,
+    the alarm only drives the health check."""
+
     resource_prefix: str = "streaming"
     """Prefix of fixed physical names (cache/response policies, OAC, WAF log group, alarms)."""
     protect: bool = False
@@ -672,6 +677,8 @@ class StreamingEdge(pulumi.ComponentResource):
             threshold=ORIGIN_5XX_ALARM_THRESHOLD,
             comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching",
+            alarm_actions=[args.alarm_topic_arn] if args.alarm_topic_arn else None,
+            ok_actions=[args.alarm_topic_arn] if args.alarm_topic_arn else None,
             tags=self._tags(f"{name}-origin-5xx"),
             opts=self._child,
         )

@@ -274,6 +274,7 @@ def test_origin_name_has_failover_records_and_a_health_check_wired_to_alarms(rec
     assert origin_alarm.inputs["metricName"] == "HTTPCode_ELB_5XX_Count"
     assert rec.named("app-alb").urn in origin_alarm.property_dependencies["dimensions"]
     assert provider_region(rec, origin_alarm) is None
+    assert dep(rec, origin_alarm, "alarmActions").name == dep(rec, origin_alarm, "okActions").name == "alarms-topic"
     # The check's own status is alarmed once, by Observability, in us-east-1, with actions.
     (status,) = [
         a
