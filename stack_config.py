@@ -866,6 +866,12 @@ class _Reader:
         self.check(name, value, lambda v: low <= v <= high, f"an integer from {low} to {high}")
         return value
 
+    def log_retention_days(self, name: str) -> Any:
+        """Read a retention key and check it is a period CloudWatch Logs accepts."""
+        value = self.value(name)
+        self.check(name, value, lambda v: v in LOG_RETENTION_DAYS, "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+        return value
+
     def check(self, name: str, value: Any, ok: Callable[[Any], bool], allowed: str) -> None:
         if value is not None and name not in self.bad and not ok(value):
             self.problem(name, value, allowed)
@@ -984,13 +990,7 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
     if len(set(endpoints)) != len(endpoints):
         r.problem("interfaceEndpoints", endpoints, "each service once")
 
-    retention = r.value("flowLogRetentionDays")
-    r.check(
-        "flowLogRetentionDays",
-        retention,
-        lambda v: v in LOG_RETENTION_DAYS,
-        "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
-    )
+    retention = r.log_retention_days("flowLogRetentionDays")
 
     instance_type = r.value("instanceType")
     r.check("instanceType", instance_type, _is_instance_type, "an EC2 instance type such as t3.large or m7g.2xlarge")
@@ -1125,13 +1125,7 @@ def _parse_data(r: _Reader, region: str | None) -> dict[str, Any]:
     nodes = r.value("cacheNumNodes")
     r.check("cacheNumNodes", nodes, lambda v: 2 <= v <= 6, "an integer from 2 to 6 (automatic failover needs 2)")
     snapshots = r.integer("cacheSnapshotRetentionDays", 0, 35)
-    log_days = r.value("dataLogRetentionDays")
-    r.check(
-        "dataLogRetentionDays",
-        log_days,
-        lambda v: v in LOG_RETENTION_DAYS,
-        "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
-    )
+    log_days = r.log_retention_days("dataLogRetentionDays")
     dr_region = r.value("drRegion")
     r.check(
         "drRegion",
@@ -1517,13 +1511,7 @@ def _parse_app(
                 "URLs such as https://video.example.com/auth/callback or http://localhost:3000/callback "
                 "(no query, no fragment)",
             )
-    log_days = r.value("appLogRetentionDays")
-    r.check(
-        "appLogRetentionDays",
-        log_days,
-        lambda v: v in LOG_RETENTION_DAYS,
-        "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
-    )
+    log_days = r.log_retention_days("appLogRetentionDays")
     if len(r.problems) != before:
         return None
     return AppSettings(
