@@ -12,7 +12,7 @@ MODE ?= preview
 
 .PHONY: install preview test unit lint typecheck docs clean
 
-$(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt components/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)

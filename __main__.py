@@ -5,15 +5,21 @@ from typing import Any
 
 import pulumi
 import pulumi_random
+from streaming_platform.app.tier import AppTier, AppTierArgs, alb_access_log_policy
+from streaming_platform.data.tier import RENDITIONS, UPLOADS, DataTier, DataTierArgs
+from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
+from streaming_platform.edge.zone import PublicZone, PublicZoneArgs
+from streaming_platform.media.pipeline import MediaPipeline, MediaPipelineArgs
+from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs
+from streaming_platform.observability.alarms import (
+    AlarmTopics,
+    AlarmTopicsArgs,
+    Observability,
+    ObservabilityArgs,
+    sqs_queue_name,
+)
 
 import stack_config
-from components.app import AppTier, AppTierArgs, alb_access_log_policy
-from components.data import RENDITIONS, UPLOADS, DataTier, DataTierArgs
-from components.dns import PublicZone, PublicZoneArgs
-from components.edge import StreamingEdge, StreamingEdgeArgs
-from components.media import MediaPipeline, MediaPipelineArgs
-from components.network import MultiAzNetwork, MultiAzNetworkArgs
-from components.observability import AlarmTopics, AlarmTopicsArgs, Observability, ObservabilityArgs, sqs_queue_name
 
 settings = stack_config.load()  # raises ConfigError, listing every problem, before anything is registered
 

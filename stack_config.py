@@ -18,8 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 import pulumi
-
-from components.app import (
+from streaming_platform.app.tier import (
     CPU_TARGET_PERCENT,
     FARGATE_SIZES,
     MEMORY_TARGET_PERCENT,
@@ -31,7 +30,15 @@ from components.app import (
     fargate_memory_options,
     is_arm_instance_type,
 )
-from components.cidr_plan import (
+from streaming_platform.edge.distribution import (
+    ONE_DAY_SECONDS,
+    ONE_YEAR_SECONDS,
+    WCU_BUDGET,
+    PriceClass,
+    web_acl_rules,
+)
+from streaming_platform.media.pipeline import LAYER_ARN, TranscodeBackend
+from streaming_platform.network.cidr_plan import (
     DEFAULT_PREFIX_LENGTHS,
     MAX_SUBNET_PREFIX,
     MIN_SUBNET_PREFIX,
@@ -39,10 +46,8 @@ from components.cidr_plan import (
     az_block_prefix,
     max_azs,
 )
-from components.edge import ONE_DAY_SECONDS, ONE_YEAR_SECONDS, WCU_BUDGET, PriceClass, web_acl_rules
-from components.media import LAYER_ARN, TranscodeBackend
-from components.network import NatGatewayStrategy
-from components.observability import DEFAULT_THRESHOLDS, EMAIL, AlarmThresholds
+from streaming_platform.network.multi_az import NatGatewayStrategy
+from streaming_platform.observability.alarms import DEFAULT_THRESHOLDS, EMAIL, AlarmThresholds
 
 PROJECT = "streaming"
 
@@ -704,7 +709,7 @@ class ComputeSettings:
 
 @dataclass(frozen=True)
 class DataSettings:
-    """Plain settings of components.data.DataTierArgs, under the same field names."""
+    """Plain settings of streaming_platform.data.tier.DataTierArgs, under the same field names."""
 
     cache_node_type: str
     db_instance_class: str
@@ -726,7 +731,7 @@ class DataSettings:
 
 @dataclass(frozen=True)
 class MediaSettings:
-    """Plain settings of components.media.MediaPipelineArgs, under the same field names."""
+    """Plain settings of streaming_platform.media.pipeline.MediaPipelineArgs, under the same field names."""
 
     backend: TranscodeBackend = TranscodeBackend.MEDIACONVERT
     ffmpeg_layer_arn: str | None = None
@@ -745,7 +750,7 @@ class MediaSettings:
 
 @dataclass(frozen=True)
 class ObservabilitySettings:
-    """Where alarms are mailed and when they fire (components.observability)."""
+    """Where alarms are mailed and when they fire (streaming_platform.observability.alarms)."""
 
     alarm_emails: tuple[str, ...] = ()
     thresholds: AlarmThresholds = DEFAULT_THRESHOLDS
@@ -753,7 +758,7 @@ class ObservabilitySettings:
 
 @dataclass(frozen=True)
 class EdgeSettings:
-    """Plain settings of components.edge.StreamingEdgeArgs, under the same field names."""
+    """Plain settings of streaming_platform.edge.distribution.StreamingEdgeArgs, under the same field names."""
 
     price_class: PriceClass = PriceClass.P100
     segment_duration_seconds: int = 6
@@ -772,7 +777,7 @@ class EdgeSettings:
 
 @dataclass(frozen=True)
 class AppSettings:
-    """Plain settings of components.app.AppTierArgs (the fleet sizes are in ComputeSettings)."""
+    """Plain settings of streaming_platform.app.tier.AppTierArgs (the fleet sizes are in ComputeSettings)."""
 
     compute_mode: ComputeMode
     hosted_zone_id: str | None

@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 
 import imageio_ffmpeg
-
-from functions.transcoder.ffmpeg_backend import hls_command, parse_master, probe
-from functions.transcoder.ladder import rungs_for
+from streaming_platform.media.transcoder.ffmpeg_backend import hls_command, parse_master, probe
+from streaming_platform.media.transcoder.ladder import rungs_for
 
 
 def main() -> None:

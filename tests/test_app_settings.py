@@ -4,8 +4,15 @@ good values become AppSettings exactly as AppTierArgs wants them."""
 from __future__ import annotations
 
 import pytest
+from streaming_platform.app.tier import (
+    SERVICE_NAMES,
+    AppTierArgs,
+    CapacityStrategy,
+    CognitoMfa,
+    ComputeMode,
+    ServiceSize,
+)
 
-from components.app import SERVICE_NAMES, AppTierArgs, CapacityStrategy, CognitoMfa, ComputeMode, ServiceSize
 from stack_config import parse
 from tests.test_settings import US_WEST_2, problems, raw_config
 

@@ -8,8 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-
-from components.app import (
+from streaming_platform.app.tier import (
     ALB_TLS_POLICY,
     CONTAINER_USER,
     SERVICE_NAMES,
@@ -19,6 +18,7 @@ from components.app import (
     alb_access_log_statements,
     validate_args,
 )
+
 from offline.engine import Recording, ResourceRecord, is_unknown
 from offline.fakes import ACCOUNT_ID, AWS_PREFIX_LISTS
 from tests.graph import dep, deps, only_component

@@ -8,8 +8,7 @@ import itertools
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from components.cidr_plan import CidrPlanError, Tier, az_block_prefix, max_azs, plan_subnets
+from streaming_platform.network.cidr_plan import CidrPlanError, Tier, az_block_prefix, max_azs, plan_subnets
 
 AZS = [f"zone-{c}" for c in "abcdef"]
 

@@ -7,8 +7,8 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from streaming_platform.data.tier import DataTierArgs
 
-from components.data import DataTierArgs
 from offline.engine import Recording, ResourceRecord, is_unknown, run_program
 from offline.fakes import ACCOUNT_ID
 from stack_config import DataSettings, parse
@@ -662,7 +662,7 @@ def test_stack_exports_the_data_tier_outputs(recording):
 
 PROGRAM = """
 import pulumi
-from components.data import DataTier, DataTierArgs
+from streaming_platform.data.tier import DataTier, DataTierArgs
 
 tier = DataTier("t", DataTierArgs(vpc_id="vpc-1", data_subnet_ids=["s-a", "s-b"],
                                   availability_zones=["us-east-2a", "us-east-2b"]))

@@ -6,8 +6,7 @@ import json
 from typing import Any
 
 import pytest
-
-from components.edge import (
+from streaming_platform.edge.distribution import (
     ALL_VIEWER_EXCEPT_HOST_HEADER,
     CACHING_DISABLED,
     CLOUDFRONT_HOSTED_ZONE_ID,
@@ -21,6 +20,7 @@ from components.edge import (
     validate_args,
     web_acl_rules,
 )
+
 from offline.engine import Recording, ResourceRecord, is_unknown
 from offline.fakes import ACCOUNT_ID
 from tests.graph import dep, only_component
@@ -222,7 +222,7 @@ def test_waf_rule_capacity_is_checked_against_the_budget():
     assert rules[0]["name"] == "geo-block"
     assert rules[0]["statement"] == {"geo_match_statement": {"country_codes": ["KP"]}}
     # 700 + 200 + 25 + 50 + 2 + 1
-    from components.edge import web_acl_capacity
+    from streaming_platform.edge.distribution import web_acl_capacity
 
     assert web_acl_capacity(rules) == 978 <= WCU_BUDGET
 

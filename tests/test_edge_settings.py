@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from streaming_platform.edge.distribution import PriceClass
 
-from components.edge import PriceClass
 from stack_config import parse
 from tests.test_settings import US_WEST_2, problems, raw_config
 

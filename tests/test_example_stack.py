@@ -36,7 +36,7 @@ def test_example_imports_only_the_public_component_api():
     tree = ast.parse((EXAMPLE / "__main__.py").read_text())
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imports = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    assert modules == {"components"}
+    assert modules == {"streaming_platform"}
     assert imports == {"pulumi"}  # no stack_config, no pulumi_aws: everything comes through the components
 
 

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from streaming_platform.media.pipeline import MediaPipelineArgs, TranscodeBackend, validate_args
 
-from components.media import MediaPipelineArgs, TranscodeBackend, validate_args
 from offline.engine import Recording, ResourceRecord
 from offline.fakes import ACCOUNT_ID, computed_outputs
 from tests.graph import dep, deps, only_component

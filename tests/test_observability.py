@@ -8,8 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-
-from components.observability import (
+from streaming_platform.observability.alarms import (
     DEFAULT_THRESHOLDS,
     US_EAST_1,
     AlarmThresholds,
@@ -18,6 +17,7 @@ from components.observability import (
     validate_args,
     validate_topic_args,
 )
+
 from offline.engine import Recording, ResourceRecord, is_unknown, run_program
 from offline.fakes import ACCOUNT_ID
 from stack_config import ALARM_THRESHOLD_KEYS, parse

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from streaming_platform.observability.alarms import AlarmThresholds
 
-from components.observability import AlarmThresholds
 from stack_config import ALARM_THRESHOLD_KEYS, KEYS_BY_NAME, parse
 from tests.test_settings import US_WEST_2, problems, raw_config
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 import yaml
+from streaming_platform.network.cidr_plan import Tier
+from streaming_platform.network.multi_az import NatGatewayStrategy
 
 import stack_config
-from components.cidr_plan import Tier
-from components.network import NatGatewayStrategy
 from offline.engine import PROJECT_DIR, load_stack_config, run_program
 from stack_config import ConfigError, Environment, parse
 

@@ -5,8 +5,7 @@ builds each component's ``*Args`` dataclass and passes outputs from one componen
 """
 
 import pulumi
-
-from components import DataTier, DataTierArgs, MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
+from streaming_platform import DataTier, DataTierArgs, MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
 
 config = pulumi.Config()
 availability_zones: list[str] = config.require_object("availabilityZones")

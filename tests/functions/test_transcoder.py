@@ -11,12 +11,12 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 from botocore.stub import Stubber
+from streaming_platform.media.transcoder import status
+from streaming_platform.media.transcoder.events import PoisonMessage, S3Object, parse_body, video_id_for
+from streaming_platform.media.transcoder.handler import Config, Pipeline
+from streaming_platform.media.transcoder.mediaconvert_backend import create_job_request
+from streaming_platform.media.transcoder.store import VideoStore
 
-from functions.transcoder import status
-from functions.transcoder.events import PoisonMessage, S3Object, parse_body, video_id_for
-from functions.transcoder.handler import Config, Pipeline
-from functions.transcoder.mediaconvert_backend import create_job_request
-from functions.transcoder.store import VideoStore
 from tests.functions.conftest import Env
 
 PREFIX = "uploads/"

@@ -19,7 +19,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.kms_policy import account_admin_statement, cloudwatch_logs_statement, key_policy
+from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, key_policy
 
 # Roles of the buckets this component creates; keys of ``DataTier.bucket_names`` and ``bucket_arns``.
 UPLOADS, RENDITIONS, LOGS = "uploads", "renditions", "logs"

@@ -26,13 +26,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.dns import PublicZone
-from components.kms_policy import account_admin_statement, cloudwatch_logs_statement, key_policy
+from streaming_platform.edge.zone import PublicZone
+from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, key_policy
 
 TYPE = "streaming:edge:StreamingEdge"
 CLOUDFRONT_REGION = "us-east-1"  # ACM certificates and CLOUDFRONT web ACLs for CloudFront live here only
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"  # the fixed alias target zone of every distribution
-ORIGIN_VERIFY_HEADER = "X-Origin-Verify"  # components.app requires it on every forwarded request
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"  # streaming_platform.app.tier requires it on every forwarded request
 VIEWER_TLS_POLICY = "TLSv1.2_2021"
 HTTP_VERSION = "http2and3"
 ACCESS_LOG_PREFIX = "cloudfront/"

@@ -10,8 +10,8 @@ from enum import StrEnum
 import pulumi
 import pulumi_aws as aws
 
-from components.cidr_plan import DEFAULT_PREFIX_LENGTHS, CidrPlan, Tier, plan_subnets
-from components.kms_policy import account_admin_statement, cloudwatch_logs_statement, key_policy
+from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, key_policy
+from streaming_platform.network.cidr_plan import DEFAULT_PREFIX_LENGTHS, CidrPlan, Tier, plan_subnets
 
 
 def _service_name(region: pulumi.Output[str], service: str) -> pulumi.Output[str]:

@@ -11,12 +11,13 @@ receives, where an alarm sees it. Two backends, chosen with ``TranscodeBackend``
   unzipped for the function plus its layers, at most 10 GB of ``/tmp`` (``ephemeral_storage``) for the
   source and its renditions, and 15 minutes per invocation. Longer or larger uploads need mediaconvert.
 
-The function code is ``functions/transcoder`` (tested against moto); this module owns the uploads
-bucket's one ``BucketNotification``.
+The function code is ``transcoder/`` beside this module, shipped as package data and tested against moto;
+this module owns the uploads bucket's one ``BucketNotification``.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -28,9 +29,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.kms_policy import account_admin_statement, key_policy
+from streaming_platform.iam import account_admin_statement, key_policy
 
-FUNCTION_CODE_DIR = Path(__file__).resolve().parent.parent / "functions" / "transcoder"
+# The Lambda code ships inside this package (package data), so an installed library finds it too.
+FUNCTION_CODE_DIR = Path(str(importlib.resources.files("streaming_platform.media") / "transcoder"))
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum
@@ -127,8 +129,8 @@ class MediaPipelineArgs:
     """SNS topic for alarm and OK actions. Default: none (the alarms still show in CloudWatch)."""
 
     function_code_path: str | None = None
-    """Folder holding the ``transcoder`` package's files (handler.py, ...). Default: ``functions/transcoder``
-    of this repository; a stack that installs ``components`` as a library passes its own checkout."""
+    """Folder holding the ``transcoder`` package's files (handler.py, ...). Default: the code shipped in this
+    package (``streaming_platform/media/transcoder``); pass a folder to deploy your own build of it."""
 
     log_retention_days: int = 365
     resource_prefix: str = "streaming"

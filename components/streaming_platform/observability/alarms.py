@@ -39,7 +39,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.kms_policy import account_admin_statement, key_policy
+from streaming_platform.iam import account_admin_statement, key_policy
 
 US_EAST_1 = "us-east-1"
 """CloudFront and Route 53 health-check metrics are published in us-east-1 only."""

@@ -33,8 +33,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.dns import PublicZone
-from components.kms_policy import account_admin_statement, key_policy
+from streaming_platform.edge.zone import PublicZone
+from streaming_platform.iam import account_admin_statement, key_policy
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 

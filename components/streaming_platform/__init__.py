@@ -1,0 +1,90 @@
+"""Reusable Pulumi components of the streaming platform.
+
+    from streaming_platform import MultiAzNetwork, MultiAzNetworkArgs, DataTier, DataTierArgs, AppTier, StreamingEdge
+
+Components take plain settings and typed inputs as ``<Component>Args`` dataclasses and never read
+stack config, so any Pulumi Python program can compose them with its own settings. Type tokens
+(``streaming:<module>:<Component>``), child names and output attributes are public API: a rename
+ships with an ``Alias`` and a CHANGELOG line.
+
+The names below are imported lazily, so ``import streaming_platform.network.cidr_plan`` (the pure planner) does not
+load ``pulumi_aws``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streaming_platform.app.tier import AppTier, AppTierArgs
+    from streaming_platform.data.tier import DataTier, DataTierArgs
+    from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
+    from streaming_platform.edge.zone import PublicZone, PublicZoneArgs
+    from streaming_platform.media.pipeline import MediaPipeline, MediaPipelineArgs
+    from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
+    from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
+    from streaming_platform.observability.alarms import AlarmTopics, AlarmTopicsArgs, Observability, ObservabilityArgs
+
+_EXPORTS = {
+    "MultiAzNetwork": "streaming_platform.network.multi_az",
+    "MultiAzNetworkArgs": "streaming_platform.network.multi_az",
+    "NatGatewayStrategy": "streaming_platform.network.multi_az",
+    "DataTier": "streaming_platform.data.tier",
+    "DataTierArgs": "streaming_platform.data.tier",
+    "Tier": "streaming_platform.network.cidr_plan",
+    "CidrPlan": "streaming_platform.network.cidr_plan",
+    "CidrPlanError": "streaming_platform.network.cidr_plan",
+    "SubnetPlan": "streaming_platform.network.cidr_plan",
+    "plan_subnets": "streaming_platform.network.cidr_plan",
+    "AppTier": "streaming_platform.app.tier",
+    "AppTierArgs": "streaming_platform.app.tier",
+    "PublicZone": "streaming_platform.edge.zone",
+    "PublicZoneArgs": "streaming_platform.edge.zone",
+    "StreamingEdge": "streaming_platform.edge.distribution",
+    "StreamingEdgeArgs": "streaming_platform.edge.distribution",
+    "MediaPipeline": "streaming_platform.media.pipeline",
+    "MediaPipelineArgs": "streaming_platform.media.pipeline",
+    "AlarmTopics": "streaming_platform.observability.alarms",
+    "AlarmTopicsArgs": "streaming_platform.observability.alarms",
+    "Observability": "streaming_platform.observability.alarms",
+    "ObservabilityArgs": "streaming_platform.observability.alarms",
+}
+
+__all__ = [
+    "AlarmTopics",
+    "AlarmTopicsArgs",
+    "AppTier",
+    "AppTierArgs",
+    "CidrPlan",
+    "CidrPlanError",
+    "DataTier",
+    "DataTierArgs",
+    "MediaPipeline",
+    "MediaPipelineArgs",
+    "MultiAzNetwork",
+    "MultiAzNetworkArgs",
+    "NatGatewayStrategy",
+    "Observability",
+    "ObservabilityArgs",
+    "PublicZone",
+    "PublicZoneArgs",
+    "StreamingEdge",
+    "StreamingEdgeArgs",
+    "SubnetPlan",
+    "Tier",
+    "plan_subnets",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'streaming_platform' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

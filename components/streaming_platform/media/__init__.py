@@ -1,0 +1,1 @@
+"""MediaPipeline (S3 -> SQS -> Lambda) and, as package data, the transcoder's Lambda code in ``transcoder/``."""

@@ -1,0 +1,1 @@
+"""AlarmTopics, the alarms on every tier and the dashboard."""
