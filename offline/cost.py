@@ -220,9 +220,9 @@ def estimate(
             )
 
     # edge
-    for zone in of_type("aws:route53/zone:Zone"):
+    for _zone in of_type("aws:route53/zone:Zone"):
         add("edge", "Route 53 hosted zones", GLOBAL, "route53_hosted_zone_month", Decimal(1))
-    for check in of_type("aws:route53/healthCheck:HealthCheck"):
+    for _check in of_type("aws:route53/healthCheck:HealthCheck"):
         add("edge", "Route 53 health checks", GLOBAL, "route53_health_check_month", Decimal(1))
     if of_type("aws:cloudfront/distribution:Distribution"):
         add("edge", "CloudFront data out (assumed)", GLOBAL, "cloudfront_gb_out", a["cloudfront_gb_out"])
@@ -283,7 +283,7 @@ def estimate(
             )
     for group in of_type("aws:autoscaling/group:Group"):
         instance_type = _fleet_instance_type(group, by_urn)
-        on_demand, spot = asg_split(group)
+        on_demand, spot_instances = asg_split(group)
         where = region_of(group)
         add(
             "app",
@@ -298,7 +298,7 @@ def estimate(
             f"EC2 Spot instance-hours ({instance_type} or an override)",
             where,
             "ec2_spot_instance_hour",
-            spot * hours,
+            spot_instances * hours,
             instance_type,
         )
 
@@ -320,8 +320,8 @@ def estimate(
         add("data", f"ElastiCache {node} node-hours", region_of(group), "elasticache_node_hour", nodes * hours, node)
     for secret in of_type("aws:secretsmanager/secret:Secret"):
         add("data", "Secrets Manager secrets", region_of(secret), "secret_month", Decimal(1))
-    for key in of_type("aws:kms/key:Key"):
-        add("data", "KMS customer managed keys", region_of(key), "kms_key_month", Decimal(1))
+    for kms_key in of_type("aws:kms/key:Key"):
+        add("data", "KMS customer managed keys", region_of(kms_key), "kms_key_month", Decimal(1))
 
     # media
     buckets = of_type("aws:s3/bucket:Bucket")

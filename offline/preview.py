@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     print(render_outputs(recording))
 
     record: dict[str, Any] = recording.to_json()
-    from offline.cost import estimate, render as render_cost
+    from offline.cost import estimate
+    from offline.cost import render as render_cost
 
     cost = estimate(recording)
     print("\n== monthly cost estimate (offline/cost.py) ==")
