@@ -269,23 +269,31 @@ def dot_sha256(dot_source: str) -> str:
 
 
 def stamp_png(png: bytes, digest: str) -> bytes:
-    """Insert a tEXt chunk ``dot-sha256=<digest>`` right after IHDR (PNG spec, section 11.3.4.3)."""
+    """Put one tEXt chunk ``dot-sha256=<digest>`` right after IHDR (PNG spec, 11.3.4.3), replacing any earlier one."""
     if png[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError("not a PNG")
-    ihdr_end = 8 + 12 + struct.unpack(">I", png[8:12])[0]
+    chunks = []
+    for kind, data, raw in _chunks(png):
+        if not (kind == b"tEXt" and data.partition(b"\0")[0] == PNG_KEY.encode()):
+            chunks.append(raw)
     body = PNG_KEY.encode() + b"\0" + digest.encode()
-    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body))
-    return png[:ihdr_end] + chunk + png[ihdr_end:]
+    stamp = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    return png[:8] + chunks[0] + stamp + b"".join(chunks[1:])
+
+
+def _chunks(png: bytes) -> Iterator[tuple[bytes, bytes, bytes]]:
+    pos = 8
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        yield png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length], png[pos : pos + 12 + length]
+        pos += 12 + length
 
 
 def png_text(png: bytes) -> dict[str, str]:
     """The tEXt chunks of a PNG."""
-    out, pos = {}, 8
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        kind, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+    out = {}
+    for kind, data, _ in _chunks(png):
         if kind == b"tEXt":
             key, _, value = data.partition(b"\0")
             out[key.decode("latin-1")] = value.decode("latin-1")
-        pos += 12 + length
     return out
