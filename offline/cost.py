@@ -19,7 +19,8 @@ Prices come from ``offline/prices.json`` (its date and a source per line). A lin
 table does not have is listed as *unpriced* with its quantity and left out of the totals, so a total
 is never silently short. Usage-driven lines (GB out, requests, storage) use stated assumptions from the
 same file, overridable with ``--assume KEY=VALUE``. Free tiers, Savings Plans and reservations are
-not applied. Money is computed in ``Decimal`` so the tests can assert exact figures.
+not applied. Money is computed in ``Decimal`` so the tests can assert exact figures. The tables, the difference
+between two estimates and the README block are in ``offline/cost_report.py``.
 """
 
 from __future__ import annotations
@@ -419,109 +420,16 @@ def _fleet_instance_type(group: ResourceRecord, by_urn: Mapping[str, ResourceRec
     return "unknown"
 
 
-# --- rendering and the difference between two estimates -----------------------------------------
-
-
-def _qty(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.001'), ROUND_HALF_UP).normalize():,f}"
-
-
-def render(est: Estimate) -> str:
-    """A plain-text table: every line, then the totals by tier; unpriced lines are marked."""
-    rows = [f"  prices of {est.price_date} (offline/prices.json); stack region {est.region}; 730 h/month"]
-    width = max((len(line.item) for line in est.lines), default=0)
-    for tier in TIERS:
-        tier_lines = [line for line in est.lines if line.tier == tier]
-        if not tier_lines:
-            continue
-        rows.append(f"  {tier}")
-        for line in tier_lines:
-            cost = "unpriced" if line.monthly is None else money(line.monthly)
-            qty = _qty(line.quantity)
-            rows.append(f"    {line.item:<{width}}  {line.region:<9}  {qty:>9} {line.unit:<13} {cost:>10}")
-    rows.append("  by tier: " + ", ".join(f"{tier} {money(v)}" for tier, v in est.by_tier().items()))
-    rows.append(f"  total: {money(est.total)} per month")
-    if est.unpriced:
-        rows.append(
-            f"  ({len(est.unpriced)} unpriced line(s) not in the total: the price table has no figure for them)"
-        )
-    return "\n".join(rows)
-
-
-def render_markdown(est: Estimate) -> str:
-    """The README / pull-request form: one row per line, then the totals by tier."""
-    out = ["| tier | item | region | quantity | monthly |", "|---|---|---|---:|---:|"]
-    for line in est.lines:
-        cost = "unpriced" if line.monthly is None else money(line.monthly)
-        out.append(f"| {line.tier} | {line.item} | {line.region} | {_qty(line.quantity)} {line.unit} | {cost} |")
-    for tier, value in est.by_tier().items():
-        out.append(f"| **{tier}** | | | | **{money(value)}** |")
-    out.append(f"| **total** | | | | **{money(est.total)}** |")
-    return "\n".join(out) + "\n"
-
-
-def diff(base: Estimate, head: Estimate) -> list[tuple[str, Decimal | None, Decimal | None]]:
-    """(line key, base monthly, head monthly) for every line whose cost or presence changed."""
-    before = {line.key: line for line in base.lines}
-    after = {line.key: line for line in head.lines}
-    changed = []
-    for key in sorted(set(before) | set(after)):
-        b, h = before.get(key), after.get(key)
-        if b is None or h is None or b.quantity != h.quantity or b.unit_price != h.unit_price:
-            changed.append((key, b.monthly if b else None, h.monthly if h else None))
-    return changed
-
-
-def render_diff(base: Estimate, head: Estimate) -> str:
-    rows = ["| line | base | head | change |", "|---|---:|---:|---:|"]
-    for key, b, h in diff(base, head):
-        change = "" if b is None and h is None else money((h or Decimal(0)) - (b or Decimal(0)))
-        show = lambda v: "-" if v is None else money(v)  # noqa: E731
-        rows.append(f"| {key.replace('|', ' / ')} | {show(b)} | {show(h)} | {change} |")
-    delta = head.total - base.total
-    rows.append(f"| **total** | {money(base.total)} | {money(head.total)} | **{money(delta)}** |")
-    return "\n".join(rows) + "\n"
-
-
-def load_estimate(path: Path, assume: Mapping[str, str] | None = None) -> Estimate:
-    """A cost JSON (``--json`` of this command) or a recording (``offline.preview --json``), estimated."""
-    data = json.loads(path.read_text())
-    if "lines" in data:
-        return Estimate.from_json(data)
-    recording = Recording(
-        project=data["project"],
-        stack=data["stack"],
-        preview=data.get("mode", "preview") == "preview",
-        config=data.get("config", {}),
-        resources=[ResourceRecord.from_json(r) for r in data["resources"]],
-    )
-    return estimate(recording, assume=assume)
-
-
-# --- the README tables -----------------------------------------------------------------------------
-
-BEGIN, END = "<!-- cost:begin -->", "<!-- cost:end -->"
-README_STACKS = ("dev", "prod")
-
-
-def readme_block(estimates: Mapping[str, Estimate], table: Mapping[str, Any] | None = None) -> str:
-    table = table or load_prices()
-    parts = [
-        f"\n_Generated by `make docs` (`python -m offline.cost --readme`) from the offline recordings and "
-        f"`offline/prices.json` (prices of {table['date']}: {table['source']}). Unpriced lines have no figure "
-        f"in the price table and are not in the totals._\n"
-    ]
-    for stack, est in estimates.items():
-        parts.append(f"\n#### {stack} ({est.region}): {money(est.total)} per month\n\n{render_markdown(est)}")
-    return "".join(parts) + "\n"
-
-
-def readme_with_costs(readme: str, estimates: Mapping[str, Estimate]) -> str:
-    start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
-    return readme[:start] + readme_block(estimates) + readme[end:]
-
-
 def main(argv: list[str] | None = None) -> int:
+    from offline.cost_report import (
+        BEGIN,
+        README_STACKS,
+        load_estimate,
+        readme_with_costs,
+        render,
+        render_diff,
+        render_markdown,
+    )
     from offline.engine import known_stacks, run_program
 
     parser = argparse.ArgumentParser(prog="python -m offline.cost", description=__doc__.split("\n")[0])
@@ -544,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     assume = dict(item.split("=", 1) for item in args.assume)
     if args.readme:
         readme = PROJECT_DIR / "README.md"
+        assert BEGIN in readme.read_text(), f"README.md has no {BEGIN} marker"
         estimates = {s: estimate(run_program(s, preview=True)) for s in README_STACKS}
         text = readme_with_costs(readme.read_text(), estimates)
         if args.check:

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
     record: dict[str, Any] = recording.to_json()
     from offline.cost import estimate
-    from offline.cost import render as render_cost
+    from offline.cost_report import render as render_cost
 
     cost = estimate(recording)
     print("\n== monthly cost estimate (offline/cost.py) ==")

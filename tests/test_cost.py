@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from offline import cost
-from offline.cost import Estimate, asg_split, diff, estimate, fargate_split, load_prices, money, render_diff
+from offline.cost import Estimate, asg_split, estimate, fargate_split, load_prices, money
+from offline.cost_report import BEGIN, END, diff, render_diff
 from offline.engine import PROJECT_DIR, Recording, ResourceRecord, run_program
 from offline.preview import main as preview_main
 
@@ -267,7 +268,7 @@ def test_readme_cost_tables_are_current():
     """Stale? Run `make docs` (python -m offline.cost --readme) and commit README.md."""
     assert cost.main(["--readme", "--check"]) == 0
     readme = (PROJECT_DIR / "README.md").read_text()
-    block = readme[readme.index(cost.BEGIN) : readme.index(cost.END)]
+    block = readme[readme.index(BEGIN) : readme.index(END)]
     assert "#### dev (us-east-2): $343.05 per month" in block and "#### prod (us-west-2): $2,258.16 per month" in block
     assert f"prices of {TABLE['date']}" in block
 
