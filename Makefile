@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 STACK ?= dev
 MODE ?= preview
 
-.PHONY: install preview test unit lint typecheck docs clean
+.PHONY: install graphviz preview test unit lint typecheck docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt components/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Graphviz's `dot` renders the architecture pictures (the `diagrams` library drives it; a test renders
+# the DOT source to check it). On a clean Debian/Ubuntu machine it comes from the `graphviz` package.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq graphviz; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq graphviz; \
+	  else echo "Graphviz is missing: install the graphviz package (apt-get install -y graphviz) as root" >&2; exit 1; fi; }
 
 preview: $(STAMP)
 	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON)) $(if $(DIAGRAM),--diagram $(DIAGRAM))
@@ -29,15 +37,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-unit: $(STAMP)
+unit: $(STAMP) graphviz
 	$(PY) -m pytest -n 2 -q
 
-test: lint typecheck unit
+test: graphviz lint typecheck unit
 
-docs: $(STAMP)
+docs: $(STAMP) graphviz
 	$(PY) -m offline.docs
 	$(PY) -m offline.policy_docs
-	$(PY) -m offline.diagram --stack prod
+	$(PY) -m offline.diagram
+	$(PY) -m offline.cost --readme
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -3,7 +3,7 @@
     python -m offline.preview --stack prod [--mode preview|update] [--json FILE] [--diagram FILE] [--no-policy]
 
 Prints the resource tree grouped by component, the counts by resource type, the
-stack outputs and the policy report. Exits 2 on invalid configuration (after
+stack outputs, the monthly cost estimate and the policy report. Exits 2 on invalid configuration (after
 printing every problem) and 1 when the pack reports a mandatory violation.
 """
 
@@ -122,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     print(render_outputs(recording))
 
     record: dict[str, Any] = recording.to_json()
+    from offline.cost import estimate
+    from offline.cost_report import render as render_cost
+
+    cost = estimate(recording)
+    print("\n== monthly cost estimate (offline/cost.py) ==")
+    print(render_cost(cost))
+    record["cost"] = cost.to_json()
     exit_code = EXIT_OK
     if not args.no_policy:
         from offline.policy_driver import analyze

@@ -1,4 +1,7 @@
-"""The architecture picture is generated from the recording, regenerates identically, and shows tiers and AZs."""
+"""The architecture pictures are generated from the recording, regenerate identically, and show tiers and AZs.
+
+The README pictures (offline/picture.py) are checked through their DOT source, which is deterministic;
+the every-resource draw.io and Mermaid views (offline/diagram.py) through their placement model."""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from offline import diagram
-from offline.diagram import BEGIN, END, Diagram, Node, build, compact, render_drawio, render_mermaid
+from offline.diagram import BEGIN, END, Diagram, Node, build, compact, readme_block, render_drawio, render_mermaid
 from offline.engine import PROJECT_DIR, Recording, ResourceRecord
+from offline.picture import ICON_PLACEHOLDER, build_dot, dot_sha256, png_text, render_png, stamp_png
 from offline.preview import main as preview_main
 
 PROD_AZS = ["us-west-2a", "us-west-2b", "us-west-2c"]
@@ -37,18 +41,122 @@ def only(d: Diagram, type_: str, name: str) -> Node:
     return node
 
 
-def test_generated_files_match_the_code(prod):
-    """Stale? Run `make docs` (python -m offline.diagram) and commit the result."""
-    assert diagram.stale_files(prod) == []
+@pytest.fixture(scope="module")
+def dev(recording) -> Recording:
+    return recording("dev")
 
 
-def test_readme_embeds_the_generated_prod_picture_once():
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_generated_files_match_the_code(stack, recording):
+    """Stale? Run `make docs` (python -m offline.diagram) and commit the result (DOT, PNG, draw.io, README)."""
+    assert diagram.stale_files(recording(stack)) == []
+
+
+def test_readme_shows_the_png_of_each_stack_once():
     readme = (PROJECT_DIR / "README.md").read_text()
     assert readme.count(BEGIN) == 1 and readme.count(END) == 1
     block = readme[readme.index(BEGIN) + len(BEGIN) : readme.index(END)]
-    assert block.startswith("\n```mermaid\n") and block.endswith("```\n")
-    mmd = (PROJECT_DIR / "docs" / "architecture-prod.mmd").read_text()
-    assert block == f"\n```mermaid\n{mmd}```\n"
+    assert block == readme_block()
+    images = re.findall(r"!\[[^]]*\]\((docs/architecture-(\w+)\.png)\)", block)
+    assert [stack for _, stack in images] == ["dev", "prod"]
+    for path, _ in images:
+        assert (PROJECT_DIR / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "```mermaid" not in readme
+
+
+def test_a_png_not_rendered_from_the_committed_dot_is_stale(prod, tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for path, text in diagram.generated_files(prod, tmp_path).items():
+        path.write_text(text)
+    dot = build_dot(prod)
+    png = docs / "architecture-prod.png"
+    png.write_bytes(stamp_png((PROJECT_DIR / "docs" / "architecture-prod.png").read_bytes(), dot_sha256(dot + " ")))
+    assert diagram.stale_files(prod, tmp_path) == [png]
+    png.write_bytes(stamp_png((PROJECT_DIR / "docs" / "architecture-prod.png").read_bytes(), dot_sha256(dot)))
+    assert diagram.stale_files(prod, tmp_path) == []
+    (docs / "architecture-prod.dot").write_text(dot.replace("NAT gateway", "NAT"))
+    assert diagram.stale_files(prod, tmp_path) == [docs / "architecture-prod.dot"]
+
+
+def test_png_stamp_is_a_valid_text_chunk_after_the_header():
+    png = (PROJECT_DIR / "docs" / "architecture-dev.png").read_bytes()
+    stamped = stamp_png(png, "abc123")
+    assert png_text(stamped)["dot-sha256"] == "abc123"
+    # after IHDR: signature (8) + IHDR chunk (4 length + 4 type + 13 data + 4 crc)
+    assert stamped[33 + 4 : 33 + 8] == b"tEXt"
+    with pytest.raises(ValueError, match="not a PNG"):
+        stamp_png(b"GIF89a" + png[6:], "x")
+
+
+def dot_nodes(dot: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """node id -> (label, the clusters it sits in, outermost first)."""
+    clusters: list[str] = []
+    nodes: dict[str, tuple[str, tuple[str, ...]]] = {}
+    token = re.compile(r'subgraph "?(cluster_[\w-]+)"? \{|^\s*\}\s*$|^\s*(\w+) \[label=(?:"([^"]*)"|(\w+))', re.M)
+    for m in token.finditer(dot):
+        if m.group(1):
+            clusters.append(m.group(1))
+        elif m.group(2):
+            nodes[m.group(2)] = (m.group(3) or m.group(4), tuple(clusters))
+        elif clusters:
+            clusters.pop()
+        else:  # the closing brace of the digraph itself
+            assert dot[m.end() :].strip() == ""
+    assert clusters == []
+    return nodes
+
+
+def test_prod_picture_puts_each_az_nat_gateway_tasks_fleet_and_cache_node_in_its_az_box(prod):
+    nodes = dot_nodes(build_dot(prod))
+    for az in PROD_AZS:
+        slug = az.replace("-", "_")
+        box = ("cluster_region", "cluster_vpc", f"cluster_az_{slug}")
+        assert nodes[f"nat_{slug}"] == ("NAT gateway", box)
+        assert nodes[f"tasks_{slug}"] == ("ECS Fargate\nservice ×6, ~6 tasks", box)  # 6 services x 3 tasks / 3 AZs
+        assert nodes[f"fleet_{slug}"] == ("EC2 fleet (t3.large)\n1 of min 3, max 12", box)
+        assert nodes[f"cache_{slug}"] == ("ElastiCache cache.r7g.large\nnode", box)
+    assert {k: v[1][-1] for k, v in nodes.items() if k.startswith("replica_")} == {
+        "replica_us_west_2b": "cluster_az_us_west_2b",
+        "replica_us_west_2c": "cluster_az_us_west_2c",
+    }
+    assert nodes["rds_0"] == (
+        "RDS PostgreSQL db.r7g.large\nprimary + Multi-AZ standby\n200 GB gp3",
+        ("cluster_region", "cluster_vpc"),
+    )
+    assert nodes["s3_us_east_2"] == ("S3 replica bucket ×2\nKMS key", ("cluster_dr_us-east-2",))
+    assert nodes["alarms"][0] == "CloudWatch alarm ×61"
+    assert nodes["waf_edge"] == ("WAF web ACL\n5 rules", ("cluster_edge",))
+    assert nodes["users"] == ("Viewers", ()) and nodes["route53"] == ("Route 53\nhosted zone, health check", ())
+
+
+def test_dev_picture_has_one_nat_gateway_two_az_boxes_and_no_fleet(dev):
+    nodes = dot_nodes(build_dot(dev))
+    assert [k for k in nodes if k.startswith("nat_")] == ["nat_us_east_2a"]
+    assert sorted({v[1][-1] for v in nodes.values() if v[1] and v[1][-1].startswith("cluster_az_")}) == [
+        "cluster_az_us_east_2a",
+        "cluster_az_us_east_2b",
+    ]
+    assert not [k for k in nodes if k.startswith(("fleet_", "replica_", "s3_us"))]
+    assert nodes["tasks_us_east_2a"][0] == "ECS Fargate\nservice ×6, ~6 tasks"  # 6 services x 2 tasks / 2 AZs
+
+
+def test_picture_edges_follow_the_request_path(prod):
+    dot = build_dot(prod)
+    edges = set(re.findall(r"^\s*(\w+) -> (\w+)", dot, re.M))
+    assert {("users", "route53"), ("route53", "cloudfront"), ("cloudfront", "alb"), ("cloudfront", "s3")} <= edges
+    assert {("alb", f"tasks_{az.replace('-', '_')}") for az in PROD_AZS} <= edges
+    assert {(f"tasks_{az.replace('-', '_')}", "rds_0") for az in PROD_AZS} <= edges
+    assert ("s3", "s3_us_east_2") in edges and ("api", "nlb") in edges
+
+
+def test_picture_source_is_deterministic_and_machine_independent(prod):
+    shuffled = list(prod.resources)
+    random.Random(11).shuffle(shuffled)
+    dot = build_dot(prod)
+    assert build_dot(replace(prod, resources=shuffled)) == dot
+    assert "site-packages" not in dot and str(PROJECT_DIR) not in dot
+    assert dot.count(f'image="{ICON_PLACEHOLDER}/resources/aws/') == len(dot_nodes(dot)) - 1  # every node but Users
 
 
 def test_rendering_does_not_depend_on_registration_order(prod):
@@ -220,6 +328,11 @@ def test_types_added_later_fall_into_a_sensible_tier():
         "search": ("data", "eu-west-1a", "opensearch Domain"),
     }
     assert [(d.node(a).names[0], d.node(b).names[0]) for a, b in d.edges] == []  # subnets are placement, not edges
+
+
+def test_picture_source_renders_with_graphviz(dev):
+    png = render_png(build_dot(dev))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png_text(png)["dot-sha256"] == dot_sha256(build_dot(dev))
 
 
 def test_preview_writes_a_diagram_file(tmp_path: Path, capsys):
