@@ -1,4 +1,5 @@
-"""Key-policy statements shared by the components that create customer-managed KMS keys."""
+"""Policy-document helpers shared by every component: one JSON shape for identity, trust, resource and key
+policies, and the key-policy statements every customer-managed key carries."""
 
 from __future__ import annotations
 
@@ -6,8 +7,17 @@ import json
 from typing import Any
 
 
-def key_policy(statements: list[dict[str, Any]]) -> str:
+def policy_document(statements: list[dict[str, Any]]) -> str:
+    """An IAM policy document (identity, trust, bucket, queue, topic or key policy) of ``statements``."""
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def service_trust_statement(service: str, conditions: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``service`` may assume the role, under ``conditions`` (e.g. ``aws:SourceAccount``) when given."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
 
 
 def account_admin_statement(partition: str, account: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from streaming_platform.edge.zone import PublicZone
-from streaming_platform.iam import account_admin_statement, key_policy
+from streaming_platform.iam import account_admin_statement, policy_document
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -367,7 +367,7 @@ def alb_access_log_policy(bucket_arn: pulumi.Input[str]) -> pulumi.Output[list[d
 
 
 def _policy(statements: list[dict[str, Any]]) -> str:
-    return key_policy(statements)  # same document shape as a key policy
+    return policy_document(statements)  # same document shape as a key policy
 
 
 class AppTier(pulumi.ComponentResource):
@@ -512,7 +512,7 @@ class AppTier(pulumi.ComponentResource):
                 f"arn:{partition}:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
                 "AWSServiceRoleForAutoScaling"
             )
-            return key_policy(
+            return policy_document(
                 [
                     account_admin_statement(partition, account),
                     {

@@ -19,7 +19,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, key_policy
+from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
 
 # Roles of the buckets this component creates; keys of ``DataTier.bucket_names`` and ``bucket_arns``.
 UPLOADS, RENDITIONS, LOGS = "uploads", "renditions", "logs"
@@ -241,7 +241,7 @@ class DataTier(pulumi.ComponentResource):
         region: str | None = None,
     ) -> aws.kms.Key:
         suffix = f"{data_class}-{region}" if region else data_class
-        policy = pulumi.Output.all(self._admin_statement(), *statements).apply(lambda s: key_policy(list(s)))
+        policy = pulumi.Output.all(self._admin_statement(), *statements).apply(lambda s: policy_document(list(s)))
         key = aws.kms.Key(
             f"{self._name}-{suffix}-key",
             description=f"{self._name}: {purpose}",
@@ -524,7 +524,7 @@ class DataTier(pulumi.ComponentResource):
 
     def _monitoring_role(self) -> aws.iam.Role:
         trust = self._account.apply(
-            lambda account: key_policy(
+            lambda account: policy_document(
                 [
                     {
                         "Effect": "Allow",
@@ -797,7 +797,7 @@ class DataTier(pulumi.ComponentResource):
 
     def _replication_role(self) -> aws.iam.Role:
         trust = self._account.apply(
-            lambda account: key_policy(
+            lambda account: policy_document(
                 [
                     {
                         "Effect": "Allow",
@@ -909,7 +909,7 @@ class DataTier(pulumi.ComponentResource):
             f"{name}-replication",
             role=role.id,
             policy=pulumi.Output.all(*statements, kms_statements).apply(
-                lambda groups: key_policy([s for group in groups for s in group])
+                lambda groups: policy_document([s for group in groups for s in group])
             ),
             opts=self._child,
         )
@@ -935,7 +935,7 @@ class DataTier(pulumi.ComponentResource):
         for role, bucket in self._buckets.items():
             extra = self._policy_statements[role]
             policy = pulumi.Output.all(bucket.arn, *extra).apply(
-                lambda a: key_policy([tls_only_statement(a[0]), *(s for group in a[1:] for s in group)])
+                lambda a: policy_document([tls_only_statement(a[0]), *(s for group in a[1:] for s in group)])
             )
             policies[role] = aws.s3.BucketPolicy(
                 f"{self._name}-{role}",

@@ -27,7 +27,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform.edge.zone import PublicZone
-from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, key_policy
+from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
 
 TYPE = "streaming:edge:StreamingEdge"
 CLOUDFRONT_REGION = "us-east-1"  # ACM certificates and CLOUDFRONT web ACLs for CloudFront live here only
@@ -391,7 +391,7 @@ class StreamingEdge(pulumi.ComponentResource):
         )
         self.web_acl_arn = acl.arn
         key_statements = pulumi.Output.all(self._partition, self._account).apply(
-            lambda a: key_policy(
+            lambda a: policy_document(
                 [account_admin_statement(*a), cloudwatch_logs_statement(a[0], a[1], CLOUDFRONT_REGION)]
             )
         )

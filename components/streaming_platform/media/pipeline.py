@@ -29,7 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform.iam import account_admin_statement, key_policy
+from streaming_platform.iam import account_admin_statement, policy_document
 
 # The Lambda code ships inside this package (package data), so an installed library finds it too.
 FUNCTION_CODE_DIR = Path(str(importlib.resources.files("streaming_platform.media") / "transcoder"))
@@ -184,7 +184,7 @@ def validate_args(args: MediaPipelineArgs) -> list[str]:
 
 def queue_policy(queue_arn: str, bucket_arn: str, account: str) -> str:
     """Only the uploads bucket of this account may send; nothing may use the queue without TLS."""
-    return key_policy(
+    return policy_document(
         [
             {
                 "Sid": "UploadsBucketNotifies",
@@ -210,7 +210,7 @@ def queue_policy(queue_arn: str, bucket_arn: str, account: str) -> str:
 
 
 def _trust(service: str, account: str) -> str:
-    return key_policy(
+    return policy_document(
         [
             {
                 "Effect": "Allow",
@@ -452,7 +452,7 @@ class MediaPipeline(pulumi.ComponentResource):
         only to notify from the uploads bucket of this account."""
         a = self._args
         policy = pulumi.Output.all(self._partition, self._account, a.uploads_bucket_arn).apply(
-            lambda v: key_policy(
+            lambda v: policy_document(
                 [
                     account_admin_statement(v[0], v[1]),
                     {
@@ -505,7 +505,7 @@ class MediaPipeline(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{self._name}-{purpose}",
             role=role.id,
-            policy=statements.apply(key_policy),
+            policy=statements.apply(policy_document),
             opts=self._child,
         )
         return role
@@ -659,7 +659,7 @@ class MediaPipeline(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-mediaconvert",
             role=role.id,
-            policy=self._refs().apply(lambda a: key_policy(self._s3_statements(a, write=True))),
+            policy=self._refs().apply(lambda a: policy_document(self._s3_statements(a, write=True))),
             opts=self._child,
         )
         return role

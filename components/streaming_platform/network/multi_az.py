@@ -10,7 +10,7 @@ from enum import StrEnum
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, key_policy
+from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
 from streaming_platform.network.cidr_plan import DEFAULT_PREFIX_LENGTHS, CidrPlan, Tier, plan_subnets
 
 
@@ -291,7 +291,9 @@ class MultiAzNetwork(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke).partition
         region = aws.get_region_output(opts=invoke).region
         policy = pulumi.Output.all(partition, account, region).apply(
-            lambda a: key_policy([account_admin_statement(a[0], a[1]), cloudwatch_logs_statement(a[0], a[1], a[2])])
+            lambda a: policy_document(
+                [account_admin_statement(a[0], a[1]), cloudwatch_logs_statement(a[0], a[1], a[2])]
+            )
         )
         return aws.kms.Key(
             f"{name}-logs-key",

@@ -39,7 +39,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform.iam import account_admin_statement, key_policy
+from streaming_platform.iam import account_admin_statement, policy_document
 
 US_EAST_1 = "us-east-1"
 """CloudFront and Route 53 health-check metrics are published in us-east-1 only."""
@@ -128,12 +128,12 @@ def cloudwatch_uses_key_statement(account: str) -> dict[str, Any]:
 
 
 def alarm_key_policy(partition: str, account: str) -> str:
-    return key_policy([account_admin_statement(partition, account), cloudwatch_uses_key_statement(account)])
+    return policy_document([account_admin_statement(partition, account), cloudwatch_uses_key_statement(account)])
 
 
 def alarm_topic_policy(topic_arn: str, partition: str, region: str, account: str) -> str:
     """Only CloudWatch alarms of this account in the topic's region publish; no request without TLS."""
-    return key_policy(
+    return policy_document(
         [
             {
                 "Sid": "CloudWatchAlarmsOfThisAccountPublish",

@@ -1,0 +1,71 @@
+"""The shared base of every component: child options, tags, and where the component runs.
+
+Each component used to repeat the same three helpers (``_tags``, ``_opts`` and the account,
+partition and region look-ups). They live here once:
+
+* ``child()`` / ``stateful()``: options for a child, ``parent=self``; stateful children are also
+  protected and retained on delete when the component was built with ``protect=True`` (a data store
+  is never silently deleted in prod).
+* ``tags(name)``: the caller's tags plus ``Name``.
+* ``account``, ``partition``, ``region``: invoked once per component, lazily, with ``parent=self``
+  so they use the component's provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+
+class StreamingComponent(pulumi.ComponentResource):
+    """A ``ComponentResource`` with the platform's child options and tags.
+
+    ``protect``: protect (and retain on delete) the stateful children. ``tags``: applied to every
+    taggable child, with ``Name`` added per child.
+    """
+
+    def __init__(
+        self,
+        type_token: str,
+        name: str,
+        *,
+        protect: bool = False,
+        tags: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(type_token, name, None, opts)
+        self._name = name
+        self._protect = protect
+        self._tags = dict(tags or {})
+
+    def child(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a child: ``parent=self`` merged with ``kwargs`` (``depends_on``, ``provider``, ...)."""
+        return pulumi.ResourceOptions(parent=self, **kwargs)
+
+    def stateful(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a child that holds data: protected and retained on delete when ``protect`` is on."""
+        return pulumi.ResourceOptions(parent=self, protect=self._protect, retain_on_delete=self._protect, **kwargs)
+
+    def tags(self, name_tag: str, **extra: str) -> dict[str, str]:
+        """The caller's tags, ``Name`` and ``extra``."""
+        return {**self._tags, "Name": name_tag, **extra}
+
+    @cached_property
+    def _invoke(self) -> pulumi.InvokeOutputOptions:
+        return pulumi.InvokeOutputOptions(parent=self)
+
+    @cached_property
+    def account(self) -> pulumi.Output[str]:
+        return aws.get_caller_identity_output(opts=self._invoke).account_id
+
+    @cached_property
+    def partition(self) -> pulumi.Output[str]:
+        return aws.get_partition_output(opts=self._invoke).partition
+
+    @cached_property
+    def region(self) -> pulumi.Output[str]:
+        return aws.get_region_output(opts=self._invoke).region
