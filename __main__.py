@@ -6,8 +6,10 @@ from typing import Any
 import pulumi
 import pulumi_random
 from streaming_platform.app.tier import AppTier, AppTierArgs, alb_access_log_policy
+from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
 from streaming_platform.data.tier import RENDITIONS, UPLOADS, DataTier, DataTierArgs
 from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
+from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
 from streaming_platform.edge.zone import PublicZone, PublicZoneArgs
 from streaming_platform.media.pipeline import MediaPipeline, MediaPipelineArgs
 from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs
@@ -93,8 +95,9 @@ zone = PublicZone(
 )
 # The edge sends this header to the ALB; listener rules forward only requests that carry it.
 origin_verify = pulumi_random.RandomPassword("origin-verify", length=48, special=False)
-data.add_bucket_policy_statements("logs", alb_access_log_policy(data.bucket_arns["logs"]))
 dr_region = settings.data.dr_region
+edge_settings = dataclasses.asdict(settings.edge)  # EdgeSettings fields are named after StreamingEdgeArgs fields
+origin_standby = {k: edge_settings.pop(f"origin_{k}") for k in ("standby_dns_name", "standby_zone_id")}
 edge = StreamingEdge(
     "edge",
     StreamingEdgeArgs(
@@ -106,19 +109,30 @@ edge = StreamingEdge(
         replica_bucket_region=dr_region,
         log_bucket_name=data.bucket_names["logs"],
         log_retention_days=settings.app.log_retention_days,
-        alarm_topic_arn=alarm_topics.topic_arn,
         resource_prefix=prefix,
         **common,
-        **dataclasses.asdict(settings.edge),  # EdgeSettings fields are named after StreamingEdgeArgs fields
+        **edge_settings,
     ),
 )
-for role in [RENDITIONS, f"{RENDITIONS}-dr"] if dr_region else [RENDITIONS]:
-    data.add_bucket_policy_statements(role, edge.origin_access_statements(data.bucket_arns[role]))
-# Components that grant access to the buckets (edge OAC, ALB access logs) call
-# data.add_bucket_policy_statements(...) above this line; then each bucket gets its one policy.
-bucket_policies = data.seal_bucket_policies()
+# One policy per bucket, from every tier's statements: the edge reads the renditions (and their DR
+# replica) through OAC; the ALB delivers access logs to the log bucket.
+edge_read = [RENDITIONS, f"{RENDITIONS}-dr"] if dr_region else [RENDITIONS]
+bucket_policies = BucketPolicies(
+    "bucket-policies",
+    BucketPoliciesArgs(
+        bucket_ids=data.bucket_ids,
+        bucket_arns=data.bucket_arns,
+        bucket_regions=data.bucket_regions,
+        statements={
+            "logs": [alb_access_log_policy(data.bucket_arns["logs"])],
+            **{role: [edge.origin_access_statements(data.bucket_arns[role])] for role in edge_read},
+        },
+        previous_parent=data,
+        previous_child_prefix="data",
+    ),
+)
 
-# After the seal: the ALB turns on access logging only once the log bucket's policy grants delivery.
+# The ALB turns on access logging only once the log bucket's policy grants delivery.
 app = AppTier(
     "app",
     AppTierArgs(
@@ -132,7 +146,7 @@ app = AppTier(
         data_client_security_group_id=data.client_security_group_id,
         log_kms_key_arn=data.key_arns["logs"],
         access_log_bucket=data.bucket_names["logs"],
-        access_log_dependencies=[bucket_policies["logs"]],
+        access_log_dependencies=[bucket_policies.policies["logs"]],
         video_table_arn=data.video_table_arn,
         session_table_arn=data.session_table_arn,
         uploads_bucket_arn=data.bucket_arns[UPLOADS],
@@ -154,7 +168,22 @@ app = AppTier(
     ),
 )
 
-edge.route_origin_to(app.alb_dns_name, app.alb_zone_id, app.alb_arn_suffix)
+# origin.<domain>: PRIMARY to this region's ALB behind a health check, SECONDARY to the standby if any.
+origin_failover = OriginFailover(
+    "edge",
+    OriginFailoverArgs(
+        zone_id=zone.zone_id,
+        origin_domain_name=edge.origin_domain_name,
+        alb_dns_name=app.alb_dns_name,
+        alb_zone_id=app.alb_zone_id,
+        alb_arn_suffix=app.alb_arn_suffix,
+        alarm_topic_arn=alarm_topics.topic_arn,
+        resource_prefix=prefix,
+        tags=settings.tags,
+        previous_parent=edge,
+        **origin_standby,
+    ),
+)
 
 # Last: alarms on every tier and the dashboard, from the identifiers the tiers expose.
 functions = {"transcoder": media.transcoder_function_name}
@@ -166,7 +195,7 @@ observability = Observability(
         alarm_topic_arn=alarm_topics.topic_arn,
         edge_alarm_topic_arn=alarm_topics.edge_topic_arn,
         cloudfront_distribution_id=edge.distribution_id,
-        health_check_id=edge.health_check_id,
+        health_check_id=origin_failover.health_check_id,
         alb_arn_suffix=app.alb_arn_suffix,
         alb_target_group_arn_suffixes=app.alb_target_group_arn_suffixes,
         asg_name=app.asg_name,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
 from streaming_platform.data.tier import DataTierArgs
@@ -65,7 +64,7 @@ DEV_COUNTS = {
     LOG_GROUP: 3,  # Redis slow log + the primary's postgresql and upgrade logs
     DB: 1,
     ROLE: 1,
-    **{t: 3 for t in (BUCKET, BUCKET_POLICY, PAB, OWNERSHIP, SSE, VERSIONING, LIFECYCLE)},
+    **{t: 3 for t in (BUCKET, PAB, OWNERSHIP, SSE, VERSIONING, LIFECYCLE)},  # policies: BucketPolicies
 }
 PROD_COUNTS = {
     **COMMON_COUNTS,
@@ -76,7 +75,7 @@ PROD_COUNTS = {
     ROLE: 2,
     ROLE_POLICY: 1,
     REPLICATION: 2,  # uploads and renditions
-    **{t: 5 for t in (BUCKET, BUCKET_POLICY, PAB, OWNERSHIP, SSE, VERSIONING, LIFECYCLE)},
+    **{t: 5 for t in (BUCKET, PAB, OWNERSHIP, SSE, VERSIONING, LIFECYCLE)},
 }
 
 
@@ -409,9 +408,10 @@ def test_every_db_instance_exports_logs_into_precreated_encrypted_groups(recordi
 
 @pytest.mark.parametrize(("stack", "roles"), [("dev", ["logs", "renditions", "uploads"]), ("prod", None)])
 def test_each_bucket_has_exactly_one_policy_with_a_tls_only_deny(recording, stack, roles):
-    rec = data(recording(stack, preview=False))
+    rec = recording(stack, preview=False)  # the policies are BucketPolicies' children, beside DataTier
     expected = roles or ["logs", "renditions", "renditions-dr", "uploads", "uploads-dr"]
     assert sorted(tag(b, "BucketRole") for b in rec.of_type(BUCKET)) == expected
+    assert len(rec.of_type(BUCKET_POLICY)) == len(expected)
     for role in expected:
         b = bucket(rec, role)
         (policy,) = of_bucket(rec, BUCKET_POLICY, role)
@@ -656,48 +656,6 @@ def test_stack_exports_the_data_tier_outputs(recording):
     assert len(outputs["dbReaderEndpoints"]) == 2
     for name in ("sessionTableName", "redisPrimaryEndpoint", "dbEndpoint", "dbMasterSecretArn"):
         assert is_unknown(outputs[name]), name
-
-
-# ---- extending bucket policies -----------------------------------------------------------------------
-
-PROGRAM = """
-import pulumi
-from streaming_platform.data.tier import DataTier, DataTierArgs
-
-tier = DataTier("t", DataTierArgs(vpc_id="vpc-1", data_subnet_ids=["s-a", "s-b"],
-                                  availability_zones=["us-east-2a", "us-east-2b"]))
-tier.add_bucket_policy_statements("renditions", tier.bucket_arns["renditions"].apply(lambda arn: [
-    {"Sid": "CloudFrontOac", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
-     "Action": "s3:GetObject", "Resource": f"{arn}/*"}]))
-tier.add_bucket_policy_statements("logs", [{"Sid": "AlbLogs", "Effect": "Allow"}])
-tier.add_bucket_policy_statements("logs", [{"Sid": "More", "Effect": "Allow"}])
-try:
-    tier.add_bucket_policy_statements("nope", [])
-except KeyError:
-    pulumi.export("unknownBucketRejected", True)
-tier.seal_bucket_policies()
-for call in (lambda: tier.seal_bucket_policies(), lambda: tier.add_bucket_policy_statements("logs", [])):
-    try:
-        call()
-    except RuntimeError:
-        pulumi.export("rejectedAfterSeal", True)
-"""
-
-
-def test_other_components_extend_the_single_policy_of_a_bucket(tmp_path: Path):
-    program = tmp_path / "__main__.py"
-    program.write_text(PROGRAM)
-    rec = run_program("dev", preview=False, program=program)
-    assert rec.outputs == {"unknownBucketRejected": True, "rejectedAfterSeal": True}
-    assert len(rec.of_type(BUCKET_POLICY)) == 3
-    (renditions,) = of_bucket(rec, BUCKET_POLICY, "renditions")
-    tls, oac = statements(renditions)
-    assert tls["Sid"] == "DenyInsecureTransport"
-    assert oac["Sid"] == "CloudFrontOac" and oac["Resource"].startswith("arn:aws:s3:::t-renditions-")
-    (logs,) = of_bucket(rec, BUCKET_POLICY, "logs")
-    assert [s["Sid"] for s in statements(logs)] == ["DenyInsecureTransport", "AlbLogs", "More"]
-    (uploads,) = of_bucket(rec, BUCKET_POLICY, "uploads")
-    assert [s["Sid"] for s in statements(uploads)] == ["DenyInsecureTransport"]
 
 
 # ---- settings ----------------------------------------------------------------------------------------

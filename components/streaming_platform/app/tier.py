@@ -271,7 +271,7 @@ class AppTierArgs:
     access logging is turned on. Default: none."""
     publish_origin_record: bool = True
     """Write ``origin.<domain>`` as a simple A alias to the ALB. Default: on. Off when another component owns the
-    name (``StreamingEdge.route_origin_to`` writes failover records with a health check)."""
+    name (``OriginFailover`` writes failover records with a health check)."""
 
     video_table_arn: pulumi.Input[str] | None = None
     session_table_arn: pulumi.Input[str] | None = None

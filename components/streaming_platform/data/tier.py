@@ -5,9 +5,9 @@ KMS keys per data class, DynamoDB tables, an ElastiCache Redis replication group
 optional cross-region replication of the uploads bucket. Clients reach Redis and PostgreSQL only
 by joining the component's client security group.
 
-Bucket policies are built late: other components add statements with
-``add_bucket_policy_statements`` and the program calls ``seal_bucket_policies`` once, after every
-component is composed, so each bucket ends up with exactly one ``aws.s3.BucketPolicy``.
+The buckets' policies are not created here: ``BucketPolicies`` (data/bucket_policies.py) takes the
+buckets this component exposes (``bucket_ids``, ``bucket_arns``, ``bucket_regions``) and every tier's
+statements as arguments, and creates exactly one ``aws.s3.BucketPolicy`` per bucket.
 """
 
 from __future__ import annotations
@@ -113,17 +113,6 @@ class DataTierArgs:
     """Tags for every child that takes tags, merged under each child's Name tag."""
 
 
-def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
-
-
 class DataTier(pulumi.ComponentResource):
     """KMS keys, DynamoDB, ElastiCache Redis, RDS PostgreSQL and S3 for the streaming platform."""
 
@@ -149,7 +138,10 @@ class DataTier(pulumi.ComponentResource):
     db_master_secret_arn: pulumi.Output[str | None]
     db_preferred_primary_az: str
     bucket_names: dict[str, pulumi.Output[str]]
+    bucket_ids: dict[str, pulumi.Output[str]]
     bucket_arns: dict[str, pulumi.Output[str]]
+    bucket_regions: dict[str, str | None]
+    """Region by role; None for buckets in the provider's region, the DR region for the replicas."""
 
     def __init__(self, name: str, args: DataTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:data:DataTier", name, None, opts)
@@ -170,10 +162,8 @@ class DataTier(pulumi.ComponentResource):
         self._account = aws.get_caller_identity_output(opts=invoke).account_id
         self._partition = aws.get_partition_output(opts=invoke).partition
         self._region = aws.get_region_output(opts=invoke).region
-        self._policy_statements: dict[str, list[pulumi.Input[list[dict[str, Any]]]]] = {}
         self._buckets: dict[str, aws.s3.Bucket] = {}
         self._bucket_regions: dict[str, str | None] = {}
-        self._sealed = False
         self._all_keys: dict[str, aws.kms.Key] = {}
 
         # The replication role comes first: the media key's policy names it.
@@ -213,8 +203,11 @@ class DataTier(pulumi.ComponentResource):
                 "redisReplicationGroupId": self.redis_replication_group_id,
                 "redisMemberClusterIds": self.redis_member_cluster_ids,
                 "dbMasterSecretArn": self.db_master_secret_arn,
+                "dbPreferredPrimaryAz": self.db_preferred_primary_az,
                 "bucketNames": self.bucket_names,
+                "bucketIds": self.bucket_ids,
                 "bucketArns": self.bucket_arns,
+                "bucketRegions": self.bucket_regions,
             }
         )
 
@@ -683,7 +676,6 @@ class DataTier(pulumi.ComponentResource):
             opts=self._stateful,
         )
         self._buckets[role], self._bucket_regions[role] = bucket, region
-        self._policy_statements[role] = []
         aws.s3.BucketPublicAccessBlock(
             resource,
             bucket=bucket.id,
@@ -793,7 +785,9 @@ class DataTier(pulumi.ComponentResource):
             }
             self._replication(args.dr_region, replication_role, {r: sources[r] for r in REPLICATED_BUCKETS})
         self.bucket_names = {role: b.bucket for role, b in self._buckets.items()}
+        self.bucket_ids = {role: b.id for role, b in self._buckets.items()}
         self.bucket_arns = {role: b.arn for role, b in self._buckets.items()}
+        self.bucket_regions = dict(self._bucket_regions)
 
     def _replication_role(self) -> aws.iam.Role:
         trust = self._account.apply(
@@ -913,35 +907,3 @@ class DataTier(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-
-    # ---- bucket policies --------------------------------------------------------------------------------
-
-    def add_bucket_policy_statements(self, bucket_role: str, statements: pulumi.Input[list[dict[str, Any]]]) -> None:
-        """Add IAM statements to the single policy of bucket ``bucket_role`` (``uploads``, ``renditions``,
-        ``logs``...). Call before ``seal_bucket_policies``; the TLS-only deny is always included."""
-        if self._sealed:
-            raise RuntimeError(f"{self._name}: bucket policies are sealed; add statements before sealing")
-        if bucket_role not in self._policy_statements:
-            raise KeyError(f"{self._name}: no bucket {bucket_role!r}; buckets: {sorted(self._policy_statements)}")
-        self._policy_statements[bucket_role].append(statements)
-
-    def seal_bucket_policies(self) -> dict[str, aws.s3.BucketPolicy]:
-        """Create exactly one BucketPolicy per bucket from the TLS-only deny plus every added statement.
-        Call once, after every component that adds statements has been constructed."""
-        if self._sealed:
-            raise RuntimeError(f"{self._name}: seal_bucket_policies was already called")
-        self._sealed = True
-        policies = {}
-        for role, bucket in self._buckets.items():
-            extra = self._policy_statements[role]
-            policy = pulumi.Output.all(bucket.arn, *extra).apply(
-                lambda a: policy_document([tls_only_statement(a[0]), *(s for group in a[1:] for s in group)])
-            )
-            policies[role] = aws.s3.BucketPolicy(
-                f"{self._name}-{role}",
-                bucket=bucket.id,
-                policy=policy,
-                region=self._bucket_regions[role],
-                opts=self._child,
-            )
-        return policies

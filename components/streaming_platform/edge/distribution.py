@@ -8,12 +8,12 @@
   (falling back to a static maintenance page in the renditions bucket when the ALB fails).
 - A CLOUDFRONT-scope web ACL (managed rule groups, rate limit, optional geo block, metrics, KMS-encrypted
   logs) and the ACM certificate, both in us-east-1 through an explicit provider, whatever the stack's region.
-- Route 53: A and AAAA aliases for the site, and (``route_origin_to``, called once the ALB exists) failover
-  records for ``origin.<domain>`` with a health check wired to alarms.
+- Route 53: A and AAAA aliases for the site. The failover records of ``origin.<domain>`` are their own
+  component, ``OriginFailover``, which takes the ALB's outputs.
 
 The component never reads stack config; everything arrives in ``StreamingEdgeArgs``. The edge needs nothing
-from AppTier to be constructed: only the origin name and the origin secret, so its bucket-policy statements
-can join the data tier's single policy per bucket before the seal.
+from AppTier to be constructed: only the origin name and the origin secret; its OAC bucket-policy statements
+(``origin_access_statements``) are passed to ``BucketPolicies`` with every other tier's.
 """
 
 from __future__ import annotations
@@ -71,9 +71,6 @@ WCU = {
     "rate-limit": 2,
     "geo-block": 1,
 }
-
-ORIGIN_5XX_ALARM_THRESHOLD = 25  # ALB-generated 5xx per minute (503: no healthy target) before failing over
-ORIGIN_ALARM_PERIODS = 3
 
 
 class PriceClass(StrEnum):
@@ -134,17 +131,6 @@ class StreamingEdgeArgs:
     Default: off, Shield Standard only."""
     log_retention_days: int = 365
 
-    origin_standby_dns_name: str | None = None
-    origin_standby_zone_id: str | None = None
-    """Alias target (DNS name and its hosted zone id, e.g. a standby ALB in the DR region) of the SECONDARY
-    failover record of ``origin.<domain>``. Default: None, no SECONDARY record: when the ALB fails, CloudFront's
-    own origin group serves the static maintenance page (``/maintenance/`` in the renditions bucket)."""
-
-    alarm_topic_arn: pulumi.Input[str] | None = None
-    """SNS topic (in the stack's region) that the origin alarm notifies when it fires and clears. The same alarm
-    drives the Route 53 health check of ``origin.<domain>``, so a notification means failover. Default: None,
-    the alarm only drives the health check."""
-
     resource_prefix: str = "streaming"
     """Prefix of fixed physical names (cache/response policies, OAC, WAF log group, alarms)."""
     protect: bool = False
@@ -175,11 +161,6 @@ def validate_args(args: StreamingEdgeArgs) -> list[str]:
         problems.append(
             f"replica_bucket_name/replica_bucket_region: got {args.replica_bucket_name!r}/"
             f"{args.replica_bucket_region!r}; allowed: both or neither"
-        )
-    if (args.origin_standby_dns_name is None) != (args.origin_standby_zone_id is None):
-        problems.append(
-            f"origin_standby_dns_name/origin_standby_zone_id: got {args.origin_standby_dns_name!r}/"
-            f"{args.origin_standby_zone_id!r}; allowed: both or neither"
         )
     try:
         web_acl_rules(
@@ -288,8 +269,6 @@ class StreamingEdge(pulumi.ComponentResource):
     site_url: str
     api_url: str
     web_acl_capacity: int
-    health_check_id: pulumi.Output[str] | None
-    """Set by ``route_origin_to`` (after the app tier exists), so not a registered output."""
     shield_protection_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: StreamingEdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -305,7 +284,6 @@ class StreamingEdge(pulumi.ComponentResource):
         self.site_url = f"https://{domain}/"
         self.api_url = f"https://{domain}/api/"
         self.zone_id = args.zone.zone_id
-        self.health_check_id = None
         invoke = pulumi.InvokeOutputOptions(parent=self)
         self._account = aws.get_caller_identity_output(opts=invoke).account_id
         self._partition = aws.get_partition_output(opts=invoke).partition
@@ -647,79 +625,7 @@ class StreamingEdge(pulumi.ComponentResource):
 
     def origin_access_statements(self, bucket_arn: pulumi.Input[str]) -> pulumi.Output[list[dict[str, Any]]]:
         """Bucket-policy statements that let only this distribution read ``bucket_arn`` through OAC; pass them to
-        ``DataTier.add_bucket_policy_statements`` before the seal."""
+        ``BucketPolicies`` with the bucket's other statements."""
         return pulumi.Output.all(bucket_arn, self.distribution_arn).apply(
             lambda a: [origin_access_statement(a[0], a[1])]
         )
-
-    # ---- Route 53: the origin name ------------------------------------------------------------------------
-
-    def route_origin_to(
-        self, alb_dns_name: pulumi.Input[str], alb_zone_id: pulumi.Input[str], alb_arn_suffix: pulumi.Input[str]
-    ) -> None:
-        """Own ``origin.<domain>``: PRIMARY -> this region's ALB (alias, evaluating target health) guarded by a
-        health check on the ALB's own 5xx alarm; SECONDARY -> the configured standby, if any. Call once, after
-        the app tier exists (the ALB waits for the bucket seal, the edge does not)."""
-        if self.health_check_id is not None:
-            raise RuntimeError(f"{self._name}: route_origin_to was already called")
-        name, args = self._name, self._args
-        prefix = args.resource_prefix
-        origin_alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-origin-5xx",
-            name=f"{prefix}-origin-5xx",
-            alarm_description=f"The ALB behind {self.origin_domain_name} answers with its own 5xx (no healthy target)",
-            namespace="AWS/ApplicationELB",
-            metric_name="HTTPCode_ELB_5XX_Count",
-            dimensions={"LoadBalancer": alb_arn_suffix},
-            statistic="Sum",
-            period=60,
-            evaluation_periods=ORIGIN_ALARM_PERIODS,
-            threshold=ORIGIN_5XX_ALARM_THRESHOLD,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.alarm_topic_arn] if args.alarm_topic_arn else None,
-            ok_actions=[args.alarm_topic_arn] if args.alarm_topic_arn else None,
-            tags=self._tags(f"{name}-origin-5xx"),
-            opts=self._child,
-        )
-        check = aws.route53.HealthCheck(
-            f"{name}-origin-health",
-            type="CLOUDWATCH_METRIC",
-            cloudwatch_alarm_name=origin_alarm.name,
-            cloudwatch_alarm_region=self._region,
-            insufficient_data_health_status="LastKnownStatus",
-            reference_name=f"{prefix}-origin"[:64],
-            tags=self._tags(f"{name}-origin-health"),
-            opts=self._child,
-        )
-        self.health_check_id = check.id
-        # Alerting on the check itself (HealthCheckStatus, in us-east-1) belongs to Observability, which
-        # routes it to the alarm topic; the edge only owns the alarm that drives the check.
-        aws.route53.Record(
-            f"{name}-origin-primary",
-            zone_id=self.zone_id,
-            name=self.origin_domain_name,
-            type="A",
-            set_identifier="primary",
-            failover_routing_policies=[{"type": "PRIMARY"}],
-            health_check_id=check.id,
-            aliases=[{"name": alb_dns_name, "zone_id": alb_zone_id, "evaluate_target_health": True}],
-            opts=self._child,
-        )
-        if args.origin_standby_dns_name and args.origin_standby_zone_id:
-            aws.route53.Record(
-                f"{name}-origin-secondary",
-                zone_id=self.zone_id,
-                name=self.origin_domain_name,
-                type="A",
-                set_identifier="secondary",
-                failover_routing_policies=[{"type": "SECONDARY"}],
-                aliases=[
-                    {
-                        "name": args.origin_standby_dns_name,
-                        "zone_id": args.origin_standby_zone_id,
-                        "evaluate_target_health": True,
-                    }
-                ],
-                opts=self._child,
-            )
