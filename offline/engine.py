@@ -147,6 +147,19 @@ class Recording:
             "invokes": [{"token": t, "args": a} for t, a in self.invokes],
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Recording:
+        """The inverse of ``to_json``: a recording saved by one process, read by another."""
+        return cls(
+            project=data["project"],
+            stack=data["stack"],
+            preview=data["mode"] == "preview",
+            config=dict(data["config"]),
+            resources=[ResourceRecord.from_json(r) for r in data["resources"]],
+            outputs=dict(data["outputs"]),
+            invokes=[(i["token"], dict(i["args"])) for i in data["invokes"]],
+        )
+
 
 def _config_value(value: Any) -> str:
     """The string the CLI hands the program for a stack-file value."""

@@ -268,7 +268,7 @@ def test_alb_spans_every_public_subnet_with_logs_waf_and_hardening(recording, st
     assert alb.inputs["accessLogs"]["prefix"] == "alb" and alb.inputs["accessLogs"]["enabled"] is True
     assert dep(full, alb, "accessLogs").name == "data-logs"
     # ELB checks delivery permission when logging is turned on: the ALB waits for the log bucket's policy.
-    assert one(full, "aws:s3/bucketPolicy:BucketPolicy", "data-logs").urn in alb.dependencies
+    assert one(full, "aws:s3/bucketPolicy:BucketPolicy", "bucket-policies-logs").urn in alb.dependencies
     assert [dep(rec, s, "securityGroups").name for s in [alb]] == ["app-alb-sg"]
     (assoc,) = [a for a in rec.of_type(ASSOCIATION) if dep(rec, a, "resourceArn").urn == alb.urn]
     acl = dep(rec, assoc, "webAclArn")
@@ -324,7 +324,7 @@ def test_alb_log_delivery_principal_follows_the_region():
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_log_bucket_policy_grants_alb_delivery(recording, stack):
     full = recording(stack, preview=False)
-    policy = statements(one(full, "aws:s3/bucketPolicy:BucketPolicy", "data-logs").inputs["policy"])
+    policy = statements(one(full, "aws:s3/bucketPolicy:BucketPolicy", "bucket-policies-logs").inputs["policy"])
     (grant,) = [s for s in policy if s.get("Sid") == "ElbWritesAccessLogs"]
     elb = {"dev": "033677994240", "prod": "797873946194"}[stack]
     assert grant["Principal"] == {"AWS": f"arn:aws:iam::{elb}:root"}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from offline.engine import UNKNOWN, iter_unknown_paths, load_stack_config, run_program
+from offline.engine import UNKNOWN, Recording, iter_unknown_paths, load_stack_config, run_program
 from offline.fakes import Invokes, UnknownInvokeError
 
 
@@ -68,3 +70,10 @@ def test_runs_are_isolated_from_each_other():
     second = run_program("dev")
     assert len(first.of_type("aws:ec2/subnet:Subnet")) == 9
     assert len(second.of_type("aws:ec2/subnet:Subnet")) == 6
+
+
+def test_a_recording_survives_the_json_round_trip_the_shared_session_cache_uses(recording):
+    rec = recording("prod", preview=False)
+    again = Recording.from_json(json.loads(json.dumps(rec.to_json())))
+    assert again == rec
+    assert len(again.resources) == len(rec.resources)

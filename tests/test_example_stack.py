@@ -97,6 +97,7 @@ def test_example_exact_resource_counts():
         "aws:s3/bucketVersioning:BucketVersioning": 3,
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 2,
         "streaming:data:DataTier": 1,
+        "streaming:data:BucketPolicies": 1,
         "streaming:network:MultiAzNetwork": 1,
     }
 

@@ -1,12 +1,15 @@
-"""MultiAzNetwork, as the dev and prod stacks register it."""
+"""MultiAzNetwork alone, built with the dev and prod stacks' network settings (offline.engine.run_component),
+and one check that the whole stacks register exactly the same network."""
 
 from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
+from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
 
-from offline.engine import Recording, ResourceRecord, run_program
+from offline.engine import Recording, ResourceRecord, run_component
 from tests.graph import dep, deps, only_component, tag
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -17,15 +20,82 @@ ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 
 
+COMPONENT = "streaming:network:MultiAzNetwork"
+# The network settings of Pulumi.dev.yaml and Pulumi.prod.yaml (test_the_stacks_register_this_network below
+# keeps them in step with what the whole stacks register).
+STACK_ARGS = {
+    "dev": dict(
+        region="us-east-2",
+        availability_zones=["us-east-2a", "us-east-2b"],
+        vpc_cidr="10.20.0.0/16",
+        nat_gateway_strategy=NatGatewayStrategy.SINGLE,
+        flow_log_retention_days=30,
+    ),
+    "prod": dict(
+        region="us-west-2",
+        availability_zones=["us-west-2a", "us-west-2b", "us-west-2c"],
+        vpc_cidr="10.30.0.0/16",
+        nat_gateway_strategy=NatGatewayStrategy.ONE_PER_AZ,
+        interface_endpoints=["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts"],
+        flow_log_retention_days=365,
+        protect=True,
+    ),
+}
+
+
+def build_network(stack: str, *, preview: bool = True, **overrides) -> Recording:
+    args = {**STACK_ARGS[stack], **overrides}
+    region = args.pop("region")
+
+    def program() -> None:
+        network = MultiAzNetwork("network", MultiAzNetworkArgs(**args))
+        pulumi.export("availabilityZones", network.availability_zones)
+        pulumi.export("publicSubnetIds", network.public_subnet_ids)
+        pulumi.export("appSubnetIds", network.app_subnet_ids)
+        pulumi.export("dataSubnetIds", network.data_subnet_ids)
+        pulumi.export("natGatewayIds", network.nat_gateway_ids)
+        pulumi.export("cidrPlan", network.cidr_plan.to_dict())
+
+    return run_component(
+        program,
+        preview=preview,
+        config={"aws:region": region},
+        project="streaming",
+        stack=stack,
+    )
+
+
+_built: dict[tuple[str, bool], Recording] = {}
+
+
 @pytest.fixture(scope="session")
 def recording(recording):
-    """The shared recordings, narrowed to the network component and its children (other components
-    register security groups, keys and log groups of their own)."""
+    """MultiAzNetwork alone, per stack and mode (each built once per worker, about 0.5 s); the whole stack's
+    shared recording stays reachable as ``recording.whole_stack``."""
 
     def get(stack: str, *, preview: bool = True) -> Recording:
-        return only_component(recording(stack, preview=preview), "streaming:network:MultiAzNetwork")
+        if (stack, preview) not in _built:
+            _built[stack, preview] = build_network(stack, preview=preview)
+        return _built[stack, preview]
 
+    get.whole_stack = recording  # type: ignore[attr-defined]
     return get
+
+
+def _shape(rec: Recording) -> list[tuple[str, str, dict, bool]]:
+    """Type, name, inputs (less the stack-wide tags) and protect of every AWS resource."""
+    out = []
+    for r in rec.resources:
+        if r.custom:
+            inputs = {k: v for k, v in r.inputs.items() if k not in ("tags", "tagsAll")}
+            out.append((r.type, r.name, inputs, r.protect))
+    return sorted(out, key=lambda t: (t[0], t[1]))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stacks_register_this_network(recording, stack):
+    whole = only_component(recording.whole_stack(stack, preview=False), COMPONENT)
+    assert _shape(whole) == _shape(recording(stack, preview=False))
 
 
 def subnets(rec: Recording, tier: str) -> list[ResourceRecord]:
@@ -211,7 +281,7 @@ def test_vpc_has_dns_and_an_empty_default_security_group(recording, stack):
 
 
 def test_nat_strategy_none_leaves_private_app_subnets_without_a_default_route():
-    rec = run_program("dev", config_overrides={"streaming:natGatewayStrategy": "NONE"})
+    rec = build_network("dev", nat_gateway_strategy=NatGatewayStrategy.NONE)
     assert rec.of_type(NAT) == [] and rec.of_type("aws:ec2/eip:Eip") == []
     assert all(default_routes(rec, t) == [] for t in tables(rec, "app"))
 

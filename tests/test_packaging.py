@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "components"
 PYPROJECT = tomllib.loads((LIBRARY / "pyproject.toml").read_text())
 PUBLIC_API = {
+    "BucketPolicies": "streaming_platform.data.bucket_policies",
+    "BucketPoliciesArgs": "streaming_platform.data.bucket_policies",
+    "OriginFailover": "streaming_platform.edge.origin_failover",
+    "OriginFailoverArgs": "streaming_platform.edge.origin_failover",
     "MultiAzNetwork": "streaming_platform.network.multi_az",
     "MultiAzNetworkArgs": "streaming_platform.network.multi_az",
     "NatGatewayStrategy": "streaming_platform.network.multi_az",

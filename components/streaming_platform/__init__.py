@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from streaming_platform.app.tier import AppTier, AppTierArgs
+    from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
     from streaming_platform.data.tier import DataTier, DataTierArgs
     from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
+    from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
     from streaming_platform.edge.zone import PublicZone, PublicZoneArgs
     from streaming_platform.media.pipeline import MediaPipeline, MediaPipelineArgs
     from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
@@ -31,6 +33,10 @@ _EXPORTS = {
     "MultiAzNetworkArgs": "streaming_platform.network.multi_az",
     "NatGatewayStrategy": "streaming_platform.network.multi_az",
     "DataTier": "streaming_platform.data.tier",
+    "BucketPolicies": "streaming_platform.data.bucket_policies",
+    "BucketPoliciesArgs": "streaming_platform.data.bucket_policies",
+    "OriginFailover": "streaming_platform.edge.origin_failover",
+    "OriginFailoverArgs": "streaming_platform.edge.origin_failover",
     "DataTierArgs": "streaming_platform.data.tier",
     "Tier": "streaming_platform.network.cidr_plan",
     "CidrPlan": "streaming_platform.network.cidr_plan",
@@ -56,6 +62,8 @@ __all__ = [
     "AlarmTopicsArgs",
     "AppTier",
     "AppTierArgs",
+    "BucketPolicies",
+    "BucketPoliciesArgs",
     "CidrPlan",
     "CidrPlanError",
     "DataTier",
@@ -67,6 +75,8 @@ __all__ = [
     "NatGatewayStrategy",
     "Observability",
     "ObservabilityArgs",
+    "OriginFailover",
+    "OriginFailoverArgs",
     "PublicZone",
     "PublicZoneArgs",
     "StreamingEdge",

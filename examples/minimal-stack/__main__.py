@@ -5,7 +5,15 @@ builds each component's ``*Args`` dataclass and passes outputs from one componen
 """
 
 import pulumi
-from streaming_platform import DataTier, DataTierArgs, MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
+from streaming_platform import (
+    BucketPolicies,
+    BucketPoliciesArgs,
+    DataTier,
+    DataTierArgs,
+    MultiAzNetwork,
+    MultiAzNetworkArgs,
+    NatGatewayStrategy,
+)
 
 config = pulumi.Config()
 availability_zones: list[str] = config.require_object("availabilityZones")
@@ -39,9 +47,12 @@ data = DataTier(
         tags=tags,
     ),
 )
-# Components that need bucket access add statements first (data.add_bucket_policy_statements);
-# sealing then writes exactly one policy per bucket, each starting with the TLS-only deny.
-data.seal_bucket_policies()
+# Exactly one policy per bucket, each starting with the TLS-only deny; a stack that grants access to
+# its buckets (a CDN's read, log delivery) passes those statements here, by bucket role.
+BucketPolicies(
+    "bucket-policies",
+    BucketPoliciesArgs(bucket_ids=data.bucket_ids, bucket_arns=data.bucket_arns, bucket_regions=data.bucket_regions),
+)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("appSubnetIds", network.app_subnet_ids)
