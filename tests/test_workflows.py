@@ -424,3 +424,14 @@ def test_required_cli_version_matches_the_sdk_pin_and_the_workflows():
         step["with"]["pulumi-version"] for path in WORKFLOW_FILES for _, _, step in pulumi_steps(load(path.name))
     }
     assert versions == {pins["pulumi"]}
+
+
+def test_the_example_installs_a_tagged_release_of_the_components_not_a_path():
+    from packaging.requirements import Requirement
+
+    lines = (ROOT / "examples" / "minimal-stack" / "requirements.txt").read_text().splitlines()
+    requirements = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+    (components,) = [r for r in requirements if r.name == "streaming-platform"]
+    assert components.url is not None and components.url.startswith("git+https://")
+    assert components.url.rsplit("@", 1)[1] == "v0.2.0"
+    assert not any(line.strip().startswith(("../", "./", "-e")) for line in lines)
