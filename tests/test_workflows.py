@@ -218,23 +218,71 @@ def pulumi_steps(workflow: dict[str, Any]) -> list[tuple[str, int, dict[str, Any
     ]
 
 
+def apply_order_problems(workflow: dict[str, Any]) -> list[str]:
+    """Every apply must come after a preview with the same pack and use the plan that preview saved."""
+    problems = []
+    steps = pulumi_steps(workflow)
+    for up_job, up_index, up in steps:
+        if up["with"]["command"] not in APPLYING:
+            continue
+        needs = workflow["jobs"][up_job].get("needs", [])
+        needs = [needs] if isinstance(needs, str) else needs
+        previews = [
+            step
+            for job, index, step in steps
+            if step["with"]["command"] == "preview" and ((job == up_job and index < up_index) or job in needs)
+        ]
+        if not previews:
+            problems.append(f"{up_job}: `{up['with']['command']}` runs without an earlier preview")
+            continue
+        preview = previews[-1]
+        if not preview["with"].get("policyPacks"):
+            problems.append(f"{up_job}: the preview before `up` runs no policy pack")
+        for key in ("policyPacks", "policyPackConfigs"):
+            if preview["with"].get(key) != up["with"].get(key):
+                problems.append(f"{up_job}: {key} differs between preview and up")
+        if not preview["with"].get("plan") or up["with"].get("plan") != preview["with"]["plan"]:
+            problems.append(f"{up_job}: `up` does not apply the plan the preview saved")
+    return problems
+
+
 @pytest.mark.parametrize("name", ["deploy-dev.yml", "deploy-prod.yml"])
 def test_every_apply_follows_a_policy_pack_preview_and_uses_its_saved_plan(name: str):
     workflow = load(name)
-    steps = pulumi_steps(workflow)
-    commands = [step["with"]["command"] for _, _, step in steps]
-    assert commands == ["preview", "up"], commands
-    (preview_job, preview_index, preview), (up_job, up_index, up) = steps
-    # The preview comes first: earlier in the same job, or in a job the applying job needs.
-    if preview_job == up_job:
-        assert preview_index < up_index
-    else:
-        assert workflow["jobs"][up_job]["needs"] == preview_job
-    assert preview["with"]["policyPacks"] == up["with"]["policyPacks"] == "policies"
-    assert preview["with"]["policyPackConfigs"] == up["with"]["policyPackConfigs"]
+    assert [step["with"]["command"] for _, _, step in pulumi_steps(workflow)] == ["preview", "up"]
     # pulumi/actions passes `plan` as `--save-plan` to preview and `--plan` to up (Automation API).
-    assert preview["with"]["plan"].endswith("-plan.json")
-    assert up["with"]["plan"] == preview["with"]["plan"]
+    assert apply_order_problems(workflow) == []
+
+
+def test_apply_order_check_rejects_an_up_alone_a_preview_after_it_a_packless_preview_and_a_missing_plan():
+    import copy
+
+    dev = load("deploy-dev.yml")
+    (job,) = dev["jobs"].values()
+    preview, up = steps_using(job, "pulumi/actions")
+
+    alone = copy.deepcopy(dev)
+    alone["jobs"]["up"]["steps"].remove(preview)
+    assert apply_order_problems(alone) == ["up: `up` runs without an earlier preview"]
+
+    swapped = copy.deepcopy(dev)
+    steps = swapped["jobs"]["up"]["steps"]
+    i, j = steps.index(preview), steps.index(up)
+    steps[i], steps[j] = steps[j], steps[i]
+    assert apply_order_problems(swapped) == ["up: `up` runs without an earlier preview"]
+
+    packless = copy.deepcopy(dev)
+    packless_preview = steps_using(packless["jobs"]["up"], "pulumi/actions")[0]
+    del packless_preview["with"]["policyPacks"], packless_preview["with"]["policyPackConfigs"]
+    assert apply_order_problems(packless) == [
+        "up: the preview before `up` runs no policy pack",
+        "up: policyPacks differs between preview and up",
+        "up: policyPackConfigs differs between preview and up",
+    ]
+
+    planless = copy.deepcopy(load("deploy-prod.yml"))
+    del steps_using(planless["jobs"]["up"], "pulumi/actions")[0]["with"]["plan"]
+    assert apply_order_problems(planless) == ["up: `up` does not apply the plan the preview saved"]
 
 
 def test_prod_plan_travels_from_the_preview_job_to_the_approved_up_job():
@@ -300,14 +348,30 @@ def test_no_role_serves_both_accounts():
 STS_MIN_SECONDS, IAM_MAX_SECONDS = 900, 43_200
 
 
+def session_problems(workflow: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, job in workflow["jobs"].items():
+        for step in steps_using(job, "aws-actions/configure-aws-credentials"):
+            seconds = step["with"].get("role-duration-seconds")
+            if not isinstance(seconds, int) or not STS_MIN_SECONDS <= seconds <= IAM_MAX_SECONDS:
+                problems.append(f"{name}: role-duration-seconds {seconds!r} outside 900..43200")
+            elif seconds < job["timeout-minutes"] * 60:
+                problems.append(f"{name}: {seconds} s of credentials for a {job['timeout-minutes']} min job")
+    return problems
+
+
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_aws_sessions_last_at_least_as_long_as_the_job_may_run(path: Path):
-    for name, job in load(path.name)["jobs"].items():
-        for step in steps_using(job, "aws-actions/configure-aws-credentials"):
-            seconds = step["with"]["role-duration-seconds"]
-            assert isinstance(seconds, int), (path.name, name, seconds)
-            assert STS_MIN_SECONDS <= seconds <= IAM_MAX_SECONDS, (path.name, name, seconds)
-            assert seconds >= job["timeout-minutes"] * 60, (path.name, name, seconds, job["timeout-minutes"])
+    assert session_problems(load(path.name)) == []
+
+
+def test_session_check_rejects_the_default_hour_for_a_three_hour_job_and_a_missing_duration():
+    prod = load("deploy-prod.yml")
+    (creds,) = steps_using(prod["jobs"]["up"], "aws-actions/configure-aws-credentials")
+    creds["with"]["role-duration-seconds"] = 3600
+    assert session_problems(prod) == ["up: 3600 s of credentials for a 180 min job"]
+    del creds["with"]["role-duration-seconds"]
+    assert session_problems(prod) == ["up: role-duration-seconds None outside 900..43200"]
 
 
 def test_session_durations_are_the_documented_figures():
@@ -392,6 +456,14 @@ def test_readme_real_path_is_one_ordered_command_list():
         "preview",
         "up",
     ]
+
+
+def test_readme_command_parser_rejects_a_pack_preview_without_its_config_and_an_unknown_command():
+    with pytest.raises(AssertionError, match="unexpected command"):
+        command_kind("pulumi preview --stack prod --policy-pack policies")
+    with pytest.raises(AssertionError, match="unexpected command"):
+        command_kind("pulumi stack init prod --secrets-provider='awskms://alias/pulumi-secrets?region=us-west-2'")
+    assert command_kind("(cd policies && pulumi install)") == "policies-install"
 
 
 def test_readme_real_path_gives_each_stack_its_own_key_in_its_own_account_and_region():
