@@ -89,5 +89,7 @@ def test_the_example_installs_a_tagged_release_of_the_components_not_a_path():
     requirements = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
     (components,) = [r for r in requirements if r.name == "streaming-platform"]
     assert components.url is not None and components.url.startswith("git+https://")
-    assert components.url.rsplit("@", 1)[1] == "v0.2.0"
+    ref, _, fragment = components.url.rsplit("@", 1)[1].partition("#")
+    assert (ref, fragment) == ("v0.2.0", "subdirectory=components")  # the package is components/pyproject.toml
+    assert (ROOT / "components" / "pyproject.toml").is_file()
     assert not any(line.strip().startswith(("../", "./", "-e")) for line in lines)
