@@ -16,6 +16,8 @@ import yaml
 from offline.engine import PROJECT_DIR
 
 BEGIN, END = "<!-- config-reference:begin -->", "<!-- config-reference:end -->"
+# A blang/semver range, as Pulumi.yaml's `requiredPulumiVersion` takes it; the lower bound is the pinned SDK.
+REQUIRED_PULUMI_VERSION = ">=3.272.0 <4.0.0"
 
 
 def render_project_file() -> str:
@@ -32,6 +34,9 @@ def render_project_file() -> str:
     project = {
         "name": stack_config.PROJECT,
         "description": "YouTube-style video streaming platform on AWS across several Availability Zones",
+        # The CLI refuses an older version before it runs anything (Pulumi.yaml field since CLI 3.219.0,
+        # pulumi/pulumi sdk/go/common/workspace/project.go); the same version as the SDK pin.
+        "requiredPulumiVersion": REQUIRED_PULUMI_VERSION,
         "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}},
         "config": config,
     }

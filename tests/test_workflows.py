@@ -88,7 +88,10 @@ def test_aws_credentials_come_from_oidc_and_a_role_variable_never_from_keys(path
     assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
     for job in load(path.name)["jobs"].values():
         for step in steps_using(job, "aws-actions/configure-aws-credentials"):
-            assert re.fullmatch(r"\$\{\{ vars\.AWS_(PREVIEW|DEPLOY)_ROLE_ARN \}\}", step["with"]["role-to-assume"])
+            assert re.fullmatch(
+                r"\$\{\{ (vars\.AWS_(DEV_PREVIEW|PROD_PREVIEW|DEPLOY)_ROLE_ARN|matrix\.role) \}\}",
+                step["with"]["role-to-assume"],
+            )
 
 
 def test_pull_request_runs_the_offline_suite_then_previews_dev_and_prod_with_the_policy_pack():
@@ -111,7 +114,7 @@ def test_pull_request_runs_the_offline_suite_then_previews_dev_and_prod_with_the
     assert [e["stack"] for e in entries] == list(STACKS)
     (creds,) = steps_using(preview, "aws-actions/configure-aws-credentials")
     (pulumi_step,) = steps_using(preview, "pulumi/actions")
-    assert pulumi_step["uses"] == "pulumi/actions@v6"
+    assert pulumi_step["uses"] == "pulumi/actions@v7"
     for entry in entries:
         stack = entry["stack"]
         inputs = {k: expand(v, entry) if isinstance(v, str) else v for k, v in pulumi_step["with"].items()}
@@ -152,27 +155,42 @@ def test_main_deploys_dev_with_the_dev_policy_config_one_update_at_a_time():
     assert workflow["concurrency"] == {"group": "deploy-dev", "cancel-in-progress": False}
     (job,) = workflow["jobs"].values()
     assert job["environment"] == "dev"
-    (step,) = steps_using(job, "pulumi/actions")
-    assert step["with"]["command"] == "up"
-    assert step["with"]["stack-name"].endswith("dev")
-    assert (step["with"]["policyPacks"], step["with"]["policyPackConfigs"]) == ("policies", "policies/config/dev.json")
+    preview, up = steps_using(job, "pulumi/actions")
+    assert (preview["with"]["command"], up["with"]["command"]) == ("preview", "up")
+    for step in (preview, up):
+        assert step["with"]["stack-name"].endswith("dev")
+        assert (step["with"]["policyPacks"], step["with"]["policyPackConfigs"]) == (
+            "policies",
+            "policies/config/dev.json",
+        )
     (creds,) = steps_using(job, "aws-actions/configure-aws-credentials")
     assert creds["with"]["aws-region"] == stack_region("dev")
+    assert creds["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
 
 
 def test_prod_deploys_only_by_hand_from_main_behind_the_protected_production_environment():
     workflow = load("deploy-prod.yml")
     assert set(workflow["on"]) == {"workflow_dispatch"}
     assert workflow["concurrency"] == {"group": "deploy-prod", "cancel-in-progress": False}
-    (job,) = workflow["jobs"].values()
-    assert job["environment"] == "production"
-    assert job["if"] == "github.ref == 'refs/heads/main'"
-    (step,) = steps_using(job, "pulumi/actions")
-    assert step["with"]["command"] == "up"
-    assert step["with"]["stack-name"].endswith("prod")
-    assert (step["with"]["policyPacks"], step["with"]["policyPackConfigs"]) == ("policies", "policies/config/prod.json")
-    (creds,) = steps_using(job, "aws-actions/configure-aws-credentials")
-    assert creds["with"]["aws-region"] == stack_region("prod")
+    assert list(workflow["jobs"]) == ["preview", "up"]
+    preview_job, up_job = workflow["jobs"]["preview"], workflow["jobs"]["up"]
+    assert "environment" not in preview_job and up_job["environment"] == "production"
+    assert up_job["needs"] == "preview"
+    for job in (preview_job, up_job):
+        assert job["if"] == "github.ref == 'refs/heads/main'"
+        (creds,) = steps_using(job, "aws-actions/configure-aws-credentials")
+        assert creds["with"]["aws-region"] == stack_region("prod")
+    (preview,) = steps_using(preview_job, "pulumi/actions")
+    (up,) = steps_using(up_job, "pulumi/actions")
+    assert (preview["with"]["command"], up["with"]["command"]) == ("preview", "up")
+    for step in (preview, up):
+        assert step["with"]["stack-name"].endswith("prod")
+        assert (step["with"]["policyPacks"], step["with"]["policyPackConfigs"]) == (
+            "policies",
+            "policies/config/prod.json",
+        )
+    # What the reviewers approve is on the run's summary page before they are asked.
+    assert preview["with"]["comment-on-summary"] is True
 
 
 def test_no_other_workflow_can_update_prod():
@@ -183,3 +201,226 @@ def test_no_other_workflow_can_update_prod():
                     step["with"]
                 ):
                     assert path.name == "deploy-prod.yml" and job.get("environment") == "production"
+
+
+# --- Policies before apply: preview with the pack, save a plan, apply exactly that plan --------------------
+
+APPLYING = {"up", "update", "destroy", "refresh"}
+
+
+def pulumi_steps(workflow: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    """(job id, step index, step) of every pulumi/actions step, jobs in the order `needs` runs them."""
+    return [
+        (name, index, step)
+        for name, job in workflow["jobs"].items()
+        for index, step in enumerate(job["steps"])
+        if step.get("uses", "").split("@")[0] == "pulumi/actions"
+    ]
+
+
+def apply_order_problems(workflow: dict[str, Any]) -> list[str]:
+    """Every apply must come after a preview with the same pack and use the plan that preview saved."""
+    problems = []
+    steps = pulumi_steps(workflow)
+    for up_job, up_index, up in steps:
+        if up["with"]["command"] not in APPLYING:
+            continue
+        needs = workflow["jobs"][up_job].get("needs", [])
+        needs = [needs] if isinstance(needs, str) else needs
+        previews = [
+            step
+            for job, index, step in steps
+            if step["with"]["command"] == "preview" and ((job == up_job and index < up_index) or job in needs)
+        ]
+        if not previews:
+            problems.append(f"{up_job}: `{up['with']['command']}` runs without an earlier preview")
+            continue
+        preview = previews[-1]
+        if not preview["with"].get("policyPacks"):
+            problems.append(f"{up_job}: the preview before `up` runs no policy pack")
+        for key in ("policyPacks", "policyPackConfigs"):
+            if preview["with"].get(key) != up["with"].get(key):
+                problems.append(f"{up_job}: {key} differs between preview and up")
+        if not preview["with"].get("plan") or up["with"].get("plan") != preview["with"]["plan"]:
+            problems.append(f"{up_job}: `up` does not apply the plan the preview saved")
+    return problems
+
+
+@pytest.mark.parametrize("name", ["deploy-dev.yml", "deploy-prod.yml"])
+def test_every_apply_follows_a_policy_pack_preview_and_uses_its_saved_plan(name: str):
+    workflow = load(name)
+    assert [step["with"]["command"] for _, _, step in pulumi_steps(workflow)] == ["preview", "up"]
+    # pulumi/actions passes `plan` as `--save-plan` to preview and `--plan` to up (Automation API).
+    assert apply_order_problems(workflow) == []
+
+
+def test_apply_order_check_rejects_an_up_alone_a_preview_after_it_a_packless_preview_and_a_missing_plan():
+    import copy
+
+    dev = load("deploy-dev.yml")
+    (job,) = dev["jobs"].values()
+    preview, up = steps_using(job, "pulumi/actions")
+
+    alone = copy.deepcopy(dev)
+    alone["jobs"]["up"]["steps"].remove(preview)
+    assert apply_order_problems(alone) == ["up: `up` runs without an earlier preview"]
+
+    swapped = copy.deepcopy(dev)
+    steps = swapped["jobs"]["up"]["steps"]
+    i, j = steps.index(preview), steps.index(up)
+    steps[i], steps[j] = steps[j], steps[i]
+    assert apply_order_problems(swapped) == ["up: `up` runs without an earlier preview"]
+
+    packless = copy.deepcopy(dev)
+    packless_preview = steps_using(packless["jobs"]["up"], "pulumi/actions")[0]
+    del packless_preview["with"]["policyPacks"], packless_preview["with"]["policyPackConfigs"]
+    assert apply_order_problems(packless) == [
+        "up: the preview before `up` runs no policy pack",
+        "up: policyPacks differs between preview and up",
+        "up: policyPackConfigs differs between preview and up",
+    ]
+
+    planless = copy.deepcopy(load("deploy-prod.yml"))
+    del steps_using(planless["jobs"]["up"], "pulumi/actions")[0]["with"]["plan"]
+    assert apply_order_problems(planless) == ["up: `up` does not apply the plan the preview saved"]
+
+
+def test_prod_plan_travels_from_the_preview_job_to_the_approved_up_job():
+    workflow = load("deploy-prod.yml")
+    (upload,) = steps_using(workflow["jobs"]["preview"], "actions/upload-artifact")
+    (download,) = steps_using(workflow["jobs"]["up"], "actions/download-artifact")
+    (preview,) = steps_using(workflow["jobs"]["preview"], "pulumi/actions")
+    assert upload["with"]["path"] == preview["with"]["plan"] == "${{ runner.temp }}/prod-plan.json"
+    assert upload["with"]["if-no-files-found"] == "error"
+    assert 1 <= upload["with"]["retention-days"] <= 7
+    assert (download["with"]["name"], download["with"]["path"]) == (upload["with"]["name"], "${{ runner.temp }}")
+    up_steps = workflow["jobs"]["up"]["steps"]
+    assert up_steps.index(download) < up_steps.index(steps_using(workflow["jobs"]["up"], "pulumi/actions")[0])
+
+
+def test_no_workflow_applies_without_a_plan():
+    for path in WORKFLOW_FILES:
+        for job_name, _, step in pulumi_steps(load(path.name)):
+            if step["with"]["command"] in APPLYING:
+                assert step["with"].get("plan"), (path.name, job_name)
+
+
+# --- One role per account ------------------------------------------------------------------------------
+
+
+def roles_by_stack() -> dict[str, set[str]]:
+    """Every role a job of each stack assumes, matrix expanded; deploy roles named by their environment."""
+    found: dict[str, set[str]] = {stack: set() for stack in STACKS}
+    for path in WORKFLOW_FILES:
+        for job in load(path.name)["jobs"].values():
+            entries = job.get("strategy", {}).get("matrix", {}).get("include", [{}])
+            for entry in entries:
+                for step in steps_using(job, "aws-actions/configure-aws-credentials"):
+                    role = expand(step["with"]["role-to-assume"], entry)
+                    stack = entry.get("stack") or ("prod" if "prod" in path.name else "dev")
+                    if role == "${{ vars.AWS_DEPLOY_ROLE_ARN }}":
+                        role += f" of environment {job['environment']}"
+                    found[stack].add(role)
+    return found
+
+
+def test_each_stack_is_previewed_and_deployed_with_its_own_accounts_roles():
+    assert roles_by_stack() == {
+        "dev": {"${{ vars.AWS_DEV_PREVIEW_ROLE_ARN }}", "${{ vars.AWS_DEPLOY_ROLE_ARN }} of environment dev"},
+        "prod": {
+            "${{ vars.AWS_PROD_PREVIEW_ROLE_ARN }}",
+            "${{ vars.AWS_DEPLOY_ROLE_ARN }} of environment production",
+        },
+    }
+
+
+def test_no_role_serves_both_accounts():
+    roles = roles_by_stack()
+    assert not roles["dev"] & roles["prod"]
+    for path in WORKFLOW_FILES:
+        assert "AWS_PREVIEW_ROLE_ARN" not in path.read_text(), path.name
+
+
+# --- Credentials that last --------------------------------------------------------------------------------
+
+# AssumeRoleWithWebIdentity DurationSeconds: 900..43200 (botocore sts model; STS API Reference), and never
+# above the role's MaxSessionDuration, 3600..43200 (botocore iam model, UpdateRole; IAM User Guide).
+STS_MIN_SECONDS, IAM_MAX_SECONDS = 900, 43_200
+
+
+def session_problems(workflow: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, job in workflow["jobs"].items():
+        for step in steps_using(job, "aws-actions/configure-aws-credentials"):
+            seconds = step["with"].get("role-duration-seconds")
+            if not isinstance(seconds, int) or not STS_MIN_SECONDS <= seconds <= IAM_MAX_SECONDS:
+                problems.append(f"{name}: role-duration-seconds {seconds!r} outside 900..43200")
+            elif seconds < job["timeout-minutes"] * 60:
+                problems.append(f"{name}: {seconds} s of credentials for a {job['timeout-minutes']} min job")
+    return problems
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_aws_sessions_last_at_least_as_long_as_the_job_may_run(path: Path):
+    assert session_problems(load(path.name)) == []
+
+
+def test_session_check_rejects_the_default_hour_for_a_three_hour_job_and_a_missing_duration():
+    prod = load("deploy-prod.yml")
+    (creds,) = steps_using(prod["jobs"]["up"], "aws-actions/configure-aws-credentials")
+    creds["with"]["role-duration-seconds"] = 3600
+    assert session_problems(prod) == ["up: 3600 s of credentials for a 180 min job"]
+    del creds["with"]["role-duration-seconds"]
+    assert session_problems(prod) == ["up: role-duration-seconds None outside 900..43200"]
+
+
+def test_session_durations_are_the_documented_figures():
+    """docs/delivery.md tells the role owners which MaxSessionDuration each role needs."""
+    doc = (ROOT / "docs" / "delivery.md").read_text()
+    for path in WORKFLOW_FILES:
+        for job in load(path.name)["jobs"].values():
+            for step in steps_using(job, "aws-actions/configure-aws-credentials"):
+                assert f"`{step['with']['role-duration-seconds']}`" in doc, (path.name, step["with"])
+
+
+# --- The PR comment keeps the summary and the policy report -----------------------------------------------
+
+
+def test_pull_request_comment_keeps_the_summary_and_policy_report():
+    (step,) = steps_using(load("pull-request.yml")["jobs"]["preview"], "pulumi/actions")
+    # The policy report and the resource summary come last in the output; without `diff` the output is one
+    # line per resource, and `always-include-summary` trims from the front if it ever exceeds the limit.
+    assert step["with"].get("diff", False) is False
+    assert step["with"]["always-include-summary"] is True
+    assert step["with"]["comment-on-pr"] is True
+
+
+# --- Action majors --------------------------------------------------------------------------------------
+
+MAJORS = {
+    "actions/checkout": "v7",
+    "actions/setup-python": "v7",
+    "actions/upload-artifact": "v7",
+    "actions/download-artifact": "v8",
+    "aws-actions/configure-aws-credentials": "v6",
+    "pulumi/actions": "v7",
+}
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_its_current_major(path: Path):
+    for job in load(path.name)["jobs"].values():
+        for step in job["steps"]:
+            if "uses" in step:
+                action, _, ref = step["uses"].partition("@")
+                assert MAJORS.get(action) == ref, step["uses"]
+
+
+def test_required_cli_version_matches_the_sdk_pin_and_the_workflows():
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line)
+    assert project["requiredPulumiVersion"] == f">={pins['pulumi']} <4.0.0"
+    versions = {
+        step["with"]["pulumi-version"] for path in WORKFLOW_FILES for _, _, step in pulumi_steps(load(path.name))
+    }
+    assert versions == {pins["pulumi"]}
