@@ -39,8 +39,8 @@ class StreamingComponent(pulumi.ComponentResource):
     ) -> None:
         super().__init__(type_token, name, None, opts)
         self._name = name
-        self._protect = protect
-        self._tags = dict(tags or {})
+        self._protect_stateful = protect  # not `_protect`: pulumi.Resource passes that on to every child
+        self._child_tags = dict(tags or {})
 
     def child(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a child: ``parent=self`` merged with ``kwargs`` (``depends_on``, ``provider``, ...)."""
@@ -48,11 +48,13 @@ class StreamingComponent(pulumi.ComponentResource):
 
     def stateful(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a child that holds data: protected and retained on delete when ``protect`` is on."""
-        return pulumi.ResourceOptions(parent=self, protect=self._protect, retain_on_delete=self._protect, **kwargs)
+        return pulumi.ResourceOptions(
+            parent=self, protect=self._protect_stateful, retain_on_delete=self._protect_stateful, **kwargs
+        )
 
     def tags(self, name_tag: str, **extra: str) -> dict[str, str]:
         """The caller's tags, ``Name`` and ``extra``."""
-        return {**self._tags, "Name": name_tag, **extra}
+        return {**self._child_tags, "Name": name_tag, **extra}
 
     @cached_property
     def _invoke(self) -> pulumi.InvokeOutputOptions:
