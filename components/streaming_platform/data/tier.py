@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from streaming_platform._component import StreamingComponent
 from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
 
 # Roles of the buckets this component creates; keys of ``DataTier.bucket_names`` and ``bucket_arns``.
@@ -113,7 +114,7 @@ class DataTierArgs:
     """Tags for every child that takes tags, merged under each child's Name tag."""
 
 
-class DataTier(pulumi.ComponentResource):
+class DataTier(StreamingComponent):
     """KMS keys, DynamoDB, ElastiCache Redis, RDS PostgreSQL and S3 for the streaming platform."""
 
     key_arns: dict[str, pulumi.Output[str]]
@@ -144,7 +145,7 @@ class DataTier(pulumi.ComponentResource):
     """Region by role; None for buckets in the provider's region, the DR region for the replicas."""
 
     def __init__(self, name: str, args: DataTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("streaming:data:DataTier", name, None, opts)
+        super().__init__("streaming:data:DataTier", name, protect=args.protect, tags=args.tags, opts=opts)
         azs = list(args.availability_zones)
         if len(azs) < 2 or len(azs) != len(args.data_subnet_ids):
             raise ValueError(
@@ -156,12 +157,6 @@ class DataTier(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._azs = azs
-        self._child = pulumi.ResourceOptions(parent=self)
-        self._stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
-        self._region = aws.get_region_output(opts=invoke).region
         self._buckets: dict[str, aws.s3.Bucket] = {}
         self._bucket_regions: dict[str, str | None] = {}
         self._all_keys: dict[str, aws.kms.Key] = {}
@@ -213,18 +208,10 @@ class DataTier(pulumi.ComponentResource):
 
     # ---- naming helpers -------------------------------------------------------------------------------
 
-    def _tags(self, name_tag: str, **extra: str) -> dict[str, str]:
-        return {**self._args.tags, "Name": name_tag, **extra}
-
-    def _opts(self, stateful: bool, **kwargs: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions.merge(
-            self._stateful if stateful else self._child, pulumi.ResourceOptions(**kwargs)
-        )
-
     # ---- KMS --------------------------------------------------------------------------------------------
 
     def _admin_statement(self) -> pulumi.Output[dict[str, Any]]:
-        return pulumi.Output.all(self._partition, self._account).apply(lambda a: account_admin_statement(*a))
+        return pulumi.Output.all(self.partition, self.account).apply(lambda a: account_admin_statement(*a))
 
     def _key(
         self,
@@ -242,8 +229,8 @@ class DataTier(pulumi.ComponentResource):
             deletion_window_in_days=30,
             policy=policy,
             region=region,
-            tags=self._tags(f"{self._name}-{suffix}", DataClass=data_class),
-            opts=self._stateful,
+            tags=self.tags(f"{self._name}-{suffix}", DataClass=data_class),
+            opts=self.stateful(),
         )
         self._all_keys[suffix] = key
         aws.kms.Alias(
@@ -251,19 +238,17 @@ class DataTier(pulumi.ComponentResource):
             name=f"alias/{self._args.resource_prefix}-{data_class}",
             target_key_id=key.key_id,
             region=region,
-            opts=self._child,
+            opts=self.child(),
         )
         return key
 
     def _logs_statements(self) -> list[pulumi.Output[dict[str, Any]]]:
         return [
-            pulumi.Output.all(self._partition, self._account, self._region).apply(
-                lambda a: cloudwatch_logs_statement(*a)
-            )
+            pulumi.Output.all(self.partition, self.account, self.region).apply(lambda a: cloudwatch_logs_statement(*a))
         ]
 
     def _cloudfront_decrypt_statement(self) -> pulumi.Output[dict[str, Any]]:
-        return pulumi.Output.all(self._partition, self._account).apply(
+        return pulumi.Output.all(self.partition, self.account).apply(
             lambda a: {
                 "Sid": "CloudFrontReadsThroughOriginAccessControl",
                 "Effect": "Allow",
@@ -278,7 +263,7 @@ class DataTier(pulumi.ComponentResource):
         statements = [self._cloudfront_decrypt_statement()]
         if replication_role is not None:
             statements.append(
-                pulumi.Output.all(replication_role.arn, self._region).apply(
+                pulumi.Output.all(replication_role.arn, self.region).apply(
                     lambda a: {
                         "Sid": "S3ReplicationReadsSourceObjects",
                         "Effect": "Allow",
@@ -299,8 +284,8 @@ class DataTier(pulumi.ComponentResource):
             f"{name}-clients",
             vpc_id=args.vpc_id,
             description="Members may reach PostgreSQL and Redis; app-tier resources join it",
-            tags=self._tags(f"{name}-clients"),
-            opts=self._child,
+            tags=self.tags(f"{name}-clients"),
+            opts=self.child(),
         )
         self.client_security_group_id = clients.id
         self._store_sgs: dict[str, aws.ec2.SecurityGroup] = {}
@@ -319,8 +304,8 @@ class DataTier(pulumi.ComponentResource):
                     }
                 ],
                 egress=[],
-                tags=self._tags(f"{name}-{store}"),
-                opts=self._child,
+                tags=self.tags(f"{name}-{store}"),
+                opts=self.child(),
             )
             self._store_sgs[store] = sg
             # Separate rule resources: inline rules on both groups would reference each other in a cycle.
@@ -332,7 +317,7 @@ class DataTier(pulumi.ComponentResource):
                 from_port=port,
                 to_port=port,
                 description=f"{store} in {name}-{store}",
-                opts=self._child,
+                opts=self.child(),
             )
 
     # ---- DynamoDB ---------------------------------------------------------------------------------------
@@ -388,8 +373,8 @@ class DataTier(pulumi.ComponentResource):
             stream_enabled=True,
             stream_view_type="NEW_AND_OLD_IMAGES",
             replicas=replicas or None,
-            tags=self._tags(f"{name}-videos"),
-            opts=self._stateful,
+            tags=self.tags(f"{name}-videos"),
+            opts=self.stateful(),
         )
         sessions = aws.dynamodb.Table(
             f"{name}-sessions",
@@ -400,8 +385,8 @@ class DataTier(pulumi.ComponentResource):
             server_side_encryption={"enabled": True, "kms_key_arn": data_key.arn},
             point_in_time_recovery={"enabled": True},
             deletion_protection_enabled=args.protect,
-            tags=self._tags(f"{name}-sessions"),
-            opts=self._stateful,
+            tags=self.tags(f"{name}-sessions"),
+            opts=self.stateful(),
         )
         self.video_table_name, self.video_table_arn = videos.name, videos.arn
         self.video_table_stream_arn = videos.stream_arn
@@ -415,8 +400,8 @@ class DataTier(pulumi.ComponentResource):
             name=group_name,
             retention_in_days=self._args.log_retention_days,
             kms_key_id=self._keys["logs"].arn,
-            tags=self._tags(resource_name),
-            opts=self._stateful,
+            tags=self.tags(resource_name),
+            opts=self.stateful(),
         )
 
     def _redis(self, args: DataTierArgs) -> None:
@@ -425,16 +410,16 @@ class DataTier(pulumi.ComponentResource):
             f"{name}-redis-subnets",
             description=f"{name}: Redis in every AZ's data subnet",
             subnet_ids=list(args.data_subnet_ids),
-            tags=self._tags(f"{name}-redis-subnets"),
-            opts=self._child,
+            tags=self.tags(f"{name}-redis-subnets"),
+            opts=self.child(),
         )
         parameters = aws.elasticache.ParameterGroup(
             f"{name}-redis-params",
             family=REDIS_PARAMETER_FAMILY,
             description=f"{name}: Redis parameters",
             parameters=[{"name": "maxmemory-policy", "value": "volatile-lru"}],
-            tags=self._tags(f"{name}-redis-params"),
-            opts=self._child,
+            tags=self.tags(f"{name}-redis-params"),
+            opts=self.child(),
         )
         # RBAC instead of an AUTH token: apps authenticate with IAM (elasticache:Connect on this user), so no
         # long-lived password exists. A user group must contain a user named "default"; ours is disabled.
@@ -445,8 +430,8 @@ class DataTier(pulumi.ComponentResource):
             engine="redis",
             access_string="off -@all",
             authentication_mode={"type": "no-password-required"},
-            tags=self._tags(f"{name}-redis-default-user"),
-            opts=self._child,
+            tags=self.tags(f"{name}-redis-default-user"),
+            opts=self.child(),
         )
         # IAM authentication requires user_id == user_name.
         self.redis_iam_user_id = f"{prefix}-app"
@@ -457,16 +442,16 @@ class DataTier(pulumi.ComponentResource):
             engine="redis",
             access_string="on ~* +@all -@dangerous",
             authentication_mode={"type": "iam"},
-            tags=self._tags(f"{name}-redis-app-user"),
-            opts=self._child,
+            tags=self.tags(f"{name}-redis-app-user"),
+            opts=self.child(),
         )
         user_group = aws.elasticache.UserGroup(
             f"{name}-redis-users",
             user_group_id=f"{prefix}-redis",
             engine="redis",
             user_ids=[default_user.user_id, app_user.user_id],
-            tags=self._tags(f"{name}-redis-users"),
-            opts=self._child,
+            tags=self.tags(f"{name}-redis-users"),
+            opts=self.child(),
         )
         slow_log = self._log_group(f"{name}-redis-slow-log")
         group = aws.elasticache.ReplicationGroup(
@@ -501,8 +486,8 @@ class DataTier(pulumi.ComponentResource):
                     "log_type": "slow-log",
                 }
             ],
-            tags=self._tags(f"{name}-redis"),
-            opts=self._stateful,
+            tags=self.tags(f"{name}-redis"),
+            opts=self.stateful(),
         )
         self.redis_primary_endpoint = group.primary_endpoint_address
         self.redis_reader_endpoint = group.reader_endpoint_address
@@ -516,7 +501,7 @@ class DataTier(pulumi.ComponentResource):
     # ---- RDS PostgreSQL ---------------------------------------------------------------------------------
 
     def _monitoring_role(self) -> aws.iam.Role:
-        trust = self._account.apply(
+        trust = self.account.apply(
             lambda account: policy_document(
                 [
                     {
@@ -531,16 +516,16 @@ class DataTier(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._name}-rds-monitoring",
             assume_role_policy=trust,
-            tags=self._tags(f"{self._name}-rds-monitoring"),
-            opts=self._child,
+            tags=self.tags(f"{self._name}-rds-monitoring"),
+            opts=self.child(),
         )
         aws.iam.RolePolicyAttachment(
             f"{self._name}-rds-monitoring",
             role=role.name,
-            policy_arn=self._partition.apply(
+            policy_arn=self.partition.apply(
                 lambda p: f"arn:{p}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
             ),
-            opts=self._child,
+            opts=self.child(),
         )
         return role
 
@@ -551,16 +536,16 @@ class DataTier(pulumi.ComponentResource):
             f"{name}-postgres-subnets",
             description=f"{name}: PostgreSQL in every AZ's data subnet",
             subnet_ids=list(args.data_subnet_ids),
-            tags=self._tags(f"{name}-postgres-subnets"),
-            opts=self._child,
+            tags=self.tags(f"{name}-postgres-subnets"),
+            opts=self.child(),
         )
         parameters = aws.rds.ParameterGroup(
             f"{name}-postgres-params",
             family=f"postgres{args.db_engine_major_version}",
             description=f"{name}: PostgreSQL {args.db_engine_major_version}, TLS required",
             parameters=[{"name": "rds.force_ssl", "value": "1"}],
-            tags=self._tags(f"{name}-postgres-params"),
-            opts=self._child,
+            tags=self.tags(f"{name}-postgres-params"),
+            opts=self.child(),
         )
         monitoring_role = self._monitoring_role()
         common: dict[str, Any] = {
@@ -619,9 +604,9 @@ class DataTier(pulumi.ComponentResource):
             delete_automated_backups=not args.protect,
             skip_final_snapshot=not args.protect,
             final_snapshot_identifier=f"{primary_id}-final" if args.protect else None,
-            tags=self._tags(primary_id, PreferredAz=self.db_preferred_primary_az),
+            tags=self.tags(primary_id, PreferredAz=self.db_preferred_primary_az),
             **common,
-            opts=self._opts(True, depends_on=log_groups(primary_id)),
+            opts=self.stateful(depends_on=log_groups(primary_id)),
         )
         # Replicas inherit the engine, version, master user and its managed secret from the source:
         # manage_master_user_password (which RDS rejects on a replica), username and db_subnet_group_name
@@ -640,9 +625,9 @@ class DataTier(pulumi.ComponentResource):
                     multi_az=False,
                     backup_retention_period=0,
                     skip_final_snapshot=True,
-                    tags=self._tags(replica_id),
+                    tags=self.tags(replica_id),
                     **common,
-                    opts=self._opts(True, depends_on=log_groups(replica_id)),
+                    opts=self.stateful(depends_on=log_groups(replica_id)),
                 )
             )
         self.db_endpoint = primary.endpoint
@@ -672,8 +657,8 @@ class DataTier(pulumi.ComponentResource):
             resource,
             force_destroy=not args.protect,
             region=region,
-            tags=self._tags(resource, BucketRole=role, **(extra_tags or {})),
-            opts=self._stateful,
+            tags=self.tags(resource, BucketRole=role, **(extra_tags or {})),
+            opts=self.stateful(),
         )
         self._buckets[role], self._bucket_regions[role] = bucket, region
         aws.s3.BucketPublicAccessBlock(
@@ -684,10 +669,10 @@ class DataTier(pulumi.ComponentResource):
             ignore_public_acls=True,
             restrict_public_buckets=True,
             region=region,
-            opts=self._child,
+            opts=self.child(),
         )
         aws.s3.BucketOwnershipControls(
-            resource, bucket=bucket.id, rule={"object_ownership": ownership}, region=region, opts=self._child
+            resource, bucket=bucket.id, rule={"object_ownership": ownership}, region=region, opts=self.child()
         )
         encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgsDict = (
             {
@@ -701,10 +686,10 @@ class DataTier(pulumi.ComponentResource):
             else {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
-            resource, bucket=bucket.id, rules=[encryption], region=region, opts=self._child
+            resource, bucket=bucket.id, rules=[encryption], region=region, opts=self.child()
         )
         versioning = aws.s3.BucketVersioning(
-            resource, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, region=region, opts=self._child
+            resource, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, region=region, opts=self.child()
         )
         rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
             {
@@ -722,7 +707,7 @@ class DataTier(pulumi.ComponentResource):
             *lifecycle_rules,
         ]
         aws.s3.BucketLifecycleConfiguration(
-            resource, bucket=bucket.id, rules=rules, region=region, opts=self._opts(False, depends_on=[versioning])
+            resource, bucket=bucket.id, rules=rules, region=region, opts=self.child(depends_on=[versioning])
         )
         return bucket, versioning
 
@@ -776,7 +761,7 @@ class DataTier(pulumi.ComponentResource):
                         "max_age_seconds": 3000,
                     }
                 ],
-                opts=self._child,
+                opts=self.child(),
             )
         if args.dr_region and replication_role is not None:
             sources = {
@@ -790,7 +775,7 @@ class DataTier(pulumi.ComponentResource):
         self.bucket_regions = dict(self._bucket_regions)
 
     def _replication_role(self) -> aws.iam.Role:
-        trust = self._account.apply(
+        trust = self.account.apply(
             lambda account: policy_document(
                 [
                     {
@@ -805,8 +790,8 @@ class DataTier(pulumi.ComponentResource):
         return aws.iam.Role(
             f"{self._name}-replication",
             assume_role_policy=trust,
-            tags=self._tags(f"{self._name}-replication"),
-            opts=self._child,
+            tags=self.tags(f"{self._name}-replication"),
+            opts=self.child(),
         )
 
     def _replication(
@@ -851,7 +836,7 @@ class DataTier(pulumi.ComponentResource):
                         },
                     }
                 ],
-                opts=self._opts(False, depends_on=[source_versioning, destination_versioning]),
+                opts=self.child(depends_on=[source_versioning, destination_versioning]),
             )
             statements.append(
                 pulumi.Output.all(source.arn, destination.arn).apply(
@@ -881,7 +866,7 @@ class DataTier(pulumi.ComponentResource):
                     ]
                 )
             )
-        kms_statements = pulumi.Output.all(self._keys["media"].arn, dr_key.arn, self._region).apply(
+        kms_statements = pulumi.Output.all(self._keys["media"].arn, dr_key.arn, self.region).apply(
             lambda a: [
                 {
                     "Sid": "DecryptSourceObjects",
@@ -905,5 +890,5 @@ class DataTier(pulumi.ComponentResource):
             policy=pulumi.Output.all(*statements, kms_statements).apply(
                 lambda groups: policy_document([s for group in groups for s in group])
             ),
-            opts=self._child,
+            opts=self.child(),
         )

@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from streaming_platform._component import StreamingComponent
 from streaming_platform.edge.zone import PublicZone
 from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
 
@@ -253,7 +254,7 @@ def origin_access_statement(bucket_arn: str, distribution_arn: str, sid: str = "
     }
 
 
-class StreamingEdge(pulumi.ComponentResource):
+class StreamingEdge(StreamingComponent):
     """CloudFront + WAFv2 + ACM (us-east-1) + Route 53 in front of the renditions bucket and the ALB."""
 
     us_east_1: aws.Provider
@@ -271,25 +272,20 @@ class StreamingEdge(pulumi.ComponentResource):
     shield_protection_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: StreamingEdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(TYPE, name, protect=args.protect, tags=args.tags, opts=opts)
         problems = validate_args(args)
         if problems:
             raise ValueError("invalid StreamingEdgeArgs:\n" + "\n".join(f"  - {p}" for p in problems))
         self._name, self._args = name, args
-        self._child = pulumi.ResourceOptions(parent=self)
         domain = args.zone.domain_name
         self.site_domain_name = domain
         self.origin_domain_name = f"origin.{domain}"
         self.site_url = f"https://{domain}/"
         self.api_url = f"https://{domain}/api/"
         self.zone_id = args.zone.zone_id
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
-        self._region = aws.get_region_output(opts=invoke).region
 
         # Explicit, whatever the stack's region: CloudFront only takes certificates and web ACLs from here.
-        self.us_east_1 = aws.Provider(f"{name}-us-east-1", region=CLOUDFRONT_REGION, opts=self._child)
+        self.us_east_1 = aws.Provider(f"{name}-us-east-1", region=CLOUDFRONT_REGION, opts=self.child())
         self._in_us_east_1 = pulumi.ResourceOptions(parent=self, provider=self.us_east_1)
 
         self.certificate_arn = args.zone.certificate(
@@ -302,7 +298,7 @@ class StreamingEdge(pulumi.ComponentResource):
                 f"{name}-shield",
                 name=f"{args.resource_prefix}-edge",
                 resource_arn=self.distribution_arn,
-                tags=self._tags(f"{name}-shield"),
+                tags=self.tags(f"{name}-shield"),
                 opts=self._in_us_east_1,
             ).id
             if args.shield_advanced
@@ -321,7 +317,7 @@ class StreamingEdge(pulumi.ComponentResource):
                         "evaluate_target_health": False,  # CloudFront aliases cannot evaluate target health
                     }
                 ],
-                opts=self._child,
+                opts=self.child(),
             )
         self.register_outputs(self._outputs())
 
@@ -339,9 +335,6 @@ class StreamingEdge(pulumi.ComponentResource):
             "originDomainName": self.origin_domain_name,
             "shieldProtectionId": self.shield_protection_id,
         }
-
-    def _tags(self, name_tag: str) -> dict[str, str]:
-        return {**self._args.tags, "Name": name_tag}
 
     # ---- WAF (CLOUDFRONT scope, us-east-1) ------------------------------------------------------------------
 
@@ -363,11 +356,11 @@ class StreamingEdge(pulumi.ComponentResource):
             default_action=allow,
             rules=rules,
             visibility_config=_visibility(f"{prefix}-edge-waf"),
-            tags=self._tags(f"{name}-waf"),
+            tags=self.tags(f"{name}-waf"),
             opts=self._in_us_east_1,
         )
         self.web_acl_arn = acl.arn
-        key_statements = pulumi.Output.all(self._partition, self._account).apply(
+        key_statements = pulumi.Output.all(self.partition, self.account).apply(
             lambda a: policy_document(
                 [account_admin_statement(*a), cloudwatch_logs_statement(a[0], a[1], CLOUDFRONT_REGION)]
             )
@@ -378,7 +371,7 @@ class StreamingEdge(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=key_statements,
-            tags=self._tags(f"{name}-logs-key"),
+            tags=self.tags(f"{name}-logs-key"),
             opts=stateful,
         )
         # WAF only logs to groups named aws-waf-logs-*, in the web ACL's region.
@@ -387,7 +380,7 @@ class StreamingEdge(pulumi.ComponentResource):
             name=f"aws-waf-logs-{prefix}-cloudfront",
             retention_in_days=args.log_retention_days,
             kms_key_id=key.arn,
-            tags=self._tags(f"{name}-waf-logs"),
+            tags=self.tags(f"{name}-waf-logs"),
             opts=stateful,
         )
         aws.wafv2.WebAclLoggingConfiguration(
@@ -410,7 +403,7 @@ class StreamingEdge(pulumi.ComponentResource):
             origin_access_control_origin_type="s3",
             signing_behavior="always",
             signing_protocol="sigv4",
-            opts=self._child,
+            opts=self.child(),
         )
         manifests = aws.cloudfront.CachePolicy(
             f"{name}-manifests",
@@ -426,7 +419,7 @@ class StreamingEdge(pulumi.ComponentResource):
                 "enable_accept_encoding_gzip": True,
                 "enable_accept_encoding_brotli": True,
             },
-            opts=self._child,
+            opts=self.child(),
         )
         segments = aws.cloudfront.CachePolicy(
             f"{name}-segments",
@@ -442,7 +435,7 @@ class StreamingEdge(pulumi.ComponentResource):
                 "enable_accept_encoding_gzip": False,  # video is already compressed
                 "enable_accept_encoding_brotli": False,
             },
-            opts=self._child,
+            opts=self.child(),
         )
         immutable = aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-immutable",
@@ -464,7 +457,7 @@ class StreamingEdge(pulumi.ComponentResource):
                     }
                 ]
             },
-            opts=self._child,
+            opts=self.child(),
         )
         key_groups: list[pulumi.Input[str]] | None = None
         if args.signed_urls_public_key_pem:
@@ -473,10 +466,10 @@ class StreamingEdge(pulumi.ComponentResource):
                 name=f"{prefix}-signing-key",
                 comment="Signed URLs and cookies for media",
                 encoded_key=args.signed_urls_public_key_pem,
-                opts=self._child,
+                opts=self.child(),
             )
             key_group = aws.cloudfront.KeyGroup(
-                f"{name}-signers", name=f"{prefix}-signers", items=[public_key.id], opts=self._child
+                f"{name}-signers", name=f"{prefix}-signers", items=[public_key.id], opts=self.child()
             )
             key_groups = [key_group.id]
 
@@ -612,8 +605,8 @@ class StreamingEdge(pulumi.ComponentResource):
                 "prefix": ACCESS_LOG_PREFIX,
                 "include_cookies": False,
             },
-            tags=self._tags(f"{name}-cdn"),
-            opts=self._child,
+            tags=self.tags(f"{name}-cdn"),
+            opts=self.child(),
         )
         self._distribution_resource = distribution
         self.distribution_id = distribution.id

@@ -29,6 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from streaming_platform._component import StreamingComponent
 from streaming_platform.iam import account_admin_statement, policy_document
 
 # The Lambda code ships inside this package (package data), so an installed library finds it too.
@@ -246,7 +247,7 @@ XRAY_STATEMENT = {
 }
 
 
-class MediaPipeline(pulumi.ComponentResource):
+class MediaPipeline(StreamingComponent):
     """Upload queue + DLQ, the transcoder Lambda and its event source, alarms and the MediaConvert wiring."""
 
     queue_url: pulumi.Output[str]
@@ -261,17 +262,11 @@ class MediaPipeline(pulumi.ComponentResource):
     job_state_rule_arn: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: MediaPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("streaming:media:MediaPipeline", name, None, opts)
+        super().__init__("streaming:media:MediaPipeline", name, protect=args.protect, tags=args.tags, opts=opts)
         problems = validate_args(args)
         if problems:
             raise ValueError("; ".join(problems))
         self._name, self._args = name, args
-        self._child = pulumi.ResourceOptions(parent=self)
-        self._stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
-        self._region = aws.get_region_output(opts=invoke).region
         ffmpeg = args.backend is TranscodeBackend.FFMPEG
 
         key = self._queue_key()
@@ -280,8 +275,8 @@ class MediaPipeline(pulumi.ComponentResource):
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             kms_master_key_id=key.arn,
             kms_data_key_reuse_period_seconds=300,
-            tags=self._tags(f"{name}-dlq"),
-            opts=self._stateful,
+            tags=self.tags(f"{name}-dlq"),
+            opts=self.stateful(),
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
@@ -293,8 +288,8 @@ class MediaPipeline(pulumi.ComponentResource):
             redrive_policy=dlq.arn.apply(
                 lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": args.max_receive_count})
             ),
-            tags=self._tags(f"{name}-queue"),
-            opts=self._stateful,
+            tags=self.tags(f"{name}-queue"),
+            opts=self.stateful(),
         )
         aws.sqs.RedriveAllowPolicy(
             f"{name}-dlq-redrive-allow",
@@ -302,15 +297,15 @@ class MediaPipeline(pulumi.ComponentResource):
             redrive_allow_policy=queue.arn.apply(
                 lambda arn: json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [arn]})
             ),
-            opts=self._child,
+            opts=self.child(),
         )
         policy = aws.sqs.QueuePolicy(
             f"{name}-queue-policy",
             queue_url=queue.url,
-            policy=pulumi.Output.all(queue.arn, args.uploads_bucket_arn, self._account).apply(
+            policy=pulumi.Output.all(queue.arn, args.uploads_bucket_arn, self.account).apply(
                 lambda a: queue_policy(*a)
             ),
-            opts=self._child,
+            opts=self.child(),
         )
         aws.s3.BucketNotification(
             f"{name}-uploads-notification",
@@ -345,8 +340,8 @@ class MediaPipeline(pulumi.ComponentResource):
                     "description": "HTTPS to AWS APIs",
                 }
             ],
-            tags=self._tags(f"{name}-functions"),
-            opts=self._child,
+            tags=self.tags(f"{name}-functions"),
+            opts=self.child(),
         )
         self._vpc_config: aws.lambda_.FunctionVpcConfigArgsDict = {
             "subnet_ids": list(args.app_subnet_ids),
@@ -395,8 +390,8 @@ class MediaPipeline(pulumi.ComponentResource):
             tracing_config={"mode": "Active"},
             vpc_config=self._vpc_config,
             logging_config={"log_format": "JSON", "log_group": log_group.name},
-            tags=self._tags(f"{name}-transcoder"),
-            opts=self._child,
+            tags=self.tags(f"{name}-transcoder"),
+            opts=self.child(),
         )
         aws.lambda_.EventSourceMapping(
             f"{name}-transcoder-source",
@@ -407,7 +402,7 @@ class MediaPipeline(pulumi.ComponentResource):
             maximum_batching_window_in_seconds=0 if args.batch_size <= 10 else 5,
             function_response_types=["ReportBatchItemFailures"],
             scaling_config={"maximum_concurrency": args.maximum_concurrency},
-            opts=self._child,
+            opts=self.child(),
         )
         self._alarms(queue, dlq)
 
@@ -439,9 +434,6 @@ class MediaPipeline(pulumi.ComponentResource):
 
     # ---- helpers --------------------------------------------------------------------------------------
 
-    def _tags(self, name_tag: str) -> dict[str, str]:
-        return {**self._args.tags, "Name": name_tag}
-
     def _code(self) -> pulumi.Archive:
         # The package is the archive's "transcoder/" folder, so the handler is transcoder.handler.handler.
         path = self._args.function_code_path or str(FUNCTION_CODE_DIR)
@@ -451,7 +443,7 @@ class MediaPipeline(pulumi.ComponentResource):
         """The pipeline's own key: queues, the DLQs and the functions' environment variables. S3 may use it
         only to notify from the uploads bucket of this account."""
         a = self._args
-        policy = pulumi.Output.all(self._partition, self._account, a.uploads_bucket_arn).apply(
+        policy = pulumi.Output.all(self.partition, self.account, a.uploads_bucket_arn).apply(
             lambda v: policy_document(
                 [
                     account_admin_statement(v[0], v[1]),
@@ -475,14 +467,14 @@ class MediaPipeline(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=policy,
-            tags={**self._tags(f"{self._name}-queue"), "DataClass": "media-queue"},
-            opts=self._stateful,
+            tags={**self.tags(f"{self._name}-queue"), "DataClass": "media-queue"},
+            opts=self.stateful(),
         )
         aws.kms.Alias(
             f"{self._name}-queue-key-alias",
             name=f"alias/{a.resource_prefix}-media-queue",
             target_key_id=key.key_id,
-            opts=self._child,
+            opts=self.child(),
         )
         return key
 
@@ -491,22 +483,22 @@ class MediaPipeline(pulumi.ComponentResource):
             resource_name,
             retention_in_days=self._args.log_retention_days,
             kms_key_id=self._args.logs_key_arn,
-            tags=self._tags(resource_name),
-            opts=self._stateful,
+            tags=self.tags(resource_name),
+            opts=self.stateful(),
         )
 
     def _role(self, purpose: str, statements: pulumi.Output[list[dict[str, Any]]]) -> aws.iam.Role:
         role = aws.iam.Role(
             f"{self._name}-{purpose}",
-            assume_role_policy=self._account.apply(lambda acct: _trust("lambda.amazonaws.com", acct)),
-            tags=self._tags(f"{self._name}-{purpose}"),
-            opts=self._child,
+            assume_role_policy=self.account.apply(lambda acct: _trust("lambda.amazonaws.com", acct)),
+            tags=self.tags(f"{self._name}-{purpose}"),
+            opts=self.child(),
         )
         aws.iam.RolePolicy(
             f"{self._name}-{purpose}",
             role=role.id,
             policy=statements.apply(policy_document),
-            opts=self._child,
+            opts=self.child(),
         )
         return role
 
@@ -579,9 +571,9 @@ class MediaPipeline(pulumi.ComponentResource):
             mediaKey=a.media_key_arn,
             dataKey=a.data_key_arn,
             table=a.video_table_arn,
-            region=self._region,
-            partition=self._partition,
-            account=self._account,
+            region=self.region,
+            partition=self.partition,
+            account=self.account,
             **extra,
         )
 
@@ -652,15 +644,15 @@ class MediaPipeline(pulumi.ComponentResource):
         name = self._name
         role = aws.iam.Role(
             f"{name}-mediaconvert",
-            assume_role_policy=self._account.apply(lambda acct: _trust("mediaconvert.amazonaws.com", acct)),
-            tags=self._tags(f"{name}-mediaconvert"),
-            opts=self._child,
+            assume_role_policy=self.account.apply(lambda acct: _trust("mediaconvert.amazonaws.com", acct)),
+            tags=self.tags(f"{name}-mediaconvert"),
+            opts=self.child(),
         )
         aws.iam.RolePolicy(
             f"{name}-mediaconvert",
             role=role.id,
             policy=self._refs().apply(lambda a: policy_document(self._s3_statements(a, write=True))),
-            opts=self._child,
+            opts=self.child(),
         )
         return role
 
@@ -683,8 +675,8 @@ class MediaPipeline(pulumi.ComponentResource):
             dimensions={"QueueName": dlq.name},
             evaluation_periods=1,
             threshold=a.dlq_depth_alarm_threshold,
-            tags=self._tags(f"{name}-dlq-depth"),
-            opts=self._child,
+            tags=self.tags(f"{name}-dlq-depth"),
+            opts=self.child(),
             **common,
         )
         aws.cloudwatch.MetricAlarm(
@@ -694,8 +686,8 @@ class MediaPipeline(pulumi.ComponentResource):
             dimensions={"QueueName": queue.name},
             evaluation_periods=5,
             threshold=a.oldest_message_age_alarm_seconds,
-            tags=self._tags(f"{name}-oldest-upload-age"),
-            opts=self._child,
+            tags=self.tags(f"{name}-oldest-upload-age"),
+            opts=self.child(),
             **common,
         )
 
@@ -708,8 +700,8 @@ class MediaPipeline(pulumi.ComponentResource):
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             kms_master_key_id=key.arn,
             kms_data_key_reuse_period_seconds=300,
-            tags=self._tags(f"{name}-status-dlq"),
-            opts=self._stateful,
+            tags=self.tags(f"{name}-status-dlq"),
+            opts=self.stateful(),
         )
         log_group = self._log_group(f"{name}-status")
         refs = self._refs(statusDlq=status_dlq.arn, queueKey=key.arn, logGroup=log_group.arn)
@@ -757,8 +749,8 @@ class MediaPipeline(pulumi.ComponentResource):
             vpc_config=self._vpc_config,
             dead_letter_config={"target_arn": status_dlq.arn},
             logging_config={"log_format": "JSON", "log_group": log_group.name},
-            tags=self._tags(f"{name}-status"),
-            opts=self._child,
+            tags=self.tags(f"{name}-status"),
+            opts=self.child(),
         )
         rule = aws.cloudwatch.EventRule(
             f"{name}-job-state",
@@ -770,8 +762,8 @@ class MediaPipeline(pulumi.ComponentResource):
                     "detail": {"status": ["COMPLETE", "ERROR"], "userMetadata": {"videoId": [{"exists": True}]}},
                 }
             ),
-            tags=self._tags(f"{name}-job-state"),
-            opts=self._child,
+            tags=self.tags(f"{name}-job-state"),
+            opts=self.child(),
         )
         aws.lambda_.Permission(
             f"{name}-status-from-events",
@@ -779,14 +771,14 @@ class MediaPipeline(pulumi.ComponentResource):
             function=function.name,
             principal="events.amazonaws.com",
             source_arn=rule.arn,
-            opts=self._child,
+            opts=self.child(),
         )
         aws.cloudwatch.EventTarget(
             f"{name}-job-state-to-status",
             rule=rule.name,
             arn=function.arn,
             retry_policy={"maximum_event_age_in_seconds": 24 * 3600, "maximum_retry_attempts": 185},
-            opts=self._child,
+            opts=self.child(),
         )
         self.status_function_name = function.name
         self.job_state_rule_arn = rule.arn

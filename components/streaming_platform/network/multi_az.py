@@ -10,6 +10,7 @@ from enum import StrEnum
 import pulumi
 import pulumi_aws as aws
 
+from streaming_platform._component import StreamingComponent
 from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
 from streaming_platform.network.cidr_plan import DEFAULT_PREFIX_LENGTHS, CidrPlan, Tier, plan_subnets
 
@@ -68,7 +69,7 @@ class MultiAzNetworkArgs:
     """Tags for every child that takes tags, merged under each child's Name and Tier tags."""
 
 
-class MultiAzNetwork(pulumi.ComponentResource):
+class MultiAzNetwork(StreamingComponent):
     """VPC, subnets per tier and AZ, internet gateway, NAT egress, route tables, VPC endpoints and flow logs.
 
     Public subnets route to the internet gateway. Each private-app subnet routes 0.0.0.0/0 to the NAT
@@ -92,18 +93,14 @@ class MultiAzNetwork(pulumi.ComponentResource):
     log_kms_key_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: MultiAzNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("streaming:network:MultiAzNetwork", name, None, opts)
         azs = list(args.availability_zones)
         if len(azs) < 2:
             raise ValueError(f"MultiAzNetworkArgs.availability_zones: got {azs}; allowed: at least 2 AZs")
+        super().__init__("streaming:network:MultiAzNetwork", name, protect=args.protect, tags=args.tags, opts=opts)
         self.cidr_plan = plan_subnets(args.vpc_cidr, azs, args.subnet_prefix_lengths)
         self.availability_zones = azs
         self.vpc_cidr = args.vpc_cidr
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
-
-        def tags(name_tag: str, **extra: str) -> dict[str, str]:
-            return {**args.tags, "Name": name_tag, **extra}
+        child, stateful, tags = self.child(), self.stateful(), self.tags
 
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -194,7 +191,7 @@ class MultiAzNetwork(pulumi.ComponentResource):
         self.app_route_table_ids = [t.id for t in private_tables[Tier.APP]]
         self.data_route_table_ids = [t.id for t in private_tables[Tier.DATA]]
 
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        region = self.region
         private_table_ids = [t.id for tier in (Tier.APP, Tier.DATA) for t in private_tables[tier]]
         for service in ("s3", "dynamodb"):
             aws.ec2.VpcEndpoint(
@@ -286,10 +283,7 @@ class MultiAzNetwork(pulumi.ComponentResource):
         )
 
     def _logs_key(self, name: str, key_tags: dict[str, str], opts: pulumi.ResourceOptions) -> aws.kms.Key:
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
-        region = aws.get_region_output(opts=invoke).region
+        account, partition, region = self.account, self.partition, self.region
         policy = pulumi.Output.all(partition, account, region).apply(
             lambda a: policy_document(
                 [account_admin_statement(a[0], a[1]), cloudwatch_logs_statement(a[0], a[1], a[2])]
@@ -308,10 +302,7 @@ class MultiAzNetwork(pulumi.ComponentResource):
     def _flow_log_role(
         self, name: str, log_group: aws.cloudwatch.LogGroup, role_tags: dict[str, str], opts: pulumi.ResourceOptions
     ) -> aws.iam.Role:
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
-        region = aws.get_region_output(opts=invoke).region
+        account, partition, region = self.account, self.partition, self.region
         trust = pulumi.Output.all(account, partition, region).apply(
             lambda a: json.dumps(
                 {
