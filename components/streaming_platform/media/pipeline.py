@@ -30,7 +30,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
-from streaming_platform.iam import account_admin_statement, policy_document
+from streaming_platform.iam import account_admin_statement, policy_document, service_trust_statement
 
 # The Lambda code ships inside this package (package data), so an installed library finds it too.
 FUNCTION_CODE_DIR = Path(str(importlib.resources.files("streaming_platform.media") / "transcoder"))
@@ -211,16 +211,7 @@ def queue_policy(queue_arn: str, bucket_arn: str, account: str) -> str:
 
 
 def _trust(service: str, account: str) -> str:
-    return policy_document(
-        [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": service},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-            }
-        ]
-    )
+    return policy_document([service_trust_statement(service, {"StringEquals": {"aws:SourceAccount": account}})])
 
 
 # Actions AWS authorizes only on Resource "*": the ENI calls Lambda makes to attach a function to the
