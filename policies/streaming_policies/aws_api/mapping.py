@@ -362,6 +362,8 @@ NO_CONSTRAINED_INPUTS: dict[str, str] = {
     "aws:ecs/cluster:Cluster": "setting names are an enum only for the value 'containerInsights' (checked by the "
     "provider)",
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": _REFS,
+    "aws:elasticache/parameterGroup:ParameterGroup": "CreateCacheParameterGroup members are unconstrained strings",
+    "aws:elasticache/subnetGroup:SubnetGroup": "CreateCacheSubnetGroup members are unconstrained strings",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _REFS,
     "aws:lambda/layerVersion:LayerVersion": "not registered by the stacks today",
     "aws:rds/parameterGroup:ParameterGroup": "CreateDBParameterGroup members are unconstrained strings",

@@ -205,16 +205,17 @@ WAF_LOG_PREFIX = "aws-waf-logs-"
 _DEST_TYPES = (g.LOG_GROUP, *g.BUCKETS, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
 
 
-def _dest_name_from_arn(arn: str) -> str:
+def _dest_name_from_arn(arn: str) -> str | None:
     for marker in (":log-group:", ":deliverystream/", ":::"):
         if marker in arn:
             return arn.split(marker, 1)[1].split(":", 1)[0]
-    return arn
+    return None
 
 
 def _check_waf_logging(node: Node, ctx: Ctx) -> Iterator[Finding]:
     assert ctx.graph is not None
-    for dest in ctx.graph.deps(node, "logDestinationConfigs", _DEST_TYPES):
+    dests = ctx.graph.deps(node, "logDestinationConfigs", _DEST_TYPES)
+    for dest in dests:
         key = "bucket" if dest.type in g.BUCKETS else "name"
         name = dest.get(key)
         if is_unknown(name):
@@ -222,12 +223,13 @@ def _check_waf_logging(node: Node, ctx: Ctx) -> Iterator[Finding]:
         shown = name if isinstance(name, str) else f"{dest.name}-xxxxxxx (auto-named)"
         if not shown.startswith(WAF_LOG_PREFIX):
             yield f"logging destination {dest.name} is named {shown!r}; it must start with {WAF_LOG_PREFIX!r}"
+    if dests:
+        return  # judged from the destinations themselves
     configs = node.get("logDestinationConfigs")
     for arn in as_list(configs) if not is_unknown(configs) else []:
-        if isinstance(arn, str) and not is_unknown(arn):
-            dest_name = _dest_name_from_arn(arn)
-            if not dest_name.startswith(WAF_LOG_PREFIX):
-                yield f"logging destination {arn!r} is not named {WAF_LOG_PREFIX}*"
+        dest_name = _dest_name_from_arn(arn) if isinstance(arn, str) else None
+        if dest_name is not None and not dest_name.startswith(WAF_LOG_PREFIX):
+            yield f"logging destination {arn!r} is not named {WAF_LOG_PREFIX}*"
 
 
 WAF_LOG_NAMES = Rule(
