@@ -136,7 +136,8 @@ def _aws_api_notes() -> list[str]:
         "(case-insensitively) a constrained member of an API shape the type's mapping already uses. On dev + prod: "
         "**152 of 187 (81%)** (pinned by `tests/policy/test_aws_api.py::test_coverage_of_the_stacks`); the 35 "
         "unmapped ones are mostly ids/ARNs of other resources (valid by construction) plus a few literals "
-        "(e.g. Cognito `refreshTokenValidity`, which is in days while the API member counts seconds).",
+        "(e.g. Cognito `refreshTokenValidity`, whose unit is set by `tokenValidityUnits`, so a plain range check "
+        "would be wrong).",
         "",
         "Prose-only rules cite their source document in the *why* column. Pulumi auto-naming appends 8 "
         "characters ('-' + 7 random), so an auto-named resource's final name length is known at preview time.",

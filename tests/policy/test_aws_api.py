@@ -355,9 +355,21 @@ def test_coverage_of_the_stacks() -> None:
 # Security group rules whose description contains '->' (EC2's description character set has no '>').
 _ARROW_RULES = [
     f"app-{pair}-{d}"
-    for pair in ("alb-to-api", "alb-to-frontend", "api-to-comment", "api-to-notification", "api-to-user")
-    + ("api-to-video", "comment-to-notification", "nlb-to-api", "nlb-to-comment", "nlb-to-user", "nlb-to-video")
-    + ("user-to-notification", "video-to-notification")
+    for pair in (
+        "alb-to-api",
+        "alb-to-frontend",
+        "api-to-comment",
+        "api-to-notification",
+        "api-to-user",
+        "api-to-video",
+        "comment-to-notification",
+        "nlb-to-api",
+        "nlb-to-comment",
+        "nlb-to-user",
+        "nlb-to-video",
+        "user-to-notification",
+        "video-to-notification",
+    )
     for d in ("in", "out")
 ]
 KNOWN = {
