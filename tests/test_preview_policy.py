@@ -8,6 +8,11 @@ from offline.engine import PROJECT_DIR
 from tests.test_preview_cli import preview
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="aws-api pillar findings on the real stacks (pinned in tests/policy/test_aws_api.py); remove this mark "
+    "with the stack fixes",
+)
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 @pytest.mark.parametrize("mode", ["preview", "update"])
 def test_both_stacks_pass_the_pack_with_no_mandatory_violation(stack, mode):

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 
 from pulumi_policy import Policy
 
-from . import data_safety, encryption, multi_az, waf
+from . import aws_api, data_safety, encryption, multi_az, waf
 from .rule import Rule
 
 PACK_NAME = "streaming-platform-guardrails"
-PILLARS = ("multi-az", "waf", "encryption", "data-safety")
+PILLARS = ("multi-az", "waf", "encryption", "data-safety", "aws-api")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -40,7 +40,7 @@ def check_rules(rules: Iterable[Rule]) -> list[Rule]:
 
 
 def all_rules() -> list[Rule]:
-    return check_rules([*multi_az.RULES, *waf.RULES, *encryption.RULES, *data_safety.RULES])
+    return check_rules([*multi_az.RULES, *waf.RULES, *encryption.RULES, *data_safety.RULES, *aws_api.RULES])
 
 
 def build_policies(rules: Sequence[Rule] | None = None) -> list[Policy]:

@@ -53,10 +53,21 @@ HARDENING = [
     "stateful-resources-protected",
 ]
 SECURITY = ["no-public-datastores", "launch-template-imdsv2"]
+AWS_API = [
+    "aws-api-member-constraints",
+    "aws-ec2-description-charset",
+    "aws-name-limits",
+    "aws-waf-logging-destination-name",
+    "aws-sqs-visibility-covers-lambda",
+    "aws-cloudfront-origin-groups",
+    "aws-lambda-layer-region",
+    "aws-rds-max-allocated-storage",
+    "aws-policy-principals-exist",
+]
 
 EXPECTED_LEVELS = {
-    "dev": {"mandatory": sorted(PILLARS + SECURITY), "advisory": sorted(HARDENING)},
-    "prod": {"mandatory": sorted(PILLARS + SECURITY + HARDENING), "advisory": []},
+    "dev": {"mandatory": sorted(PILLARS + SECURITY + AWS_API), "advisory": sorted(HARDENING)},
+    "prod": {"mandatory": sorted(PILLARS + SECURITY + HARDENING + AWS_API), "advisory": []},
 }
 
 
@@ -149,7 +160,7 @@ def test_pack_info_and_report_formats(run_pack) -> None:
     b.set("catalog-db", multiAz=False)
     report = run_pack(b)
     assert report.pack == "streaming-platform-guardrails" and report.version == "0.1.0"
-    assert len(report.policies) == len(PILLARS + SECURITY + HARDENING)
+    assert len(report.policies) == len(PILLARS + SECURITY + HARDENING + AWS_API)
     text = report.render()
     assert "MANDATORY rds-multi-az" in text and "catalog-db: multiAz is not true" in text
     assert "fix: Set multiAz=True" in text and "Summary: 1 mandatory" in text

@@ -272,7 +272,8 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 def test_the_synthesized_prod_stack_passes(preview):
     report = run(prod(preview), prod(preview).resources)
-    assert report.mandatory == []
+    # The aws-api pillar's known findings on the real stack are pinned in test_aws_api.py.
+    assert [d for d in report.mandatory if not d.policy.startswith("aws-")] == []
     assert [d for d in report.advisory if not d.unknown] == []
 
 

@@ -1,0 +1,7 @@
+"""Pillar "aws-api": reject, before any update is applied, what the AWS APIs would reject."""
+
+from __future__ import annotations
+
+from . import model_rules, principals, prose
+
+RULES = (*model_rules.RULES, *prose.RULES, *principals.RULES)
