@@ -173,3 +173,48 @@ def test_process_speaks_the_cli_contract() -> None:
     assert [d.policy for d in report.mandatory] == ["kms-key-rotation"]
     assert report.mandatory[0].resource_name == "k"
     assert pid is not None and proc._proc is None
+
+
+# Module of the registry -> the pulumi-aws service namespaces its rules may select (datastores spans services).
+SERVICE_OF_MODULE = {
+    "ec2": {"ec2"},
+    "elb": {"lb", "alb"},
+    "autoscaling": {"autoscaling"},
+    "ecs": {"ecs"},
+    "lambda_": {"lambda"},
+    "rds": {"rds"},
+    "elasticache": {"elasticache"},
+    "dynamodb": {"dynamodb"},
+    "s3": {"s3"},
+    "kms": {"kms"},
+    "cloudfront": {"cloudfront"},
+    "wafv2": {"wafv2"},
+    "apigateway": {"apigateway", "apigatewayv2"},
+    "sqs": {"sqs"},
+    "sns": {"sns"},
+    "logs": {"cloudwatch"},
+}
+
+
+def test_rules_are_grouped_one_module_per_service_with_the_pillar_as_a_tag() -> None:
+    import sys
+
+    from offline.policy_docs import POLICIES_DIR
+
+    sys.path.insert(0, str(POLICIES_DIR))
+    from streaming_policies import registry
+
+    seen = []
+    for module in registry.SERVICE_MODULES:
+        short = module.__name__.rsplit(".", 1)[-1]
+        assert module.RULES, f"{short} has no rules"
+        for rule in module.RULES:
+            seen.append(rule.name)
+            assert f"pillar:{rule.pillar}" in rule.policy_tags()
+            services = {t.split(":")[1].split("/")[0] for t in rule.types}
+            if short != "datastores":
+                assert services <= SERVICE_OF_MODULE[short], (rule.name, services)
+            else:
+                assert len(services) > 1, rule.name
+    assert sorted(seen) == sorted(PILLARS + SECURITY + HARDENING)
+    assert [r.name for r in registry.all_rules()] == seen

@@ -1,9 +1,7 @@
-"""Pillar 2: a WAF in front of every public entry point, with a sane baseline.
+"""AWS WAF v2: web ACL baseline rules, metrics, logging.
 
-Attachment is decided from the dependency graph: a distribution's ``webAclId`` input, a
-``WebAclAssociation``'s ``resourceArn``/``webAclArn`` inputs and a logging configuration's
-``resourceArn`` depend on the resources they name even while the ARNs themselves are unknown,
-and a web ACL's ``scope`` is a literal, so all of this is decidable at preview time.
+Each rule carries its pillar (multi-az | waf | encryption | data-safety) as a tag; the registry
+collects every module's ``RULES``.
 """
 
 from __future__ import annotations
@@ -17,111 +15,6 @@ from pulumi_policy import Severity
 from . import graph as g
 from .graph import Node, is_unknown, truthy
 from .rule import Ctx, Finding, Option, Rule, Unknown
-
-
-def _acls_in_scope(ctx: Ctx, node: Node, prop: str, scope: str) -> tuple[list[Node], list[Node]]:
-    """(web ACLs behind ``prop`` with ``scope``, web ACLs behind it with another scope)."""
-    assert ctx.graph is not None
-    good: list[Node] = []
-    bad: list[Node] = []
-    for acl in ctx.graph.deps(node, prop, (g.WEB_ACL,)):
-        (good if acl.get("scope") == scope else bad).append(acl)
-    return good, bad
-
-
-def _check_distribution(node: Node, ctx: Ctx) -> Iterator[Finding]:
-    value = node.get("webAclId")
-    good, bad = _acls_in_scope(ctx, node, "webAclId", "CLOUDFRONT")
-    if good:
-        return
-    if bad:
-        yield f"webAclId refers to web ACL {bad[0].name} whose scope is {bad[0].get('scope')!r}, not CLOUDFRONT"
-    elif not value:
-        yield "no webAclId: the distribution is not protected by AWS WAF"
-    elif is_unknown(value):
-        yield Unknown("webAclId (not a wafv2 WebAcl of this stack)")
-    elif value not in ctx.opt("externalWebAclArns", CLOUDFRONT_WAF):
-        yield "webAclId is not a wafv2 WebAcl of this stack (nor listed in externalWebAclArns)"
-
-
-EXTERNAL_ACLS = Option(
-    "externalWebAclArns",
-    {"type": "array", "items": {"type": "string"}, "default": []},
-    "Known ARNs of CLOUDFRONT-scope web ACLs managed outside this stack that are accepted too.",
-)
-
-CLOUDFRONT_WAF = Rule(
-    name="cloudfront-waf-attached",
-    description="Every CloudFront distribution's webAclId is a wafv2 WebAcl with scope CLOUDFRONT.",
-    pillar="waf",
-    types=(g.DISTRIBUTION,),
-    scope="stack",
-    check=_check_distribution,
-    options=(EXTERNAL_ACLS,),
-    fsbp=("CloudFront.6",),
-    severity=Severity.HIGH,
-    why="The distribution is the platform's front door; without WAF, L7 attacks and scrapers reach the origins.",
-    remediation="Create an aws.wafv2.WebAcl with scope='CLOUDFRONT' (provider in us-east-1) and pass its `arn` "
-    "as the distribution's web_acl_id.",
-)
-
-
-def _associated(ctx: Ctx, node: Node, what: str) -> Iterator[Finding]:
-    assert ctx.graph is not None
-    wrong = []
-    for assoc in ctx.graph.referrers(node, (g.WEB_ACL_ASSOCIATION,), "resourceArn"):
-        good, bad = _acls_in_scope(ctx, assoc, "webAclArn", "REGIONAL")
-        if good:
-            return
-        wrong.extend(bad)
-    if wrong:
-        yield f"{what} is associated with web ACL {wrong[0].name} whose scope is not REGIONAL"
-    else:
-        yield f"no WebAclAssociation links this {what} to a REGIONAL wafv2 WebAcl"
-
-
-def _internal_lb(node: Node, _ctx: Ctx) -> str | None:
-    if node.get("loadBalancerType", default="application") != "application":
-        return "not an application load balancer"
-    return "internal load balancer" if node.get("internal") is True else None
-
-
-def _check_alb_waf(node: Node, ctx: Ctx) -> Iterator[Finding]:
-    if is_unknown(node.get("internal")):
-        yield Unknown("internal")
-        return
-    yield from _associated(ctx, node, "internet-facing ALB")
-
-
-ALB_WAF = Rule(
-    name="alb-waf-attached",
-    description="Every internet-facing ALB has a WebAclAssociation to a REGIONAL wafv2 WebAcl.",
-    pillar="waf",
-    types=g.LOAD_BALANCERS,
-    scope="stack",
-    check=_check_alb_waf,
-    exempt=_internal_lb,
-    fsbp=("ELB.16",),
-    why="An internet-facing ALB can be reached directly, bypassing the CloudFront web ACL.",
-    remediation="Create aws.wafv2.WebAclAssociation(resource_arn=alb.arn, web_acl_arn=regional_acl.arn) with a "
-    "scope='REGIONAL' web ACL.",
-)
-
-APIGW_WAF = Rule(
-    name="apigateway-stage-waf-attached",
-    description="Every API Gateway REST stage has a WebAclAssociation to a REGIONAL wafv2 WebAcl.",
-    pillar="waf",
-    types=(g.API_STAGE,),
-    scope="stack",
-    check=lambda n, c: _associated(c, n, "API stage"),
-    fsbp=("APIGateway.4",),
-    why="REST APIs are public by default; WAF is the only L7 filter in front of them.",
-    remediation="Create aws.wafv2.WebAclAssociation(resource_arn=stage.arn, web_acl_arn=regional_acl.arn).",
-    notes="resourceArn must be built from the Stage resource (e.g. `stage.arn`) so the association depends on it.",
-)
-
-
-# --- web ACL content -------------------------------------------------------------------------
 
 
 def _rules(node: Node) -> Any:
@@ -166,6 +59,8 @@ REQUIRED_GROUPS = Option(
     {"type": "array", "items": {"type": "string"}, "default": ["AWSManagedRulesCommonRuleSet"]},
     "AWS managed rule groups every web ACL must use.",
 )
+
+
 REQUIRE_RATE = Option(
     "requireRateBasedRule", {"type": "boolean", "default": True}, "Require at least one rate-based rule."
 )
@@ -263,4 +158,9 @@ WAF_LOGGING = Rule(
     "pointing at a log group named aws-waf-logs-* (or Firehose/S3).",
 )
 
-RULES = (CLOUDFRONT_WAF, ALB_WAF, APIGW_WAF, WAF_RULES, WAF_METRICS, WAF_LOGGING)
+
+RULES = (
+    WAF_RULES,
+    WAF_METRICS,
+    WAF_LOGGING,
+)

@@ -1,0 +1,104 @@
+"""Checks shared by the service modules: AZ span over subnet dependencies, KMS key references,
+boolean flags, and WAF association joins. No rules live here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from . import graph as g
+from .graph import Node, is_unknown, subnet_az
+from .rule import Ctx, Finding, Option, Rule, Unknown
+
+MIN_AZS = Option(
+    "minAzs",
+    {"type": "integer", "minimum": 1, "default": 2},
+    "Minimum number of distinct Availability Zones.",
+)
+
+
+def span(
+    ctx: Ctx, rule: Rule, node: Node, props: tuple[str, ...], what: str, *, extra_azs: Any = None
+) -> Iterator[Finding]:
+    """Check that the subnets behind ``node``'s inputs ``props`` span at least ``minAzs`` AZs."""
+    assert ctx.graph is not None
+    min_azs = int(ctx.opt("minAzs", rule))
+    subnets: list[Node] = []
+    for p in props:
+        subnets.extend(ctx.graph.deps(node, p, (g.SUBNET,)))
+    azs = {subnet_az(s) for s in subnets}
+    unknown_azs = [s.name for s in subnets if is_unknown(subnet_az(s))]
+    known = sorted(a for a in azs if a and not is_unknown(a))
+    for az in extra_azs or ():
+        if isinstance(az, str) and not is_unknown(az) and az not in known:
+            known.append(az)
+    if len(known) >= min_azs:
+        return
+    if unknown_azs:
+        yield from (Unknown(f"subnet {n}.availabilityZone") for n in unknown_azs)
+        return
+    if not subnets:
+        values = [node.get(p) for p in props]
+        if any(is_unknown(v) for v in values) and not known:
+            yield Unknown(f"{'/'.join(props)} (no subnet resource of this stack behind it)")
+            return
+    shown = ", ".join(known) or "none"
+    yield f"{what} spans {len(known)} AZ(s) ({shown}); at least {min_azs} required"
+
+
+def acls_in_scope(ctx: Ctx, node: Node, prop: str, scope: str) -> tuple[list[Node], list[Node]]:
+    """(web ACLs behind ``prop`` with ``scope``, web ACLs behind it with another scope)."""
+    assert ctx.graph is not None
+    good: list[Node] = []
+    bad: list[Node] = []
+    for acl in ctx.graph.deps(node, prop, (g.WEB_ACL,)):
+        (good if acl.get("scope") == scope else bad).append(acl)
+    return good, bad
+
+
+def associated(ctx: Ctx, node: Node, what: str) -> Iterator[Finding]:
+    assert ctx.graph is not None
+    wrong = []
+    for assoc in ctx.graph.referrers(node, (g.WEB_ACL_ASSOCIATION,), "resourceArn"):
+        good, bad = acls_in_scope(ctx, assoc, "webAclArn", "REGIONAL")
+        if good:
+            return
+        wrong.extend(bad)
+    if wrong:
+        yield f"{what} is associated with web ACL {wrong[0].name} whose scope is not REGIONAL"
+    else:
+        yield f"no WebAclAssociation links this {what} to a REGIONAL wafv2 WebAcl"
+
+
+def kms_ref(ctx: Ctx, node: Node, prop: str, value: Any, label: str) -> Iterator[Finding]:
+    """``value`` (read from input ``prop``) names a KMS key: a known ARN/id/alias, or an unknown
+    that depends on a KMS key/alias resource of this stack."""
+    if not value:
+        yield f"{label} is not set"
+    elif is_unknown(value) and (ctx.graph is None or not ctx.graph.deps(node, prop, g.KMS_KEY_REFS)):
+        yield Unknown(label)
+
+
+def kms_prop_rule(
+    name: str, types: tuple[str, ...], prop: str, description: str, why: str, remediation: str, **kw: Any
+) -> Rule:
+    return Rule(
+        name=name,
+        description=description,
+        pillar="encryption",
+        types=types,
+        scope="stack",
+        check=lambda n, c: kms_ref(c, n, prop, n.get(prop), prop),
+        why=why,
+        remediation=remediation,
+        **kw,
+    )
+
+
+def flag(node: Node, path: tuple[str, ...], label: str) -> Iterator[Finding]:
+    v = node.get(*path)
+    if is_unknown(v):
+        yield Unknown(label)
+    elif v is not True:
+        yield f"{label} is not true"

@@ -1,0 +1,209 @@
+"""EC2 / VPC: subnet tiers across AZs, NAT per AZ, launch templates (EBS encryption, IMDSv2).
+
+Each rule carries its pillar (multi-az | waf | encryption | data-safety) as a tag; the registry
+collects every module's ``RULES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import Severity
+
+from . import graph as g
+from .checks import MIN_AZS
+from .graph import Node, is_unknown, subnet_az, truthy
+from .rule import Ctx, Finding, Option, Rule, Unknown
+
+TIER_TAG = Option("tierTag", {"type": "string", "default": "Tier"}, "Subnet tag that names the tier.")
+
+
+TIERS = Option(
+    "tiers",
+    {"type": "array", "items": {"type": "string"}, "default": ["public", "app", "data"]},
+    "Allowed tier names (values of the tier tag).",
+)
+
+
+PRIVATE_TIERS = Option(
+    "privateTiers",
+    {"type": "array", "items": {"type": "string"}, "default": ["app", "data"]},
+    "Tiers whose subnets are private (egress through NAT).",
+)
+
+
+def _tier_groups(ctx: Ctx, rule: Rule) -> dict[str, list[Node]]:
+    """Subnets grouped by tier tag (computed once per AnalyzeStack and cached on the graph)."""
+    assert ctx.graph is not None
+    cache = ctx.graph.cache.setdefault("tiers", {})
+    key = (rule.name, str(ctx.opt("tierTag", rule)))
+    if key not in cache:
+        groups: dict[str, list[Node]] = {}
+        for s in ctx.graph.of_types(g.SUBNET):
+            tier = s.tag(key[1])
+            groups.setdefault(tier if isinstance(tier, str) else "", []).append(s)
+        cache[key] = groups
+    return cache[key]
+
+
+def _check_subnet_tier(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    tag = ctx.opt("tierTag", SUBNET_TIERS)
+    tiers = list(ctx.opt("tiers", SUBNET_TIERS))
+    tier = node.tag(tag)
+    if is_unknown(tier):
+        yield Unknown(f"tags.{tag}")
+        return
+    if tier not in tiers:
+        yield f"subnet has {tag}={tier!r}; expected one of {', '.join(tiers)}" if tier else f"subnet has no {tag} tag"
+        return
+    min_azs = int(ctx.opt("minAzs", SUBNET_TIERS))
+    members = _tier_groups(ctx, SUBNET_TIERS)[tier]
+    azs = {subnet_az(s) for s in members}
+    if any(is_unknown(a) for a in azs):
+        yield Unknown("availabilityZone of a subnet in tier " + tier)
+        return
+    known = sorted(a for a in azs if a)
+    if len(known) < min_azs:
+        yield f"tier {tier!r} spans {len(known)} AZ(s) ({', '.join(known) or 'none'}); at least {min_azs} required"
+
+
+SUBNET_TIERS = Rule(
+    name="subnet-tiers-span-azs",
+    description="Every subnet carries a Tier tag and each tier's subnets span at least minAzs Availability Zones.",
+    pillar="multi-az",
+    types=(g.SUBNET,),
+    scope="stack",
+    check=_check_subnet_tier,
+    options=(MIN_AZS, TIER_TAG, TIERS),
+    why="A tier confined to fewer AZs than the rest of the platform makes one AZ outage take the tier down.",
+    remediation="Tag every subnet Tier=public|app|data and create one subnet per tier in each of minAzs AZs "
+    "(set availabilityZone explicitly).",
+)
+
+
+def _default_route_nats(ctx: Ctx, table: Node) -> Iterator[tuple[str, list[Node] | None, Any]]:
+    """(where, NAT nodes or None if the target is not a NAT of this stack, raw target) per default route."""
+    assert ctx.graph is not None
+    for route in ctx.graph.referrers(table, (g.ROUTE,), "routeTableId"):
+        dest = route.get("destinationCidrBlock")
+        if is_unknown(dest):
+            yield (f"route {route.name}", None, g.UNKNOWN)
+        elif dest == "0.0.0.0/0":
+            nats = ctx.graph.deps(route, "natGatewayId", (g.NAT_GATEWAY,))
+            yield (f"route {route.name}", nats or None, route.get("natGatewayId"))
+    routes = table.get("routes")
+    if is_unknown(routes):
+        yield (f"route table {table.name}", None, g.UNKNOWN)
+        return
+    for r in g.as_list(routes):
+        if isinstance(r, dict) and r.get("cidrBlock") == "0.0.0.0/0":
+            nats = ctx.graph.deps(table, "routes", (g.NAT_GATEWAY,))
+            yield (f"route table {table.name}", nats or None, r.get("natGatewayId"))
+
+
+def _check_nat_same_az(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    assert ctx.graph is not None
+    az = subnet_az(node)
+    if is_unknown(az) or not az:
+        yield Unknown("availabilityZone")
+        return
+    for assoc in ctx.graph.referrers(node, (g.ROUTE_TABLE_ASSOCIATION,), "subnetId"):
+        for table in ctx.graph.deps(assoc, "routeTableId", (g.ROUTE_TABLE,)):
+            for where, nats, target in _default_route_nats(ctx, table):
+                if nats is None:
+                    if is_unknown(target):
+                        yield Unknown(f"{where} target")
+                    else:
+                        yield f"default route ({where}) does not go through a NAT gateway of this stack"
+                    continue
+                for nat in nats:
+                    nat_azs = {subnet_az(s) for s in ctx.graph.deps(nat, "subnetId", (g.SUBNET,))}
+                    if any(is_unknown(a) for a in nat_azs):
+                        yield Unknown(f"NAT {nat.name} subnet availabilityZone")
+                    elif az not in nat_azs:
+                        shown = ", ".join(sorted(a for a in nat_azs if a)) or "unknown AZ"
+                        yield f"default route ({where}) uses NAT gateway {nat.name} in {shown}, not in {az}"
+
+
+def _not_private(node: Node, ctx: Ctx) -> str | None:
+    tier = node.tag(ctx.opt("tierTag", NAT_PER_AZ))
+    if is_unknown(tier):
+        return None
+    return None if tier in ctx.opt("privateTiers", NAT_PER_AZ) else "not a private tier"
+
+
+NAT_PER_AZ = Rule(
+    name="private-subnet-nat-same-az",
+    description="Every private subnet's default route goes through a NAT gateway in the subnet's own AZ.",
+    pillar="multi-az",
+    types=(g.SUBNET,),
+    scope="stack",
+    check=_check_nat_same_az,
+    exempt=_not_private,
+    options=(TIER_TAG, PRIVATE_TIERS),
+    severity=Severity.MEDIUM,
+    why="With a shared NAT, losing its AZ cuts egress (and AWS API access without endpoints) for every AZ.",
+    remediation="Create one NAT gateway per AZ in that AZ's public subnet and give each AZ's private route table "
+    "a 0.0.0.0/0 route to it. Subnets without a default route (isolated data tier) are compliant.",
+    notes="Private subnets are the ones whose Tier tag is in privateTiers.",
+)
+
+
+def _check_launch_template_ebs(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    mappings = node.get("blockDeviceMappings")
+    if is_unknown(mappings):
+        yield Unknown("blockDeviceMappings")
+        return
+    ebs = [m for m in g.as_list(mappings) if isinstance(m, dict) and m.get("ebs") is not None]
+    if not ebs:
+        yield "no blockDeviceMappings with an ebs block: volume encryption is left to the AMI / account default"
+        return
+    for m in ebs:
+        v = g.dig(m, "ebs", "encrypted")
+        if is_unknown(v):
+            yield Unknown(f"blockDeviceMappings[{m.get('deviceName')}].ebs.encrypted")
+        elif not truthy(v):
+            yield f'volume {m.get("deviceName", "?")} has ebs.encrypted={v!r}, not "true"'
+
+
+LT_EBS = Rule(
+    name="launch-template-ebs-encrypted",
+    description='Every launch template maps its EBS volumes with ebs.encrypted = "true".',
+    pillar="encryption",
+    types=(g.LAUNCH_TEMPLATE,),
+    check=_check_launch_template_ebs,
+    fsbp=("EC2.181",),
+    why="Unencrypted root volumes leak data through snapshots and AMIs.",
+    remediation="Add block_device_mappings=[{device_name: '/dev/xvda', ebs: {encrypted: 'true', kms_key_id: key.arn, "
+    "volume_size: ..., volume_type: 'gp3'}}]. Note `encrypted` is a string in pulumi-aws.",
+)
+
+
+def _check_imdsv2(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    tokens = node.get("metadataOptions", "httpTokens")
+    if is_unknown(tokens):
+        yield Unknown("metadataOptions.httpTokens")
+    elif tokens != "required":
+        yield f"metadataOptions.httpTokens is {tokens or 'unset (optional)'}, not required"
+
+
+IMDSV2 = Rule(
+    name="launch-template-imdsv2",
+    description="Every launch template requires IMDSv2 (metadataOptions.httpTokens = required).",
+    pillar="data-safety",
+    types=(g.LAUNCH_TEMPLATE,),
+    check=_check_imdsv2,
+    fsbp=("EC2.170",),
+    why="IMDSv1 lets an SSRF in the web fleet steal the instance role's credentials.",
+    remediation="Set metadata_options={http_tokens: 'required', http_endpoint: 'enabled', "
+    "http_put_response_hop_limit: 1}.",
+)
+
+
+RULES = (
+    SUBNET_TIERS,
+    NAT_PER_AZ,
+    LT_EBS,
+    IMDSV2,
+)
