@@ -59,7 +59,13 @@ def render() -> str:
         "as the SDK's ADVISORY \"can't run during preview\" diagnostic and re-checked on update.",
         "",
     ]
-    pillars = {"multi-az": "Multi-AZ", "waf": "WAF", "encryption": "Encryption", "data-safety": "Data safety"}
+    pillars = {
+        "multi-az": "Multi-AZ",
+        "waf": "WAF",
+        "encryption": "Encryption",
+        "data-safety": "Data safety",
+        "hardening": "Hardening",
+    }
     for pillar, title in pillars.items():
         out += [
             f"## {title}",

@@ -30,7 +30,12 @@ def span(
     azs = {subnet_az(s) for s in subnets}
     unknown_azs = [s.name for s in subnets if is_unknown(subnet_az(s))]
     known = sorted(a for a in azs if a and not is_unknown(a))
-    for az in extra_azs or ():
+    if is_unknown(extra_azs):
+        # A whole unknown list (e.g. availabilityZones from a data source): never count its characters.
+        if len(known) < min_azs:
+            yield Unknown("availabilityZones")
+        return
+    for az in g.as_list(extra_azs):
         if isinstance(az, str) and not is_unknown(az) and az not in known:
             known.append(az)
     if len(known) >= min_azs:
@@ -102,3 +107,18 @@ def flag(node: Node, path: tuple[str, ...], label: str) -> Iterator[Finding]:
         yield Unknown(label)
     elif v is not True:
         yield f"{label} is not true"
+
+
+def capacity_floor(ctx: Ctx, rule: Rule, node: Node, prop: str, what: str) -> Iterator[Finding]:
+    """The ``prop`` count (minimum instances, desired tasks) is at least ``minAzs``: one per AZ survives an outage.
+
+    Spreading over three AZs with a floor of one still leaves a single copy; placement alone is not multi-AZ.
+    """
+    value = node.get(prop)
+    min_azs = int(ctx.opt("minAzs", rule))
+    if is_unknown(value):
+        yield Unknown(prop)
+    elif not isinstance(value, (int, float)) or isinstance(value, bool):
+        yield f"{what} {prop} is {'unset' if value is None else repr(value)}; at least {min_azs} (one per AZ) required"
+    elif value < min_azs:
+        yield f"{what} {prop} is {int(value)}; at least {min_azs} (one per AZ) required"

@@ -60,7 +60,14 @@ def _check_viewer_protocol(node: Node, _ctx: Ctx) -> Iterator[Finding]:
     if is_unknown(ordered):
         yield Unknown("orderedCacheBehaviors")
     else:
-        behaviors += [(str(b.get("pathPattern", i)), b) for i, b in enumerate(g.as_list(ordered))]
+        for i, b in enumerate(g.as_list(ordered)):
+            if isinstance(b, dict):
+                path = b.get("pathPattern")
+                behaviors.append((str(i) if path is None or is_unknown(path) else str(path), b))
+            elif is_unknown(b):
+                yield Unknown(f"orderedCacheBehaviors[{i}]")
+            else:
+                yield f"orderedCacheBehaviors[{i}] is not a cache behavior ({type(b).__name__})"
     for label, b in behaviors:
         policy = g.dig(b, "viewerProtocolPolicy")
         if is_unknown(policy):

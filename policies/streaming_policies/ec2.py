@@ -201,9 +201,118 @@ IMDSV2 = Rule(
 )
 
 
+# --- security groups: no ingress from the whole internet except to the public ports ----------
+
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+WORLD = ("0.0.0.0/0", "::/0")
+
+PUBLIC_PORTS = Option(
+    "allowedPublicPorts",
+    {"type": "array", "items": {"type": "integer"}, "default": [80, 443]},
+    "TCP ports that may be open to 0.0.0.0/0 or ::/0 (the internet-facing listeners).",
+)
+
+
+def _ingress_entries(node: Node) -> Iterator[tuple[str, Any, Any, Any, Any]]:
+    """(label, cidrs, protocol, fromPort, toPort) for every ingress permission the resource grants."""
+    if node.type == SG_INGRESS:
+        cidrs = [node.get("cidrIpv4"), node.get("cidrIpv6")]
+        yield (node.name, cidrs, node.get("ipProtocol"), node.get("fromPort"), node.get("toPort"))
+    elif node.type == SG_RULE:
+        cidrs = [*g.as_list(node.get("cidrBlocks")), *g.as_list(node.get("ipv6CidrBlocks"))]
+        if is_unknown(node.get("cidrBlocks")) or is_unknown(node.get("ipv6CidrBlocks")):
+            cidrs.append(g.UNKNOWN)
+        yield (node.name, cidrs, node.get("protocol"), node.get("fromPort"), node.get("toPort"))
+    else:
+        ingress = node.get("ingress")
+        if is_unknown(ingress):
+            yield (f"{node.name}.ingress", [g.UNKNOWN], None, None, None)
+            return
+        for i, rule in enumerate(g.as_list(ingress)):
+            if is_unknown(rule) or not isinstance(rule, dict):
+                yield (f"{node.name}.ingress[{i}]", [g.UNKNOWN], None, None, None)
+                continue
+            blocks = rule.get("cidrBlocks"), rule.get("ipv6CidrBlocks")
+            cidrs = [c for b in blocks for c in ([g.UNKNOWN] if is_unknown(b) else g.as_list(b))]
+            yield (f"{node.name}.ingress[{i}]", cidrs, rule.get("protocol"), rule.get("fromPort"), rule.get("toPort"))
+
+
+def _check_open_ingress(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    allowed = {int(p) for p in ctx.opt("allowedPublicPorts", OPEN_INGRESS)}
+    for label, cidrs, proto, lo, hi in _ingress_entries(node):
+        if any(is_unknown(c) for c in cidrs):
+            yield Unknown(f"{label} CIDR")
+            continue
+        if not any(c in WORLD for c in cidrs):
+            continue
+        if any(is_unknown(v) for v in (proto, lo, hi)):
+            yield Unknown(f"{label} ports")
+            continue
+        if str(proto) in ("-1", "all"):
+            yield f"{label} opens all protocols and ports to the internet"
+            continue
+        ports = (
+            set(range(int(lo), int(hi) + 1)) if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else None
+        )
+        if str(proto).lower() not in ("tcp", "6") or ports is None or not ports <= allowed:
+            shown = f"{proto} {int(lo) if lo is not None else '?'}-{int(hi) if hi is not None else '?'}"
+            yield f"{label} opens {shown} to the internet; only tcp {sorted(allowed)} may be"
+
+
+def _egress_rule(node: Node, _ctx: Ctx) -> str | None:
+    if node.type == SG_RULE and node.get("type") == "egress":
+        return "egress rule"
+    return None
+
+
+OPEN_INGRESS = Rule(
+    name="security-group-no-open-ingress",
+    description="No security group, security group rule or VPC ingress rule admits 0.0.0.0/0 or ::/0 except on "
+    "the allowed public TCP ports.",
+    pillar="hardening",
+    types=(SG, SG_RULE, SG_INGRESS),
+    check=_check_open_ingress,
+    exempt=_egress_rule,
+    options=(PUBLIC_PORTS,),
+    fsbp=("EC2.18", "EC2.19"),
+    severity=Severity.CRITICAL,
+    why="SSH, the database port or all ports open to the internet bypass the load balancer, WAF and the tiering "
+    "the platform relies on.",
+    remediation="Reference the source security group (referenced_security_group_id / security_groups) or a prefix "
+    "list (e.g. CloudFront origin-facing) instead of 0.0.0.0/0; only the public listener ports may be world-open.",
+)
+
+
+def _check_default_sg(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    for prop in ("ingress", "egress"):
+        v = node.get(prop)
+        if is_unknown(v):
+            yield Unknown(prop)
+        elif g.as_list(v):
+            yield f"the default security group has {prop} rules; it must allow nothing"
+
+
+DEFAULT_SG_CLOSED = Rule(
+    name="default-security-group-closed",
+    description="The VPC's default security group (aws:ec2/DefaultSecurityGroup) has no ingress and no egress rules.",
+    pillar="hardening",
+    types=(DEFAULT_SG,),
+    check=_check_default_sg,
+    fsbp=("EC2.2",),
+    why="Anything launched without an explicit security group lands in the default group; reopening it exposes "
+    "those resources silently.",
+    remediation="Manage aws.ec2.DefaultSecurityGroup(vpc_id=vpc.id) with no ingress and no egress blocks.",
+)
+
+
 RULES = (
     SUBNET_TIERS,
     NAT_PER_AZ,
     LT_EBS,
     IMDSV2,
+    OPEN_INGRESS,
+    DEFAULT_SG_CLOSED,
 )

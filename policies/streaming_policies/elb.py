@@ -75,9 +75,13 @@ def _check_http_redirect(node: Node, _ctx: Ctx) -> Iterator[Finding]:
         return
     for a in g.as_list(actions):
         kind = g.dig(a, "type")
-        if kind != "redirect":
+        if is_unknown(kind):
+            yield Unknown("defaultActions.type")
+        elif kind != "redirect":
             yield f"HTTP listener default action is {kind!r}, not a redirect to HTTPS"
-        elif g.dig(a, "redirect", "protocol") != "HTTPS":
+        elif is_unknown(protocol := g.dig(a, "redirect", "protocol")):
+            yield Unknown("defaultActions.redirect.protocol")
+        elif protocol != "HTTPS":
             yield "HTTP listener redirects without switching protocol to HTTPS"
     if not actions:
         yield "HTTP listener has no default action"

@@ -34,7 +34,7 @@ from . import (
 from .rule import Rule
 
 PACK_NAME = "streaming-platform-guardrails"
-PILLARS = ("multi-az", "waf", "encryption", "data-safety")
+PILLARS = ("multi-az", "waf", "encryption", "data-safety", "hardening")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 # Each module exposes ``RULES``; the order here is the order of the pack (and of POLICIES.md).

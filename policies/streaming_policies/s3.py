@@ -32,10 +32,30 @@ def _bucket_sse_ok(rule_: Any, allow_aes: bool) -> Any:
     return f"sseAlgorithm is {algo!r}, not aws:kms"
 
 
+LOG_WRITERS = ((g.LOAD_BALANCERS, "accessLogs"), ((g.DISTRIBUTION,), "loggingConfig"))
+
+
+def _log_deliveries(ctx: Ctx, bucket: Node) -> list[Node]:
+    """Load balancers and distributions whose access-log input depends on ``bucket`` (SSE-S3-only writers)."""
+    assert ctx.graph is not None
+    out: list[Node] = []
+    for types, prop in LOG_WRITERS:
+        out.extend(ctx.graph.referrers(bucket, types, prop))
+    return out
+
+
 def _check_bucket_sse(node: Node, ctx: Ctx) -> Iterator[Finding]:
     assert ctx.graph is not None
     exc = ctx.opt("sseS3ExceptionTag", S3_SSE)
-    allow_aes = bool(exc) and node.tag(exc.get("key", "")) == exc.get("value")
+    tagged = bool(exc) and node.tag(exc.get("key", "")) == exc.get("value")
+    allow_aes = tagged and bool(_log_deliveries(ctx, node))
+    if tagged and not allow_aes:
+        # Fail closed: the tag alone proves nothing; only a log delivery that needs SSE-S3 does.
+        yield (
+            f"tagged {exc.get('key')}={exc.get('value')} but no load balancer accessLogs or CloudFront "
+            "loggingConfig of this stack writes to it, so SSE-S3 is not allowed"
+        )
+        return
     configs = ctx.graph.referrers(node, g.BUCKET_SSE, "bucket")
     if not configs:
         yield "no BucketServerSideEncryptionConfiguration references this bucket"
@@ -72,7 +92,8 @@ S3_SSE = Rule(
     "bucket_key_enabled: True}]). Log buckets that AWS services deliver to with SSE-S3 only may be tagged "
     "LogDelivery=sse-s3 and use AES256.",
     notes="Exception: a bucket tagged LogDelivery=sse-s3 (configurable) may use AES256, because some AWS log "
-    "deliveries (e.g. ELB access logs) only support SSE-S3.",
+    "deliveries (e.g. ELB access logs) only support SSE-S3; the tag is honoured only when a load balancer's "
+    "accessLogs or a distribution's loggingConfig of this stack depends on the bucket (fails closed).",
 )
 
 
@@ -168,24 +189,25 @@ S3_TLS = Rule(
 )
 
 
-VIDEO_TAG = Option(
-    "videoBucketTag",
-    {"type": "object", "default": {"key": "DataClass", "value": "video"}},
-    "Tag that marks a bucket as holding video (uploads or renditions).",
+UNVERSIONED_ROLES = Option(
+    "unversionedBucketRoles",
+    {"type": "array", "items": {"type": "string"}, "default": []},
+    "Values of the bucket's BucketRole tag that may stay unversioned (none by default: every bucket is judged).",
 )
+ROLE_TAG = "BucketRole"
 
 
-def _not_video(node: Node, ctx: Ctx) -> str | None:
-    tag = ctx.opt("videoBucketTag", VIDEO_VERSIONED)
-    value = node.tag(tag.get("key", ""))
-    return None if value == tag.get("value") or is_unknown(value) else "not a video bucket"
+def _unversioned_role(node: Node, ctx: Ctx) -> str | None:
+    # Fail closed: only a known role that the config lists is out of scope; an untagged bucket is judged.
+    role = node.tag(ROLE_TAG)
+    if isinstance(role, str) and not is_unknown(role) and role in ctx.opt("unversionedBucketRoles", VIDEO_VERSIONED):
+        return f"{ROLE_TAG}={role} is listed in unversionedBucketRoles"
+    return None
 
 
 def _check_versioning(node: Node, ctx: Ctx) -> Iterator[Finding]:
     assert ctx.graph is not None
-    if is_unknown(node.tag(ctx.opt("videoBucketTag", VIDEO_VERSIONED).get("key", ""))):
-        yield Unknown("tags")
-        return
+    statuses = []
     for v in ctx.graph.referrers(node, g.BUCKET_VERSIONING, "bucket"):
         status = v.get("versioningConfiguration", "status")
         if is_unknown(status):
@@ -193,22 +215,30 @@ def _check_versioning(node: Node, ctx: Ctx) -> Iterator[Finding]:
             return
         if status == "Enabled":
             return
-    yield "no BucketVersioning with status Enabled references this video bucket"
+        statuses.append(f"{v.name} is {status or 'unset'}")
+    if statuses:
+        yield "versioning is not Enabled: " + "; ".join(statuses)
+    else:
+        yield "no BucketVersioning with status Enabled references this bucket"
 
 
 VIDEO_VERSIONED = Rule(
     name="video-buckets-versioned",
-    description="Every video bucket (tagged DataClass=video) has versioning Enabled.",
+    description="Every S3 bucket (uploads, renditions, their DR copies, logs) has versioning Enabled.",
     pillar="data-safety",
     types=g.BUCKETS,
     scope="stack",
     check=_check_versioning,
-    exempt=_not_video,
-    options=(VIDEO_TAG,),
+    exempt=_unversioned_role,
+    options=(UNVERSIONED_ROLES,),
     fsbp=("S3.14",),
-    why="Uploaded originals are irreplaceable; versioning turns overwrites and deletes into recoverable events.",
+    why="Uploaded originals are irreplaceable; versioning turns overwrites and deletes into recoverable events "
+    "(and S3 replication to the DR region requires it on both sides).",
     remediation="Add aws.s3.BucketVersioning(bucket=b.id, versioning_configuration={status: 'Enabled'}) "
     "(with a lifecycle rule expiring noncurrent versions).",
+    notes="The name is kept for compatibility; it used to select buckets tagged DataClass=video, a tag the "
+    "components never set, so it judged nothing. Now every bucket is judged unless its BucketRole tag is listed "
+    "in unversionedBucketRoles.",
 )
 
 

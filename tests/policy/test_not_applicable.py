@@ -68,9 +68,17 @@ EXEMPT: list[tuple[str, str, Callable[[StackBuilder], object]]] = [
         lambda b: b.add("aws:kms/key:Key", "signing-key", customerMasterKeySpec="RSA_2048", keyUsage="SIGN_VERIFY"),
     ),
     (
-        "video-buckets-versioned",
-        "",
-        lambda b: (b.set("uploads", tags={}), b.set("renditions", tags={"DataClass": "thumbnails"})),
+        "security-group-no-open-ingress",
+        "world-egress",
+        lambda b: b.add(
+            "aws:ec2/securityGroupRule:SecurityGroupRule",
+            "world-egress",
+            type="egress",
+            protocol="-1",
+            fromPort=0,
+            toPort=0,
+            cidrBlocks=["0.0.0.0/0"],
+        ),
     ),
     (
         "private-subnet-nat-same-az",

@@ -52,7 +52,12 @@ HARDENING = [
     "video-buckets-versioned",
     "stateful-resources-protected",
 ]
-SECURITY = ["no-public-datastores", "launch-template-imdsv2"]
+SECURITY = [
+    "no-public-datastores",
+    "launch-template-imdsv2",
+    "security-group-no-open-ingress",
+    "default-security-group-closed",
+]
 
 EXPECTED_LEVELS = {
     "dev": {"mandatory": sorted(PILLARS + SECURITY), "advisory": sorted(HARDENING)},
@@ -218,3 +223,25 @@ def test_rules_are_grouped_one_module_per_service_with_the_pillar_as_a_tag() -> 
                 assert len(services) > 1, rule.name
     assert sorted(seen) == sorted(PILLARS + SECURITY + HARDENING)
     assert [r.name for r in registry.all_rules()] == seen
+
+
+@pytest.mark.parametrize("stack,azs", [("dev", 2), ("prod", 3)])
+def test_min_azs_applies_to_every_multi_az_rule(stack: str, azs: int) -> None:
+    """prod's three AZs bind every rule that takes minAzs, not only the subnet tiers."""
+    from streaming_policies.registry import all_rules
+
+    from offline.policy_driver import load_policy_config
+
+    cfg = load_policy_config(stack)
+    takes = sorted(r.name for r in all_rules() if any(o.name == "minAzs" for o in r.options))
+    assert takes == sorted(
+        [
+            "subnet-tiers-span-azs",
+            "load-balancer-multi-az",
+            "autoscaling-group-multi-az",
+            "ecs-service-multi-az",
+            "lambda-vpc-multi-az",
+            "data-subnet-groups-multi-az",
+        ]
+    )
+    assert {name: cfg[name]["minAzs"] for name in takes} == dict.fromkeys(takes, azs)

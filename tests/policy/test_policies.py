@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from .builder import StackBuilder
-from .platform import platform
+from .platform import platform, web_acl_rules
 
 Mutation = Callable[[StackBuilder], object]
 
@@ -75,6 +75,18 @@ CASES = [
         "spans 1 AZ",
     ),
     Case(
+        "autoscaling-group-multi-az",
+        "floor-of-one",
+        lambda b: b.set("web-asg", minSize=1),
+        "minSize is 1; at least 3 (one per AZ) required",
+    ),
+    Case(
+        "ecs-service-multi-az",
+        "one-task",
+        lambda b: b.set("api-svc", desiredCount=1),
+        "desiredCount is 1; at least 3",
+    ),
+    Case(
         "ecs-service-multi-az",
         "one-az",
         lambda b: b.set("api-svc", networkConfiguration={"subnets": [b.ref(b["app-b"])]}),
@@ -113,6 +125,59 @@ CASES = [
         "regional-acl",
         lambda b: b.set("cdn", webAclId=b.ref(b["regional-acl"], "arn")),
         "scope is 'REGIONAL'",
+    ),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "common-in-count-mode",
+        lambda b: b.set(
+            "regional-acl",
+            rules=[{**r, "overrideAction": {"count": {}}} if r["name"] == "common" else r for r in web_acl_rules("r")],
+        ),
+        "AWSManagedRulesCommonRuleSet is in count mode",
+    ),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "huge-rate-limit",
+        lambda b: b.patch(
+            "regional-acl", _set_in(("rules", 1, "statement", "rateBasedStatement", "limit"), 2_000_000_000)
+        ),
+        "limit 2000000000 > maxRateLimit 10000",
+    ),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "allow-all-first",
+        lambda b: b.set(
+            "regional-acl",
+            rules=[
+                {
+                    "name": "allow-everything",
+                    "priority": 0,
+                    "action": {"allow": {}},
+                    "statement": {"notStatement": {"statement": {"byteMatchStatement": {"searchString": "x"}}}},
+                    "visibilityConfig": {"cloudwatchMetricsEnabled": True, "metricName": "a"},
+                },
+                *web_acl_rules("r"),
+            ],
+        ),
+        "allows requests at priority 0",
+    ),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "scoped-down",
+        lambda b: b.patch(
+            "regional-acl",
+            _set_in(
+                ("rules", 0, "statement", "managedRuleGroupStatement", "scopeDownStatement"),
+                {"byteMatchStatement": {"searchString": "never-sent", "fieldToMatch": {"singleHeader": {"name": "x"}}}},
+            ),
+        ),
+        "has a scopeDownStatement",
+    ),
+    Case(
+        "waf-logging-enabled",
+        "filter-drops-all",
+        lambda b: b.set("regional-acl-logging", loggingFilter={"defaultBehavior": "DROP", "filters": []}),
+        "loggingFilter drops every record",
     ),
     Case("alb-waf-attached", "no-association", lambda b: b.remove("alb-waf"), "no WebAclAssociation"),
     Case(
@@ -281,9 +346,42 @@ CASES = [
         "video-buckets-versioned",
         "suspended",
         lambda b: b.set("uploads-versioning", versioningConfiguration={"status": "Suspended"}),
-        "no BucketVersioning with status Enabled",
+        "versioning is not Enabled: uploads-versioning is Suspended",
     ),
     Case("video-buckets-versioned", "missing", lambda b: b.remove("renditions-versioning"), "no BucketVersioning"),
+    Case(
+        "video-buckets-versioned",
+        "untagged-log-bucket",
+        lambda b: (b.set("access-logs", tags={"LogDelivery": "sse-s3"}), b.remove("access-logs-versioning")),
+        "no BucketVersioning",
+    ),
+    # --- hardening ------------------------------------------------------------------------
+    Case(
+        "security-group-no-open-ingress",
+        "ssh-from-world",
+        lambda b: b.set("alb-https-in", fromPort=22, toPort=22),
+        "opens tcp 22-22 to the internet",
+    ),
+    Case(
+        "security-group-no-open-ingress",
+        "all-ports-ipv6",
+        lambda b: b.set("alb-https-in", ipProtocol="-1", cidrIpv4=None, cidrIpv6="::/0"),
+        "opens all protocols and ports",
+    ),
+    Case(
+        "security-group-no-open-ingress",
+        "inline-postgres",
+        lambda b: b.set(
+            "alb-sg", ingress=[{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}]
+        ),
+        "alb-sg.ingress[0] opens tcp 5432-5432",
+    ),
+    Case(
+        "default-security-group-closed",
+        "reopened",
+        lambda b: b.set("default-sg", ingress=[{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]),
+        "has ingress rules",
+    ),
     Case("stateful-resources-protected", "rds", lambda b: b.protect("catalog-db", False), "not protected"),
     Case("stateful-resources-protected", "bucket", lambda b: b.protect("uploads", False), "not protected"),
     Case("no-public-datastores", "public-rds", lambda b: b.set("catalog-db", publiclyAccessible=True), "publicly"),
@@ -408,6 +506,29 @@ def test_log_delivery_bucket_may_use_sse_s3(run_pack) -> None:
     report = run_pack(b)
     assert {d.resource_name for d in report.mandatory} == {"access-logs"}
     assert {d.policy for d in report.mandatory} == {"s3-bucket-sse-kms"}
+
+
+def test_log_delivery_tag_without_a_log_writer_fails_closed(run_pack) -> None:
+    """The LogDelivery tag alone does not allow SSE-S3: a load balancer or distribution must log there."""
+    b = platform("prod", False)
+    b.set("alb", accessLogs=None)
+    report = run_pack(b)
+    assert {(d.policy, d.resource_name) for d in report.mandatory} == {("s3-bucket-sse-kms", "access-logs")}
+    assert "no load balancer accessLogs or CloudFront loggingConfig" in report.mandatory[0].detail
+
+
+def test_unversioned_bucket_roles_are_not_applicable(run_pack) -> None:
+    from offline.policy_driver import load_policy_config
+
+    cfg = load_policy_config("prod")
+    cfg["video-buckets-versioned"] = {"enforcementLevel": "mandatory", "unversionedBucketRoles": ["logs"]}
+    b = platform("prod", True)
+    b.remove("access-logs-versioning")
+    report = run_pack(b, policy_config=cfg)
+    assert report.for_policy("video-buckets-versioned") == [] and report.mandatory == []
+    # Without the option the same stack is a violation on exactly that bucket.
+    (d,) = run_pack(b).for_policy("video-buckets-versioned")
+    assert d.level == "mandatory" and d.resource_name == "access-logs"
 
 
 def test_waf_rules_from_rule_json(run_pack) -> None:
