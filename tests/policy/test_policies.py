@@ -25,6 +25,7 @@ class Case:
     mutate: Mutation
     expect: str  # substring of the violation message
     stack: str = "prod"
+    also: frozenset[str] = frozenset()  # policies the same defect necessarily trips too
 
 
 def _drop_key(path: tuple[str, ...]) -> Callable[[dict], None]:
@@ -60,6 +61,7 @@ CASES = [
         "tier-in-2-azs",
         lambda b: b.set("data-c", availabilityZone="us-west-2a"),
         "tier 'data' spans 2",
+        also=frozenset({"data-subnet-groups-multi-az"}),  # the groups are built from the tier: minAzs=3 in prod
     ),
     Case("subnet-tiers-span-azs", "untagged", lambda b: b.set("app-a", tags={"Name": "x"}), "no Tier tag"),
     Case(
@@ -191,7 +193,7 @@ CASES = [
         "waf-web-acl-baseline-rules",
         "no-rate-rule",
         lambda b: b.patch("regional-acl", lambda i: i["rules"].pop()),
-        "no rate-based rule",
+        "no enforced rate-based rule",
     ),
     Case(
         "waf-web-acl-baseline-rules",
@@ -388,7 +390,7 @@ CASES = [
     Case(
         "no-public-datastores",
         "cache-in-public-subnets",
-        lambda b: b.set("cache-subnets", subnetIds=[b.ref(b["public-a"]), b.ref(b["public-b"])]),
+        lambda b: b.set("cache-subnets", subnetIds=[b.ref(b["public-a"]), b.ref(b["public-b"]), b.ref(b["public-c"])]),
         "contains public subnets: public-a, public-b",
     ),
     Case(
@@ -423,7 +425,7 @@ def test_non_compliant_fires_mandatory(run_pack, case: Case, preview: bool) -> N
     case.mutate(b)
     report = run_pack(b)
     fired = {d.policy for d in report.mandatory}
-    assert fired == {case.policy}, report.render()
+    assert fired == {case.policy} | case.also, report.render()
     # (in preview, other buckets' policy JSON is still unknown: that advisory may accompany s3-bucket-tls-only)
     diags = [d for d in report.for_policy(case.policy) if not d.unknown]
     assert diags and all(d.level == "mandatory" for d in diags)
@@ -459,8 +461,21 @@ def test_dev_single_nat_is_advisory(run_pack) -> None:
 
 def test_prod_needs_three_azs(run_pack) -> None:
     report = run_pack(platform("prod", True, azs=2))
-    assert {d.policy for d in report.mandatory} == {"subnet-tiers-span-azs"}
+    # minAzs=3 binds every multi-AZ rule in prod, and the capacity floors (2 instances / tasks) too.
+    assert {d.policy for d in report.mandatory} == {
+        "subnet-tiers-span-azs",
+        "load-balancer-multi-az",
+        "autoscaling-group-multi-az",
+        "ecs-service-multi-az",
+        "lambda-vpc-multi-az",
+        "data-subnet-groups-multi-az",
+    }
     assert len(report.for_policy("subnet-tiers-span-azs")) == 6  # every subnet of the 3 short tiers
+    asg = {d.detail for d in report.for_policy("autoscaling-group-multi-az")}
+    assert asg == {
+        "Auto Scaling group spans 2 AZ(s) (us-west-2a, us-west-2b); at least 3 required",
+        "Auto Scaling group minSize is 2; at least 3 (one per AZ) required",
+    }
 
 
 def test_preview_pillar_violations_are_not_downgraded(run_pack) -> None:
@@ -547,4 +562,4 @@ def test_waf_rules_from_rule_json(run_pack) -> None:
     b.set("edge-acl", rules=None, ruleJson=json.dumps(rules))
     report = run_pack(b)
     assert {d.policy for d in report.mandatory} == {"waf-web-acl-baseline-rules"}
-    assert "no rate-based rule" in report.for_policy("waf-web-acl-baseline-rules")[0].detail
+    assert "no enforced rate-based rule" in report.for_policy("waf-web-acl-baseline-rules")[0].detail
