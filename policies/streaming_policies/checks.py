@@ -76,17 +76,34 @@ def associated(ctx: Ctx, node: Node, what: str) -> Iterator[Finding]:
         yield f"no WebAclAssociation links this {what} to a REGIONAL wafv2 WebAcl"
 
 
-def kms_ref(ctx: Ctx, node: Node, prop: str, value: Any, label: str) -> Iterator[Finding]:
-    """``value`` (read from input ``prop``) names a KMS key: a known ARN/id/alias, or an unknown
-    that depends on a KMS key/alias resource of this stack."""
+def aws_managed_alias(value: Any) -> bool:
+    """``alias/aws/<service>`` (or its ARN form): an AWS-managed key, whose policy we cannot control."""
+    return isinstance(value, str) and not is_unknown(value) and ("alias/aws/" in value or value.startswith("aws/"))
+
+
+def kms_ref(
+    ctx: Ctx, node: Node, prop: str, value: Any, label: str, *, aws_managed_ok: bool = False
+) -> Iterator[Finding]:
+    """``value`` (read from input ``prop``) names a customer-managed KMS key: a known ARN/id/alias, or
+    an unknown that depends on a KMS key/alias resource of this stack. AWS-managed aliases
+    (``alias/aws/rds``) satisfy only rules that pass ``aws_managed_ok``."""
     if not value:
         yield f"{label} is not set"
+    elif aws_managed_alias(value) and not aws_managed_ok:
+        yield f"{label} is the AWS-managed key {value}; a customer-managed key is required"
     elif is_unknown(value) and (ctx.graph is None or not ctx.graph.deps(node, prop, g.KMS_KEY_REFS)):
         yield Unknown(label)
 
 
 def kms_prop_rule(
-    name: str, types: tuple[str, ...], prop: str, description: str, why: str, remediation: str, **kw: Any
+    name: str,
+    types: tuple[str, ...],
+    prop: str,
+    description: str,
+    why: str,
+    remediation: str,
+    aws_managed_ok: bool = False,
+    **kw: Any,
 ) -> Rule:
     return Rule(
         name=name,
@@ -94,7 +111,7 @@ def kms_prop_rule(
         pillar="encryption",
         types=types,
         scope="stack",
-        check=lambda n, c: kms_ref(c, n, prop, n.get(prop), prop),
+        check=lambda n, c: kms_ref(c, n, prop, n.get(prop), prop, aws_managed_ok=aws_managed_ok),
         why=why,
         remediation=remediation,
         **kw,

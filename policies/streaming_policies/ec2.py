@@ -57,15 +57,26 @@ def _check_subnet_tier(node: Node, ctx: Ctx) -> Iterator[Finding]:
     if tier not in tiers:
         yield f"subnet has {tag}={tier!r}; expected one of {', '.join(tiers)}" if tier else f"subnet has no {tag} tag"
         return
+    yield from _tier_verdict(ctx, tier)
+
+
+def _tier_verdict(ctx: Ctx, tier: str) -> tuple[Finding, ...]:
+    """The tier's AZ verdict, computed once per tier per AnalyzeStack (not once per member subnet)."""
+    assert ctx.graph is not None
     min_azs = int(ctx.opt("minAzs", SUBNET_TIERS))
-    members = _tier_groups(ctx, SUBNET_TIERS)[tier]
-    azs = {subnet_az(s) for s in members}
-    if any(is_unknown(a) for a in azs):
-        yield Unknown("availabilityZone of a subnet in tier " + tier)
-        return
-    known = sorted(a for a in azs if a)
-    if len(known) < min_azs:
-        yield f"tier {tier!r} spans {len(known)} AZ(s) ({', '.join(known) or 'none'}); at least {min_azs} required"
+    verdicts = ctx.graph.cache.setdefault("tier-verdicts", {})
+    key = (tier, min_azs, str(ctx.opt("tierTag", SUBNET_TIERS)))
+    if key not in verdicts:
+        azs = {subnet_az(s) for s in _tier_groups(ctx, SUBNET_TIERS)[tier]}
+        known = sorted(a for a in azs if a and not is_unknown(a))
+        if any(is_unknown(a) for a in azs):
+            verdicts[key] = (Unknown("availabilityZone of a subnet in tier " + tier),)
+        elif len(known) < min_azs:
+            shown = ", ".join(known) or "none"
+            verdicts[key] = (f"tier {tier!r} spans {len(known)} AZ(s) ({shown}); at least {min_azs} required",)
+        else:
+            verdicts[key] = ()
+    return verdicts[key]
 
 
 SUBNET_TIERS = Rule(

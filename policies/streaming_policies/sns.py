@@ -18,6 +18,7 @@ SNS_ENCRYPTED = kms_prop_rule(
     "Every SNS topic is encrypted with KMS (kmsMasterKeyId).",
     "Alarm and pipeline notifications can carry resource names and user data.",
     "Set kms_master_key_id=key.arn (or 'alias/aws/sns').",
+    aws_managed_ok=True,  # SNS.1 accepts the AWS-managed key
     fsbp=("SNS.1",),
     severity=Severity.MEDIUM,
 )

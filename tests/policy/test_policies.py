@@ -106,6 +106,18 @@ CASES = [
         lambda b: b.set("db-subnets", subnetIds=[b.ref(b["data-a"])]),
         "subnet group spans 1 AZ",
     ),
+    Case(
+        "rds-storage-encrypted",
+        "aws-managed-key",
+        lambda b: b.set("catalog-db", kmsKeyId="arn:aws:kms:us-west-2:123456789012:alias/aws/rds"),
+        "is the AWS-managed key arn:aws:kms:us-west-2:123456789012:alias/aws/rds",
+    ),
+    Case(
+        "sqs-queue-encrypted",
+        "aws-managed-key",
+        lambda b: b.set("transcode-jobs", kmsMasterKeyId="alias/aws/sqs"),
+        "kmsMasterKeyId is the AWS-managed key alias/aws/sqs",
+    ),
     Case("rds-multi-az", "single-az", lambda b: b.set("catalog-db", multiAz=False), "multiAz is not true"),
     Case(
         "elasticache-multi-az",

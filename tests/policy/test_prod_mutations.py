@@ -348,6 +348,10 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         lambda rec: waf_rules(rec, "edge-waf", rate_limit_of_two_billion),
         "waf-web-acl-baseline-rules",
     ),
+    "RDS on the AWS-managed key alias/aws/rds": (
+        lambda rec: with_inputs(rec, named("data-postgres"), kmsKeyId="alias/aws/rds"),
+        "rds-storage-encrypted",
+    ),
     # --- hardening ---------------------------------------------------------------------------
     "SSH open to 0.0.0.0/0": (ssh_open_to_the_world, "security-group-no-open-ingress"),
     # --- rules that never applied to the real program ---------------------------------------
