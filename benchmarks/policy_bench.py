@@ -1,29 +1,43 @@
-"""Time Analyze (every custom resource) + AnalyzeStack for synthetic stacks of growing size.
+"""Time Analyze (every custom resource) and AnalyzeStack apart, for synthetic stacks of growing size.
 
     .venv/bin/python -m benchmarks.policy_bench [1000 5000 10000]
 
-The synthetic stack is the compliant reference platform of tests/policy (85 resources, every
-policy in scope) copied until the size is reached, so every policy and every join does real work.
+The synthetic stack is the compliant reference platform of tests/policy copied until the size is
+reached, with fan-in growing with size: the copies share one VPC, one ALB, one KMS key and one
+regional web ACL (so the ALB has more listeners and target groups behind it, the key more users,
+the ACL more associations), and every copy's subnets carry the same Tier tags (more subnets per
+tier). Each size runs in preview (ids unknown) and update mode, on the compliant stack and on the
+violation path (every copy's RDS primary single-AZ, its uploads bucket unversioned, its ASG at a
+floor of one), so the cost of reporting is measured too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 
 from offline.engine import ResourceRecord
 from offline.policy_driver import PolicyPackProcess
 from tests.policy.platform import platform
 
+SHARED = (
+    "vpc",
+    "alb",
+    "key",
+    "regional-acl",
+    "igw",
+    *(f"access-logs{s}" for s in ("", "-sse", "-pab", "-policy", "-versioning")),
+)
 
-def synthetic(size: int, stack: str = "prod", preview: bool = True) -> list[ResourceRecord]:
+
+def synthetic(size: int, preview: bool, violate: bool = False, stack: str = "prod") -> list[ResourceRecord]:
     base = platform(stack, preview).records()
+    shared = {r.urn for r in base if r.name in SHARED}
     out: list[ResourceRecord] = []
     copy = 0
     while len(out) < size:
         suffix = f"-{copy}"
-        urn = {r.urn: r.urn + suffix for r in base}
+        urn = {r.urn: (r.urn if r.urn in shared else r.urn + suffix) for r in base}
 
         def m(u: str | None, urn: dict[str, str] = urn) -> str | None:
             return urn.get(u, u) if u else u
@@ -31,15 +45,25 @@ def synthetic(size: int, stack: str = "prod", preview: bool = True) -> list[Reso
         for r in base:
             if len(out) >= size:
                 break
+            if copy and r.urn in shared:
+                continue
             provider = None
             if r.provider:
                 p_urn, p_id = r.provider.rsplit("::", 1)
                 provider = f"{m(p_urn)}::{p_id}"
+            inputs = r.inputs
+            if violate and r.name == "catalog-db":
+                inputs = {**inputs, "multiAz": False}
+            if violate and r.name == "uploads-versioning":
+                inputs = {**inputs, "versioningConfiguration": {"status": "Suspended"}}
+            if violate and r.name == "web-asg":
+                inputs = {**inputs, "minSize": 1}
             out.append(
                 dataclasses.replace(
                     r,
-                    name=r.name + suffix,
+                    name=r.name if r.urn in shared else r.name + suffix,
                     urn=urn[r.urn],
+                    inputs=inputs,
                     parent=m(r.parent),
                     provider=provider,
                     dependencies=tuple(m(d) or d for d in r.dependencies),
@@ -51,15 +75,28 @@ def synthetic(size: int, stack: str = "prod", preview: bool = True) -> list[Reso
 
 
 def main(sizes: list[int]) -> None:
-    with PolicyPackProcess(project="streaming", stack="prod", preview=True, config={"aws:region": "us-west-2"}) as proc:
-        proc.analyze(synthetic(100), region="us-west-2")  # warm up
-        print(f"{'resources':>10} {'seconds':>8} {'us/resource':>12} {'diagnostics':>12}")
-        for n in sizes:
-            records = synthetic(n)
-            t0 = time.perf_counter()
-            report = proc.analyze(records, region="us-west-2")
-            dt = time.perf_counter() - t0
-            print(f"{n:>10} {dt:>8.2f} {dt / n * 1e6:>12.0f} {len(report.diagnostics):>12}")
+    print(
+        f"{'mode':>7} {'path':>9} {'resources':>9} {'Analyze s':>9} {'Stack s':>8} {'us/res':>7} "
+        f"{'mandatory':>9} {'per tier':>8}"
+    )
+    for preview in (True, False):
+        mode = "preview" if preview else "update"
+        with PolicyPackProcess(
+            project="streaming", stack="prod", preview=preview, config={"aws:region": "us-west-2"}
+        ) as proc:
+            proc.analyze(synthetic(100, preview), region="us-west-2")  # warm up
+            for violate in (False, True):
+                for n in sizes:
+                    records = synthetic(n, preview, violate)
+                    per_tier = sum(1 for r in records if r.type == "aws:ec2/subnet:Subnet") // 3
+                    report = proc.analyze(records, region="us-west-2")
+                    a, s = report.timings["analyze"], report.timings["analyze_stack"]
+                    path = "violation" if violate else "compliant"
+                    print(
+                        f"{mode:>7} {path:>9} {n:>9} {a:>9.2f} {s:>8.2f} {(a + s) / n * 1e6:>7.0f} "
+                        f"{len(report.mandatory):>9} {per_tier:>8}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

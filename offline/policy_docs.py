@@ -64,6 +64,7 @@ def render() -> str:
         "waf": "WAF",
         "encryption": "Encryption",
         "data-safety": "Data safety",
+        "hardening": "Hardening",
         "aws-api": "AWS API contracts",
     }
     for pillar, title in pillars.items():

@@ -1,18 +1,66 @@
-"""The pack's rule list, in a stable order, with duplicate names rejected."""
+"""The pack's rule list, in a stable order, with duplicate names rejected.
+
+Rules are grouped one module per AWS service (as cdk-nag groups its rules); each rule carries its
+pillar as a tag. A new group of rules is one more tuple of modules in ``RULE_GROUPS``.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from types import ModuleType
 
 from pulumi_policy import Policy
 
-from . import aws_api, data_safety, encryption, multi_az, waf
+from . import (
+    apigateway,
+    autoscaling,
+    aws_api,
+    cloudfront,
+    datastores,
+    dynamodb,
+    ec2,
+    ecs,
+    elasticache,
+    elb,
+    kms,
+    lambda_,
+    logs,
+    rds,
+    s3,
+    sns,
+    sqs,
+    wafv2,
+)
 from .rule import Rule
 
 PACK_NAME = "streaming-platform-guardrails"
-PILLARS = ("multi-az", "waf", "encryption", "data-safety", "aws-api")
+PILLARS = ("multi-az", "waf", "encryption", "data-safety", "hardening", "aws-api")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+# Each module exposes ``RULES``; the order here is the order of the pack (and of POLICIES.md).
+SERVICE_MODULES: tuple[ModuleType, ...] = (
+    ec2,
+    elb,
+    autoscaling,
+    ecs,
+    lambda_,
+    datastores,
+    rds,
+    elasticache,
+    dynamodb,
+    s3,
+    kms,
+    cloudfront,
+    wafv2,
+    apigateway,
+    sqs,
+    sns,
+    logs,
+)
+# The aws-api pillar: AWS's own API contracts (botocore models, prose-only rules, principals that must exist).
+AWS_API_MODULES: tuple[ModuleType, ...] = (aws_api,)
+RULE_GROUPS: tuple[tuple[ModuleType, ...], ...] = (SERVICE_MODULES, AWS_API_MODULES)
 
 
 class DuplicatePolicyError(ValueError):
@@ -40,7 +88,9 @@ def check_rules(rules: Iterable[Rule]) -> list[Rule]:
 
 
 def all_rules() -> list[Rule]:
-    return check_rules([*multi_az.RULES, *waf.RULES, *encryption.RULES, *data_safety.RULES, *aws_api.RULES])
+    """Every rule of the pack, module by module in ``RULE_GROUPS`` order."""
+    rules: list[Rule] = [r for group in RULE_GROUPS for module in group for r in module.RULES]
+    return check_rules(rules)
 
 
 def build_policies(rules: Sequence[Rule] | None = None) -> list[Policy]:

@@ -82,7 +82,7 @@ Exempt = Callable[[Node, Ctx], str | None]
 class Rule:
     name: str
     description: str  # one line: the compliant state
-    pillar: str  # multi-az | waf | encryption | data-safety
+    pillar: str  # multi-az | waf | encryption | data-safety | hardening (the module says the service)
     types: tuple[str, ...]
     check: Check
     why: str

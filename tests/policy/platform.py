@@ -227,6 +227,17 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
         launchTemplate={"id": r(lt), "version": "$Latest"},
         targetGroupArns=[r(tg, "arn")],
     )
+    alb_sg = b.add("aws:ec2/securityGroup:SecurityGroup", "alb-sg", vpcId=r(vpc), description="ALB")
+    b.add(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "alb-https-in",
+        securityGroupId=r(alb_sg),
+        ipProtocol="tcp",
+        fromPort=443,
+        toPort=443,
+        cidrIpv4="0.0.0.0/0",
+    )
+    b.add("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", vpcId=r(vpc))
     cluster = b.add("aws:ecs/cluster:Cluster", "ecs")
     b.add(
         "aws:ecs/service:Service",
@@ -336,10 +347,10 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
             )
         return bk
 
-    uploads = bucket("uploads", {"DataClass": "video"}, versioned=True)
-    renditions = bucket("renditions", {"DataClass": "video"}, versioned=True)
-    logs = bucket("access-logs", {"LogDelivery": "sse-s3"}, aes=True)
-    del logs
+    uploads = bucket("uploads", {"BucketRole": "uploads"}, versioned=True)
+    renditions = bucket("renditions", {"BucketRole": "renditions"}, versioned=True)
+    logs = bucket("access-logs", {"BucketRole": "logs", "LogDelivery": "sse-s3"}, aes=True, versioned=True)
+    b.set("alb", accessLogs={"bucket": r(logs), "enabled": True, "prefix": "alb"})
 
     # --- media pipeline ----------------------------------------------------------------------
     dlq = b.add("aws:sqs/queue:Queue", "transcode-dlq", kmsMasterKeyId=r(key, "arn"))

@@ -52,7 +52,12 @@ HARDENING = [
     "video-buckets-versioned",
     "stateful-resources-protected",
 ]
-SECURITY = ["no-public-datastores", "launch-template-imdsv2"]
+SECURITY = [
+    "no-public-datastores",
+    "launch-template-imdsv2",
+    "security-group-no-open-ingress",
+    "default-security-group-closed",
+]
 AWS_API = [
     "aws-api-member-constraints",
     "aws-ec2-description-charset",
@@ -184,3 +189,74 @@ def test_process_speaks_the_cli_contract() -> None:
     assert [d.policy for d in report.mandatory] == ["kms-key-rotation"]
     assert report.mandatory[0].resource_name == "k"
     assert pid is not None and proc._proc is None
+
+
+# Module of the registry -> the pulumi-aws service namespaces its rules may select (datastores spans services).
+SERVICE_OF_MODULE = {
+    "ec2": {"ec2", "vpc"},
+    "elb": {"lb", "alb"},
+    "autoscaling": {"autoscaling"},
+    "ecs": {"ecs"},
+    "lambda_": {"lambda"},
+    "rds": {"rds"},
+    "elasticache": {"elasticache"},
+    "dynamodb": {"dynamodb"},
+    "s3": {"s3"},
+    "kms": {"kms"},
+    "cloudfront": {"cloudfront"},
+    "wafv2": {"wafv2"},
+    "apigateway": {"apigateway", "apigatewayv2"},
+    "sqs": {"sqs"},
+    "sns": {"sns"},
+    "logs": {"cloudwatch"},
+}
+
+
+def test_rules_are_grouped_one_module_per_service_with_the_pillar_as_a_tag() -> None:
+    import sys
+
+    from offline.policy_docs import POLICIES_DIR
+
+    sys.path.insert(0, str(POLICIES_DIR))
+    from streaming_policies import registry
+
+    seen = []
+    for module in registry.SERVICE_MODULES:
+        short = module.__name__.rsplit(".", 1)[-1]
+        assert module.RULES, f"{short} has no rules"
+        for rule in module.RULES:
+            seen.append(rule.name)
+            assert f"pillar:{rule.pillar}" in rule.policy_tags()
+            services = {t.split(":")[1].split("/")[0] for t in rule.types}
+            if short != "datastores":
+                assert services <= SERVICE_OF_MODULE[short], (rule.name, services)
+            else:
+                assert len(services) > 1, rule.name
+    assert sorted(seen) == sorted(PILLARS + SECURITY + HARDENING)
+    # The aws-api pillar judges AWS's API contracts across every service, in its own group after the services.
+    aws_api = [r.name for module in registry.AWS_API_MODULES for r in module.RULES]
+    assert sorted(aws_api) == sorted(AWS_API)
+    assert all(r.pillar == "aws-api" for module in registry.AWS_API_MODULES for r in module.RULES)
+    assert [r.name for r in registry.all_rules()] == seen + aws_api
+
+
+@pytest.mark.parametrize("stack,azs", [("dev", 2), ("prod", 3)])
+def test_min_azs_applies_to_every_multi_az_rule(stack: str, azs: int) -> None:
+    """prod's three AZs bind every rule that takes minAzs, not only the subnet tiers."""
+    from streaming_policies.registry import all_rules
+
+    from offline.policy_driver import load_policy_config
+
+    cfg = load_policy_config(stack)
+    takes = sorted(r.name for r in all_rules() if any(o.name == "minAzs" for o in r.options))
+    assert takes == sorted(
+        [
+            "subnet-tiers-span-azs",
+            "load-balancer-multi-az",
+            "autoscaling-group-multi-az",
+            "ecs-service-multi-az",
+            "lambda-vpc-multi-az",
+            "data-subnet-groups-multi-az",
+        ]
+    )
+    assert {name: cfg[name]["minAzs"] for name in takes} == dict.fromkeys(takes, azs)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from .builder import StackBuilder
-from .platform import platform
+from .platform import platform, web_acl_rules
 
 Mutation = Callable[[StackBuilder], object]
 
@@ -25,6 +25,7 @@ class Case:
     mutate: Mutation
     expect: str  # substring of the violation message
     stack: str = "prod"
+    also: frozenset[str] = frozenset()  # policies the same defect necessarily trips too
 
 
 def _drop_key(path: tuple[str, ...]) -> Callable[[dict], None]:
@@ -60,6 +61,7 @@ CASES = [
         "tier-in-2-azs",
         lambda b: b.set("data-c", availabilityZone="us-west-2a"),
         "tier 'data' spans 2",
+        also=frozenset({"data-subnet-groups-multi-az"}),  # the groups are built from the tier: minAzs=3 in prod
     ),
     Case("subnet-tiers-span-azs", "untagged", lambda b: b.set("app-a", tags={"Name": "x"}), "no Tier tag"),
     Case(
@@ -73,6 +75,18 @@ CASES = [
         "one-az",
         lambda b: b.set("web-asg", vpcZoneIdentifiers=[b.ref(b["app-a"])]),
         "spans 1 AZ",
+    ),
+    Case(
+        "autoscaling-group-multi-az",
+        "floor-of-one",
+        lambda b: b.set("web-asg", minSize=1),
+        "minSize is 1; at least 3 (one per AZ) required",
+    ),
+    Case(
+        "ecs-service-multi-az",
+        "one-task",
+        lambda b: b.set("api-svc", desiredCount=1),
+        "desiredCount is 1; at least 3",
     ),
     Case(
         "ecs-service-multi-az",
@@ -91,6 +105,18 @@ CASES = [
         "one-az",
         lambda b: b.set("db-subnets", subnetIds=[b.ref(b["data-a"])]),
         "subnet group spans 1 AZ",
+    ),
+    Case(
+        "rds-storage-encrypted",
+        "aws-managed-key",
+        lambda b: b.set("catalog-db", kmsKeyId="arn:aws:kms:us-west-2:123456789012:alias/aws/rds"),
+        "is the AWS-managed key arn:aws:kms:us-west-2:123456789012:alias/aws/rds",
+    ),
+    Case(
+        "sqs-queue-encrypted",
+        "aws-managed-key",
+        lambda b: b.set("transcode-jobs", kmsMasterKeyId="alias/aws/sqs"),
+        "kmsMasterKeyId is the AWS-managed key alias/aws/sqs",
     ),
     Case("rds-multi-az", "single-az", lambda b: b.set("catalog-db", multiAz=False), "multiAz is not true"),
     Case(
@@ -114,6 +140,59 @@ CASES = [
         lambda b: b.set("cdn", webAclId=b.ref(b["regional-acl"], "arn")),
         "scope is 'REGIONAL'",
     ),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "common-in-count-mode",
+        lambda b: b.set(
+            "regional-acl",
+            rules=[{**r, "overrideAction": {"count": {}}} if r["name"] == "common" else r for r in web_acl_rules("r")],
+        ),
+        "AWSManagedRulesCommonRuleSet is in count mode",
+    ),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "huge-rate-limit",
+        lambda b: b.patch(
+            "regional-acl", _set_in(("rules", 1, "statement", "rateBasedStatement", "limit"), 2_000_000_000)
+        ),
+        "limit 2000000000 > maxRateLimit 10000",
+    ),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "allow-all-first",
+        lambda b: b.set(
+            "regional-acl",
+            rules=[
+                {
+                    "name": "allow-everything",
+                    "priority": 0,
+                    "action": {"allow": {}},
+                    "statement": {"notStatement": {"statement": {"byteMatchStatement": {"searchString": "x"}}}},
+                    "visibilityConfig": {"cloudwatchMetricsEnabled": True, "metricName": "a"},
+                },
+                *web_acl_rules("r"),
+            ],
+        ),
+        "allows requests at priority 0",
+    ),
+    Case(
+        "waf-web-acl-baseline-rules",
+        "scoped-down",
+        lambda b: b.patch(
+            "regional-acl",
+            _set_in(
+                ("rules", 0, "statement", "managedRuleGroupStatement", "scopeDownStatement"),
+                {"byteMatchStatement": {"searchString": "never-sent", "fieldToMatch": {"singleHeader": {"name": "x"}}}},
+            ),
+        ),
+        "has a scopeDownStatement",
+    ),
+    Case(
+        "waf-logging-enabled",
+        "filter-drops-all",
+        lambda b: b.set("regional-acl-logging", loggingFilter={"defaultBehavior": "DROP", "filters": []}),
+        "loggingFilter drops every record",
+    ),
     Case("alb-waf-attached", "no-association", lambda b: b.remove("alb-waf"), "no WebAclAssociation"),
     Case(
         "alb-waf-attached",
@@ -126,7 +205,7 @@ CASES = [
         "waf-web-acl-baseline-rules",
         "no-rate-rule",
         lambda b: b.patch("regional-acl", lambda i: i["rules"].pop()),
-        "no rate-based rule",
+        "no enforced rate-based rule",
     ),
     Case(
         "waf-web-acl-baseline-rules",
@@ -281,16 +360,49 @@ CASES = [
         "video-buckets-versioned",
         "suspended",
         lambda b: b.set("uploads-versioning", versioningConfiguration={"status": "Suspended"}),
-        "no BucketVersioning with status Enabled",
+        "versioning is not Enabled: uploads-versioning is Suspended",
     ),
     Case("video-buckets-versioned", "missing", lambda b: b.remove("renditions-versioning"), "no BucketVersioning"),
+    Case(
+        "video-buckets-versioned",
+        "untagged-log-bucket",
+        lambda b: (b.set("access-logs", tags={"LogDelivery": "sse-s3"}), b.remove("access-logs-versioning")),
+        "no BucketVersioning",
+    ),
+    # --- hardening ------------------------------------------------------------------------
+    Case(
+        "security-group-no-open-ingress",
+        "ssh-from-world",
+        lambda b: b.set("alb-https-in", fromPort=22, toPort=22),
+        "opens tcp 22-22 to the internet",
+    ),
+    Case(
+        "security-group-no-open-ingress",
+        "all-ports-ipv6",
+        lambda b: b.set("alb-https-in", ipProtocol="-1", cidrIpv4=None, cidrIpv6="::/0"),
+        "opens all protocols and ports",
+    ),
+    Case(
+        "security-group-no-open-ingress",
+        "inline-postgres",
+        lambda b: b.set(
+            "alb-sg", ingress=[{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["0.0.0.0/0"]}]
+        ),
+        "alb-sg.ingress[0] opens tcp 5432-5432",
+    ),
+    Case(
+        "default-security-group-closed",
+        "reopened",
+        lambda b: b.set("default-sg", ingress=[{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]),
+        "has ingress rules",
+    ),
     Case("stateful-resources-protected", "rds", lambda b: b.protect("catalog-db", False), "not protected"),
     Case("stateful-resources-protected", "bucket", lambda b: b.protect("uploads", False), "not protected"),
     Case("no-public-datastores", "public-rds", lambda b: b.set("catalog-db", publiclyAccessible=True), "publicly"),
     Case(
         "no-public-datastores",
         "cache-in-public-subnets",
-        lambda b: b.set("cache-subnets", subnetIds=[b.ref(b["public-a"]), b.ref(b["public-b"])]),
+        lambda b: b.set("cache-subnets", subnetIds=[b.ref(b["public-a"]), b.ref(b["public-b"]), b.ref(b["public-c"])]),
         "contains public subnets: public-a, public-b",
     ),
     Case(
@@ -325,7 +437,7 @@ def test_non_compliant_fires_mandatory(run_pack, case: Case, preview: bool) -> N
     case.mutate(b)
     report = run_pack(b)
     fired = {d.policy for d in report.mandatory}
-    assert fired == {case.policy}, report.render()
+    assert fired == {case.policy} | case.also, report.render()
     # (in preview, other buckets' policy JSON is still unknown: that advisory may accompany s3-bucket-tls-only)
     diags = [d for d in report.for_policy(case.policy) if not d.unknown]
     assert diags and all(d.level == "mandatory" for d in diags)
@@ -363,8 +475,21 @@ def test_dev_single_nat_is_advisory(run_pack) -> None:
 
 def test_prod_needs_three_azs(run_pack) -> None:
     report = run_pack(platform("prod", True, azs=2))
-    assert {d.policy for d in report.mandatory} == {"subnet-tiers-span-azs"}
+    # minAzs=3 binds every multi-AZ rule in prod, and the capacity floors (2 instances / tasks) too.
+    assert {d.policy for d in report.mandatory} == {
+        "subnet-tiers-span-azs",
+        "load-balancer-multi-az",
+        "autoscaling-group-multi-az",
+        "ecs-service-multi-az",
+        "lambda-vpc-multi-az",
+        "data-subnet-groups-multi-az",
+    }
     assert len(report.for_policy("subnet-tiers-span-azs")) == 6  # every subnet of the 3 short tiers
+    asg = {d.detail for d in report.for_policy("autoscaling-group-multi-az")}
+    assert asg == {
+        "Auto Scaling group spans 2 AZ(s) (us-west-2a, us-west-2b); at least 3 required",
+        "Auto Scaling group minSize is 2; at least 3 (one per AZ) required",
+    }
 
 
 def test_preview_pillar_violations_are_not_downgraded(run_pack) -> None:
@@ -412,6 +537,29 @@ def test_log_delivery_bucket_may_use_sse_s3(run_pack) -> None:
     assert {d.policy for d in report.mandatory} == {"s3-bucket-sse-kms"}
 
 
+def test_log_delivery_tag_without_a_log_writer_fails_closed(run_pack) -> None:
+    """The LogDelivery tag alone does not allow SSE-S3: a load balancer or distribution must log there."""
+    b = platform("prod", False)
+    b.set("alb", accessLogs=None)
+    report = run_pack(b)
+    assert {(d.policy, d.resource_name) for d in report.mandatory} == {("s3-bucket-sse-kms", "access-logs")}
+    assert "no load balancer accessLogs or CloudFront loggingConfig" in report.mandatory[0].detail
+
+
+def test_unversioned_bucket_roles_are_not_applicable(run_pack) -> None:
+    from offline.policy_driver import load_policy_config
+
+    cfg = load_policy_config("prod")
+    cfg["video-buckets-versioned"] = {"enforcementLevel": "mandatory", "unversionedBucketRoles": ["logs"]}
+    b = platform("prod", True)
+    b.remove("access-logs-versioning")
+    report = run_pack(b, policy_config=cfg)
+    assert report.for_policy("video-buckets-versioned") == [] and report.mandatory == []
+    # Without the option the same stack is a violation on exactly that bucket.
+    (d,) = run_pack(b).for_policy("video-buckets-versioned")
+    assert d.level == "mandatory" and d.resource_name == "access-logs"
+
+
 def test_waf_rules_from_rule_json(run_pack) -> None:
     import json
 
@@ -428,4 +576,4 @@ def test_waf_rules_from_rule_json(run_pack) -> None:
     b.set("edge-acl", rules=None, ruleJson=json.dumps(rules))
     report = run_pack(b)
     assert {d.policy for d in report.mandatory} == {"waf-web-acl-baseline-rules"}
-    assert "no rate-based rule" in report.for_policy("waf-web-acl-baseline-rules")[0].detail
+    assert "no enforced rate-based rule" in report.for_policy("waf-web-acl-baseline-rules")[0].detail

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from offline.engine import Recording, ResourceRecord, run_program
+from offline.engine import UNKNOWN, Recording, ResourceRecord, run_program
 from offline.policy_driver import PolicyReport, analyze
 
 Mutation = Callable[[Recording], list[ResourceRecord]]
@@ -47,6 +47,16 @@ def with_inputs(rec: Recording, match: Callable[[ResourceRecord], bool], **chang
         out.append(r)
     assert hit, "the mutation matched nothing: the stack changed shape"
     return out
+
+
+def with_recording(rec: Recording, resources: list[ResourceRecord]) -> Recording:
+    """``rec`` with its resources replaced (to chain two mutations)."""
+    return replace(rec, resources=resources)
+
+
+def uploads_bucket(rec: Recording) -> ResourceRecord:
+    (bucket,) = [r for r in rec.resources if r.name == "data-uploads" and r.type == "aws:s3/bucket:Bucket"]
+    return bucket
 
 
 def named(name: str) -> Callable[[ResourceRecord], bool]:
@@ -166,6 +176,64 @@ def distribution_allows_plain_http(rec: Recording) -> list[ResourceRecord]:
     )
 
 
+def squeeze_into_two_azs(type_: str, name: str, prop: str) -> Mutation:
+    """Drop the third AZ's subnet from ``prop`` (inputs and graph): two of prod's three AZs."""
+
+    def mutate(rec: Recording) -> list[ResourceRecord]:
+        out = []
+        for r in rec.resources:
+            if r.type == type_ and r.name == name:
+                urns = r.property_dependencies[prop]
+                subnets = [u for u in urns if "aws:ec2/subnet:Subnet" in u]
+                kept = tuple(u for u in urns if u != subnets[-1])
+                r = replace(
+                    r,
+                    inputs={**r.inputs, prop: r.inputs[prop][:-1]},
+                    property_dependencies={**r.property_dependencies, prop: kept},
+                )
+            out.append(r)
+        return out
+
+    return mutate
+
+
+def waf_rules(rec: Recording, acl: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> list[ResourceRecord]:
+    return with_inputs(rec, named(acl), rules=[change(dict(r)) for r in rec.named(acl).inputs["rules"]])
+
+
+def common_rule_set_counts(rule: dict[str, Any]) -> dict[str, Any]:
+    if rule["name"] == "AWSManagedRulesCommonRuleSet":
+        rule["overrideAction"] = {"count": {}}
+    return rule
+
+
+def rate_limit_of_two_billion(rule: dict[str, Any]) -> dict[str, Any]:
+    if "rateBasedStatement" in rule["statement"]:
+        rule["statement"] = {"rateBasedStatement": {**rule["statement"]["rateBasedStatement"], "limit": 2e9}}
+    return rule
+
+
+def ssh_open_to_the_world(rec: Recording) -> list[ResourceRecord]:
+    return with_inputs(
+        rec,
+        named("app-alb-to-fleet-in"),
+        referencedSecurityGroupId=None,
+        cidrIpv4="0.0.0.0/0",
+        fromPort=22.0,
+        toPort=22.0,
+    )
+
+
+def unknown_behavior_beside_plain_http(rec: Recording) -> list[ResourceRecord]:
+    """An unknown element in orderedCacheBehaviors used to crash the pack; the plain-HTTP one must still fire."""
+    ordered = rec.named("edge-cdn").inputs["orderedCacheBehaviors"]
+    return with_inputs(
+        rec,
+        named("edge-cdn"),
+        orderedCacheBehaviors=[UNKNOWN, {**ordered[0], "viewerProtocolPolicy": "allow-all"}, *ordered[1:]],
+    )
+
+
 MUTATIONS: dict[str, tuple[Mutation, str]] = {
     "app subnets squeezed into one AZ": (
         lambda rec: with_inputs(rec, subnets_of("app"), availabilityZone="us-west-2a"),
@@ -258,6 +326,60 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         ),
         "s3-bucket-sse-kms",
     ),
+    # --- multi-AZ through capacity and minAzs ---------------------------------------------
+    "ASG spread over three AZs with a minimum of one instance": (
+        lambda rec: with_inputs(rec, named("app-fleet"), minSize=1.0, desiredCapacity=1.0),
+        "autoscaling-group-multi-az",
+    ),
+    "ECS service spread over three AZs with one task": (
+        lambda rec: with_inputs(rec, named("app-video"), desiredCount=1.0),
+        "ecs-service-multi-az",
+    ),
+    "ALB on two of prod's three AZs": (
+        squeeze_into_two_azs("aws:lb/loadBalancer:LoadBalancer", "app-alb", "subnets"),
+        "load-balancer-multi-az",
+    ),
+    # --- the letter, not the intent ----------------------------------------------------------
+    "REGIONAL common rule set in count mode": (
+        lambda rec: waf_rules(rec, "app-waf", common_rule_set_counts),
+        "waf-web-acl-baseline-rules",
+    ),
+    "edge rate limit of 2,000,000,000": (
+        lambda rec: waf_rules(rec, "edge-waf", rate_limit_of_two_billion),
+        "waf-web-acl-baseline-rules",
+    ),
+    "RDS on the AWS-managed key alias/aws/rds": (
+        lambda rec: with_inputs(rec, named("data-postgres"), kmsKeyId="alias/aws/rds"),
+        "rds-storage-encrypted",
+    ),
+    # --- hardening ---------------------------------------------------------------------------
+    "SSH open to 0.0.0.0/0": (ssh_open_to_the_world, "security-group-no-open-ingress"),
+    # --- rules that never applied to the real program ---------------------------------------
+    "uploads bucket versioning suspended": (
+        lambda rec: with_inputs(
+            rec,
+            lambda r: r.name == "data-uploads" and r.type.endswith("BucketVersioning"),
+            versioningConfiguration={"status": "Suspended"},
+        ),
+        "video-buckets-versioned",
+    ),
+    "uploads bucket tagged LogDelivery=sse-s3 and switched to AES256": (
+        lambda rec: with_inputs(
+            with_recording(
+                rec,
+                with_inputs(
+                    rec,
+                    lambda r: r.name == "data-uploads" and r.type == "aws:s3/bucket:Bucket",
+                    tags={**uploads_bucket(rec).inputs["tags"], "LogDelivery": "sse-s3"},
+                ),
+            ),
+            lambda r: r.name == "data-uploads" and r.type.endswith("BucketServerSideEncryptionConfiguration"),
+            rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+        ),
+        "s3-bucket-sse-kms",
+    ),
+    # --- robustness ----------------------------------------------------------------------------
+    "unknown cache behavior beside a plain-HTTP one": (unknown_behavior_beside_plain_http, "cloudfront-viewer-https"),
     "renditions bucket accepts public ACLs": (
         lambda rec: with_inputs(
             rec,

@@ -1,0 +1,162 @@
+"""RDS: Multi-AZ primaries, encryption with a customer-managed key, forced TLS, deletion protection, backups.
+
+Each rule carries its pillar (multi-az | waf | encryption | data-safety) as a tag; the registry
+collects every module's ``RULES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from . import graph as g
+from .checks import flag, kms_ref
+from .graph import Node, is_unknown
+from .rule import Ctx, Finding, Option, Rule, Unknown
+
+
+def _rds_replica(node: Node, _ctx: Ctx) -> str | None:
+    src = node.get("replicateSourceDb")
+    return "read replica (replicateSourceDb set)" if src else None
+
+
+def _check_rds_multi_az(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    v = node.get("multiAz")
+    if is_unknown(v):
+        yield Unknown("multiAz")
+    elif v is not True:
+        yield "multiAz is not true"
+
+
+RDS_MULTI_AZ = Rule(
+    name="rds-multi-az",
+    description="Every primary RDS DB instance is Multi-AZ (read replicas are exempt).",
+    pillar="multi-az",
+    types=(g.RDS_INSTANCE,),
+    check=_check_rds_multi_az,
+    exempt=_rds_replica,
+    fsbp=("RDS.5",),
+    why="A single-AZ primary loses writes for the whole platform during an AZ outage or maintenance.",
+    remediation="Set multiAz=True on the primary instance.",
+)
+
+
+def _replica(node: Node, _ctx: Ctx) -> str | None:
+    return "read replica (inherits encryption and settings from its source)" if node.get("replicateSourceDb") else None
+
+
+def _check_rds_encrypted(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    enc = node.get("storageEncrypted")
+    if is_unknown(enc):
+        yield Unknown("storageEncrypted")
+    elif enc is not True:
+        yield "storageEncrypted is not true"
+    yield from kms_ref(ctx, node, "kmsKeyId", node.get("kmsKeyId"), "kmsKeyId")
+
+
+RDS_ENCRYPTED = Rule(
+    name="rds-storage-encrypted",
+    description="Every RDS DB instance has storageEncrypted with a customer-managed kmsKeyId.",
+    pillar="encryption",
+    types=(g.RDS_INSTANCE,),
+    scope="stack",
+    check=_check_rds_encrypted,
+    exempt=_replica,
+    fsbp=("RDS.3",),
+    why="Encryption at rest cannot be turned on after creation; the CMK keeps snapshots under our key policy.",
+    remediation="Set storage_encrypted=True and kms_key_id=key.arn (requires replacement on an existing instance).",
+)
+
+
+SSL_PARAMS = {"rds.force_ssl": ("1",), "require_secure_transport": ("1", "ON", "on", "true")}
+
+
+def _check_rds_force_ssl(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    assert ctx.graph is not None
+    groups = ctx.graph.deps(node, "parameterGroupName", (g.RDS_PARAMETER_GROUP,))
+    if not groups:
+        name = node.get("parameterGroupName")
+        if is_unknown(name):
+            yield Unknown("parameterGroupName")
+        else:
+            shown = name or "(default)"
+            yield f"parameter group {shown} is not managed in this stack, so rds.force_ssl=1 is not enforced"
+        return
+    for pg in groups:
+        params = pg.get("parameters")
+        if is_unknown(params):
+            yield Unknown(f"{pg.name}.parameters")
+            return
+        for p in g.as_list(params):
+            if not isinstance(p, dict):
+                continue
+            allowed = SSL_PARAMS.get(str(p.get("name")))
+            if allowed and str(p.get("value")) in allowed:
+                return
+    yield f"parameter group {groups[0].name} does not set rds.force_ssl=1"
+
+
+RDS_FORCE_SSL = Rule(
+    name="rds-force-ssl",
+    description="Every RDS DB instance uses a parameter group of this stack that sets rds.force_ssl=1.",
+    pillar="encryption",
+    types=(g.RDS_INSTANCE,),
+    scope="stack",
+    check=_check_rds_force_ssl,
+    why="Without it PostgreSQL accepts unencrypted client connections inside the VPC.",
+    remediation="Create aws.rds.ParameterGroup(family='postgres16', parameters=[{name: 'rds.force_ssl', value: "
+    "'1'}]) and pass its name as parameter_group_name. (MySQL: require_secure_transport=1.)",
+)
+
+
+def _replica_no_backups(node: Node, _ctx: Ctx) -> str | None:
+    return "read replica (replicateSourceDb set)" if node.get("replicateSourceDb") else None
+
+
+RDS_DELETION_PROTECTION = Rule(
+    name="rds-deletion-protection",
+    description="Every RDS DB instance has deletionProtection enabled.",
+    pillar="data-safety",
+    types=(g.RDS_INSTANCE,),
+    check=lambda n, _c: flag(n, ("deletionProtection",), "deletionProtection"),
+    fsbp=("RDS.8",),
+    why="One mistaken delete (console, CLI or a replacing update) would drop the catalogue database.",
+    remediation="Set deletion_protection=True.",
+)
+
+
+MIN_RETENTION = Option(
+    "minRetentionDays", {"type": "integer", "minimum": 1, "default": 7}, "Minimum backupRetentionPeriod in days."
+)
+
+
+def _check_backups(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    days = node.get("backupRetentionPeriod")
+    minimum = int(ctx.opt("minRetentionDays", RDS_BACKUPS))
+    if is_unknown(days):
+        yield Unknown("backupRetentionPeriod")
+    elif days is None or days < minimum:
+        shown = "unset" if days is None else int(days)
+        yield f"backupRetentionPeriod is {shown}; at least {minimum} days required"
+
+
+RDS_BACKUPS = Rule(
+    name="rds-backup-retention",
+    description="Every primary RDS DB instance keeps automated backups for at least minRetentionDays days.",
+    pillar="data-safety",
+    types=(g.RDS_INSTANCE,),
+    check=_check_backups,
+    exempt=_replica_no_backups,
+    options=(MIN_RETENTION,),
+    fsbp=("RDS.11",),
+    why="Point-in-time restore is the only recovery from bad migrations or data corruption.",
+    remediation="Set backup_retention_period=7 (or more) on the primary.",
+)
+
+
+RULES = (
+    RDS_MULTI_AZ,
+    RDS_ENCRYPTED,
+    RDS_FORCE_SSL,
+    RDS_DELETION_PROTECTION,
+    RDS_BACKUPS,
+)
