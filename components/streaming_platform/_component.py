@@ -39,7 +39,8 @@ class StreamingComponent(pulumi.ComponentResource):
     ) -> None:
         super().__init__(type_token, name, None, opts)
         self._name = name
-        self._protect = protect
+        # Not ``_protect``: pulumi.Resource keeps its own protect flag there, and children inherit that one.
+        self._protect_stateful = protect
         self._tags = dict(tags or {})
 
     def child(self, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -48,7 +49,9 @@ class StreamingComponent(pulumi.ComponentResource):
 
     def stateful(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a child that holds data: protected and retained on delete when ``protect`` is on."""
-        return pulumi.ResourceOptions(parent=self, protect=self._protect, retain_on_delete=self._protect, **kwargs)
+        return pulumi.ResourceOptions(
+            parent=self, protect=self._protect_stateful, retain_on_delete=self._protect_stateful, **kwargs
+        )
 
     def tags(self, name_tag: str, **extra: str) -> dict[str, str]:
         """The caller's tags, ``Name`` and ``extra``."""
