@@ -764,3 +764,22 @@ def test_valid_arguments_have_no_problems():
 def test_preview_leaves_ids_unknown(recording):
     rec = app(recording, "prod", True)
     assert is_unknown(one(rec, LISTENER, "app-https").inputs["loadBalancerArn"])
+
+
+@pytest.mark.parametrize(("stack", "moved"), [("dev", 162), ("prod", 176)])
+def test_parts_are_children_of_the_tier_and_their_children_alias_their_0_1_urns(recording, stack, moved):
+    rec = app(recording, stack, False)
+    (tier,) = rec.of_type(COMPONENT)
+    parts = {
+        r.type.rsplit(":", 1)[1]: r for r in rec.resources if r.type.startswith("streaming:app:") and r is not tier
+    }
+    assert set(parts) == {*PARTS, *(["Fleet"] if stack == "prod" else [])}  # no Fleet under ECS_ONLY
+    assert {(p.parent, p.name) for p in parts.values()} == {(tier.urn, "app")}
+    children = [r for r in rec.resources if r.parent in {p.urn for p in parts.values()}]
+    assert len(children) == moved
+    for r in children:
+        part = rec.by_urn(r.parent).type
+        old = r.urn.replace(f"::{part}$", f"::{COMPONENT}$")
+        assert old != r.urn and old in r.aliases, r.name
+    # What stayed on AppTier (key, certificate, records) did not move and carries no alias.
+    assert all(r.aliases == () for r in rec.children(tier.urn) if r.custom)
