@@ -6,6 +6,7 @@ from typing import Any
 import pulumi
 import pulumi_random
 from streaming_platform.app.tier import (
+    AccessLogs,
     AppNetwork,
     AppTier,
     AppTierArgs,
@@ -155,8 +156,7 @@ app = AppTier(
             },
         ),
         logs=LogSettings(kms_key_arn=data.key_arns["logs"], retention_days=settings.app.log_retention_days),
-        access_log_bucket=data.bucket_names["logs"],
-        access_log_dependencies=[bucket_policies["logs"]],
+        access_logs=AccessLogs(bucket=data.bucket_names["logs"], dependencies=[bucket_policies["logs"]]),
         resource_prefix=prefix,
         **common,
         **settings.app.tier_args(settings.compute, advanced_security_enforced=settings.is_prod),

@@ -17,6 +17,7 @@ from streaming_platform.app.fleet import FleetOptions
 from streaming_platform.app.identity import Identity, IdentityArgs, IdentityOptions
 from streaming_platform.app.load_balancer import (
     ALB_TLS_POLICY,
+    AccessLogs,
     AlbRoute,
     LoadBalancerArgs,
     LoadBalancerOptions,
@@ -28,14 +29,8 @@ from streaming_platform.app.private_api import (
     PrivateRoute,
     validate_private_api_args,
 )
-from streaming_platform.app.services import (
-    SERVICE_NAMES,
-    SERVICES,
-    ServicesArgs,
-    ServicesOptions,
-    api_routes_digest,
-    validate_services_args,
-)
+from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, api_routes_digest
+from streaming_platform.app.services import ServicesArgs, ServicesOptions, validate_services_args
 
 from offline.engine import Recording, ResourceRecord, run_program
 from tests.graph import dep
@@ -186,7 +181,7 @@ def _lb_args(**changes: Any) -> LoadBalancerArgs:
         "certificate_arn": "c",
         "origin_verify_secret": "s",
         "routes": [AlbRoute(target="web", paths=("/*",))],
-        "access_log_bucket": "logs",
+        "access_logs": AccessLogs("logs"),
         "logs": LogSettings(kms_key_arn="k"),
     }
     return LoadBalancerArgs(**{**base, **changes})

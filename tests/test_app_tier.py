@@ -14,6 +14,7 @@ from streaming_platform.app.tier import (
     CONTAINER_USER,
     SERVICE_NAMES,
     SPOT_NOTICE_SECONDS,
+    AccessLogs,
     AppNetwork,
     AppTierArgs,
     CapacityStrategy,
@@ -719,7 +720,7 @@ def _args(**changes: Any) -> AppTierArgs:
         "zone": None,
         "origin_verify_secret": "s",
         "logs": LogSettings(kms_key_arn="arn:key"),
-        "access_log_bucket": "logs",
+        "access_logs": AccessLogs("logs"),
     }
     return AppTierArgs(**{**base, **changes})
 

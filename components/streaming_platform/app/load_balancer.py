@@ -92,9 +92,23 @@ class AlbRoute:
     """Requests for ``paths`` (with the origin header) go to the target group ``<name>-<target>-tg``."""
 
     target: str
+    """Names the target group and rule; the target's registered-output key (``fleet``, a service name)."""
     paths: tuple[str, ...]
+    """ALB path patterns; ``("/*",)`` is the catch-all and always gets the last priority."""
     target_type: str = "ip"
     """Default: ``ip`` (Fargate tasks); ``instance`` for an Auto Scaling fleet."""
+
+
+@dataclass(frozen=True)
+class AccessLogs:
+    """Where the ALB writes its access logs."""
+
+    bucket: pulumi.Input[str]
+    """Bucket (SSE-S3) for access logs under ``alb/``; its policy must already grant delivery
+    (``alb_access_log_statements``)."""
+    dependencies: Sequence[pulumi.Resource] = ()
+    """Resources the ALB waits for, typically the log bucket's policy: ELB checks delivery permission when
+    access logging is turned on. Default: none; the ALB may fail to create if the policy lands later."""
 
 
 @dataclass(frozen=True)
@@ -118,14 +132,10 @@ class LoadBalancerArgs:
     """Value the edge sends in ``X-Origin-Verify``; listener rules forward only requests that carry it."""
     routes: Sequence[AlbRoute]
     """One listener rule and target group per route; the catch-all ``/*`` route is placed last. At least one."""
-    access_log_bucket: pulumi.Input[str]
-    """Bucket (SSE-S3) for access logs under ``alb/``; its policy must already grant delivery
-    (``alb_access_log_statements``)."""
+    access_logs: AccessLogs
+    """The access-log bucket and what the ALB waits for before turning logging on."""
     logs: LogSettings
     """Key and retention of the WAF's log group."""
-    access_log_dependencies: Sequence[pulumi.Resource] = ()
-    """Resources the ALB waits for, typically the log bucket's policy: ELB checks delivery permission when
-    access logging is turned on. Default: none; the ALB may fail to create if the policy lands later."""
     options: LoadBalancerOptions = field(default_factory=LoadBalancerOptions)
     """Default: ``LoadBalancerOptions()`` (rate limit 2000 per 5 minutes per client IP)."""
     resource_prefix: str = "streaming"
@@ -217,9 +227,9 @@ class LoadBalancer(AppPart):
             drop_invalid_header_fields=True,
             desync_mitigation_mode="strictest",
             enable_deletion_protection=args.protect,
-            access_logs={"bucket": args.access_log_bucket, "prefix": ALB_LOG_PREFIX, "enabled": True},
+            access_logs={"bucket": args.access_logs.bucket, "prefix": ALB_LOG_PREFIX, "enabled": True},
             tags=self.tags(f"{name}-alb"),
-            opts=self.child(depends_on=list(args.access_log_dependencies)),
+            opts=self.child(depends_on=list(args.access_logs.dependencies)),
         )
         self.alb_arn, self.alb_dns_name = alb.arn, alb.dns_name
         self.alb_zone_id, self.alb_arn_suffix = alb.zone_id, alb.arn_suffix

@@ -34,7 +34,9 @@ class PrivateRoute:
     """``service`` is served on the NLB's ``nlb_port``, under the API resource ``path_part``."""
 
     service: str
+    """Names the NLB target group and listener; its registered-output key."""
     nlb_port: int
+    """The NLB listener port of this service (one port per route)."""
     path_part: str | None = None
     """Default: None, the root proxy (/{proxy+}); otherwise /<path_part> and /<path_part>/{proxy+}."""
 

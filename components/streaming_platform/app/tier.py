@@ -44,6 +44,7 @@ from streaming_platform.app.fleet import FLEET_PATHS, Fleet, FleetArgs, FleetOpt
 from streaming_platform.app.identity import Identity, IdentityArgs, IdentityOptions
 from streaming_platform.app.load_balancer import (
     ALB_TLS_POLICY,
+    AccessLogs,
     AlbRoute,
     LoadBalancer,
     LoadBalancerArgs,
@@ -52,14 +53,8 @@ from streaming_platform.app.load_balancer import (
     alb_access_log_statements,
 )
 from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs, PrivateApiOptions, PrivateRoute
-from streaming_platform.app.services import (
-    SERVICE_NAMES,
-    SERVICES,
-    Services,
-    ServicesArgs,
-    ServicesOptions,
-    api_routes_digest,
-)
+from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, api_routes_digest
+from streaming_platform.app.services import Services, ServicesArgs, ServicesOptions
 from streaming_platform.edge.zone import PublicZone
 from streaming_platform.iam import account_admin_statement, policy_document
 
@@ -72,6 +67,7 @@ __all__ = [
     "MEMORY_TARGET_PERCENT",
     "SERVICE_NAMES",
     "SPOT_NOTICE_SECONDS",
+    "AccessLogs",
     "AppNetwork",
     "AppTier",
     "AppTierArgs",
@@ -99,11 +95,13 @@ class AppNetwork:
     """Where the tier runs: one subnet of each tier per AZ, in the order of ``availability_zones``."""
 
     vpc_id: pulumi.Input[str]
+    """The VPC of every security group and target group of the tier."""
     public_subnet_ids: Sequence[pulumi.Input[str]]
     """The ALB spans all of them."""
     app_subnet_ids: Sequence[pulumi.Input[str]]
     """The fleet, the tasks and the internal NLB span all of them."""
     availability_zones: Sequence[str]
+    """At least two; one public and one app subnet per AZ."""
 
 
 @dataclass
@@ -121,11 +119,9 @@ class AppTierArgs:
     """The data tier as the fleet and the services see it (client group, grants, environment)."""
     logs: LogSettings
     """Key and retention of every log group of the tier (WAF, services, API access logs)."""
-    access_log_bucket: pulumi.Input[str]
-    """Bucket (SSE-S3) for ALB access logs under ``alb/``; its policy must already grant delivery
-    (see ``alb_access_log_statements``)."""
-    access_log_dependencies: Sequence[pulumi.Resource] = ()
-    """Resources the ALB waits for, typically the log bucket's policy. Default: none."""
+    access_logs: AccessLogs
+    """The ALB's access-log bucket (its policy must already grant delivery, see ``alb_access_log_statements``)
+    and the resources the ALB waits for, typically that policy."""
     compute_mode: ComputeMode = ComputeMode.ECS_AND_EC2_FLEET
     """Default: the ECS services and the EC2 streaming fleet. ECS_ONLY builds no Fleet (``fleet`` is None):
     no launch template, group, scaling policies or fleet target group; streaming paths reach the frontend."""
@@ -227,8 +223,7 @@ class AppTier(StreamingComponent):
                 certificate_arn=certificate_arn,
                 origin_verify_secret=args.origin_verify_secret,
                 routes=routes,
-                access_log_bucket=args.access_log_bucket,
-                access_log_dependencies=args.access_log_dependencies,
+                access_logs=args.access_logs,
                 logs=args.logs,
                 options=args.load_balancer,
                 resource_prefix=args.resource_prefix,

@@ -8,9 +8,10 @@ import pulumi
 from streaming_platform.app.common import DataAccess, LogSettings
 from streaming_platform.app.fleet import Fleet, FleetArgs, FleetOptions
 from streaming_platform.app.identity import Identity, IdentityArgs
-from streaming_platform.app.load_balancer import AlbRoute, LoadBalancer, LoadBalancerArgs
+from streaming_platform.app.load_balancer import AccessLogs, AlbRoute, LoadBalancer, LoadBalancerArgs
 from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs, PrivateRoute
-from streaming_platform.app.services import SERVICE_NAMES, Services, ServicesArgs, ServicesOptions
+from streaming_platform.app.service_table import SERVICE_NAMES
+from streaming_platform.app.services import Services, ServicesArgs, ServicesOptions
 
 config = pulumi.Config("part")
 part = config.require("build")
@@ -46,7 +47,7 @@ if part == "load_balancer":
             origin_verify_secret="origin-secret",
             # The catch-all first on purpose: the component must still place it last.
             routes=[AlbRoute(target="web", paths=("/*",)), AlbRoute(target="api", paths=("/api/*",))],
-            access_log_bucket="logs-bucket",
+            access_logs=AccessLogs(bucket="logs-bucket"),
             logs=LOGS,
             protect=protect,
             tags=TAGS,
