@@ -5,7 +5,15 @@ from typing import Any
 
 import pulumi
 import pulumi_random
-from streaming_platform.app.tier import AppTier, AppTierArgs, alb_access_log_policy
+from streaming_platform.app.tier import (
+    AccessLogs,
+    AppNetwork,
+    AppTier,
+    AppTierArgs,
+    DataAccess,
+    LogSettings,
+    alb_access_log_policy,
+)
 from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
 from streaming_platform.data.tier import RENDITIONS, UPLOADS, DataTier, DataTierArgs
 from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
@@ -136,35 +144,36 @@ bucket_policies = BucketPolicies(
 app = AppTier(
     "app",
     AppTierArgs(
-        vpc_id=network.vpc_id,
-        public_subnet_ids=network.public_subnet_ids,
-        app_subnet_ids=network.app_subnet_ids,
-        availability_zones=network.availability_zones,
+        network=AppNetwork(
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            app_subnet_ids=network.app_subnet_ids,
+            availability_zones=network.availability_zones,
+        ),
         zone=zone,
         publish_origin_record=False,  # the edge owns origin.<domain>: failover records, below
         origin_verify_secret=origin_verify.result,
-        data_client_security_group_id=data.client_security_group_id,
-        log_kms_key_arn=data.key_arns["logs"],
-        access_log_bucket=data.bucket_names["logs"],
-        access_log_dependencies=[bucket_policies.policies["logs"]],
-        video_table_arn=data.video_table_arn,
-        session_table_arn=data.session_table_arn,
-        uploads_bucket_arn=data.bucket_arns[UPLOADS],
-        renditions_bucket_arn=data.bucket_arns[RENDITIONS],
-        media_key_arn=data.key_arns["media"],
-        service_environment={
-            "VIDEO_TABLE": data.video_table_name,
-            "SESSION_TABLE": data.session_table_name,
-            "REDIS_ENDPOINT": data.redis_primary_endpoint,
-            "DB_ENDPOINT": data.db_endpoint,
-            "UPLOADS_BUCKET": data.bucket_names[UPLOADS],
-            "RENDITIONS_BUCKET": data.bucket_names[RENDITIONS],
-        },
+        data=DataAccess(
+            client_security_group_id=data.client_security_group_id,
+            video_table_arn=data.video_table_arn,
+            session_table_arn=data.session_table_arn,
+            uploads_bucket_arn=data.bucket_arns[UPLOADS],
+            renditions_bucket_arn=data.bucket_arns[RENDITIONS],
+            media_key_arn=data.key_arns["media"],
+            environment={
+                "VIDEO_TABLE": data.video_table_name,
+                "SESSION_TABLE": data.session_table_name,
+                "REDIS_ENDPOINT": data.redis_primary_endpoint,
+                "DB_ENDPOINT": data.db_endpoint,
+                "UPLOADS_BUCKET": data.bucket_names[UPLOADS],
+                "RENDITIONS_BUCKET": data.bucket_names[RENDITIONS],
+            },
+        ),
+        logs=LogSettings(kms_key_arn=data.key_arns["logs"], retention_days=settings.app.log_retention_days),
+        access_logs=AccessLogs(bucket=data.bucket_names["logs"], dependencies=[bucket_policies.policies["logs"]]),
         resource_prefix=prefix,
-        advanced_security_enforced=settings.is_prod,
         **common,
-        **dataclasses.asdict(settings.compute),  # ComputeSettings fields are named after AppTierArgs fields
-        **settings.app.tier_args(),
+        **settings.app.tier_args(settings.compute, advanced_security_enforced=settings.is_prod),
     ),
 )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -26,7 +26,11 @@ from streaming_platform.app.tier import (
     CapacityStrategy,
     CognitoMfa,
     ComputeMode,
+    FleetOptions,
+    IdentityOptions,
+    PrivateApiOptions,
     ServiceSize,
+    ServicesOptions,
     fargate_memory_options,
     is_arm_instance_type,
 )
@@ -796,9 +800,35 @@ class AppSettings:
     callback_urls: tuple[str, ...]
     log_retention_days: int
 
-    def tier_args(self) -> dict[str, Any]:
-        """The fields that are AppTierArgs fields, by name (the zone id goes to PublicZoneArgs)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "hosted_zone_id"}
+    def tier_args(self, compute: ComputeSettings, *, advanced_security_enforced: bool) -> dict[str, Any]:
+        """AppTierArgs' compute mode and per-part options, built from these settings and the fleet's sizes
+        (the zone id goes to PublicZoneArgs, the log retention to AppTierArgs.logs)."""
+        return {
+            "compute_mode": self.compute_mode,
+            "fleet": FleetOptions(
+                **asdict(compute),
+                fleet_extra_instance_types=self.fleet_extra_instance_types,
+                fleet_on_demand_base=self.fleet_on_demand_base,
+                fleet_on_demand_percentage_above_base=self.fleet_on_demand_percentage_above_base,
+            ),
+            "services": ServicesOptions(
+                service_images=self.service_images,
+                service_sizes=self.service_sizes,
+                default_service_size=self.default_service_size,
+                capacity=self.capacity,
+                service_min_tasks=self.service_min_tasks,
+                service_max_tasks=self.service_max_tasks,
+            ),
+            "private_api": PrivateApiOptions(
+                api_throttle_rate_limit=self.api_throttle_rate_limit,
+                api_throttle_burst_limit=self.api_throttle_burst_limit,
+            ),
+            "identity": IdentityOptions(
+                cognito_mfa=self.cognito_mfa,
+                callback_urls=self.callback_urls,
+                advanced_security_enforced=advanced_security_enforced,
+            ),
+        }
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ It reads ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` the way the CLI does
 with ``runpy`` inside a fresh Pulumi runtime and event loop, and captures every
 ``RegisterResource`` request exactly as the engine would receive it: type, name,
 URN, parent, dependencies, property dependencies, protect, retainOnDelete,
-ignoreChanges, provider and the inputs under their camelCase engine names.
+ignoreChanges, provider, aliases (resolved to the URNs they name) and the inputs
+under their camelCase engine names.
 
 Preview mode answers every registration with an unknown id and no computed
 outputs, as a first ``pulumi preview`` of a new stack does; update mode answers
@@ -58,8 +59,8 @@ class ResourceRecord:
     ignore_changes: tuple[str, ...]
     inputs: Mapping[str, Any]
     id: str | None = None
-    aliases: tuple[Mapping[str, Any], ...] = ()
-    """Alias specs as the engine receives them (``{"spec": {"name", "parentUrn", ...}}`` or ``{"urn"}``)."""
+    aliases: tuple[str, ...] = ()
+    """The URNs this resource may have had before (``aliases=[...]``), resolved as the engine resolves them."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,7 +77,7 @@ class ResourceRecord:
             "ignoreChanges": list(self.ignore_changes),
             "inputs": self.inputs,
             "id": self.id,
-            "aliases": [dict(a) for a in self.aliases],
+            "aliases": list(self.aliases),
         }
 
     @classmethod
@@ -270,13 +271,21 @@ def _run(recording: Recording, main: Callable[[], None], root: Path) -> Recordin
                     ignore_changes=tuple(request.ignoreChanges),
                     inputs=inputs,
                     id=id_ or None,
-                    aliases=tuple(json_format.MessageToDict(a) for a in request.aliases),
+                    aliases=tuple(self._alias_urn(request, alias) for alias in request.aliases),
                 )
             )
             obj = resource_pb2.RegisterResourceResponse(urn=urn, id=id_)
             obj.object.update(_strip_unknowns(state) if not recording.preview else state)
             self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, id_, state)
             return obj
+
+        def _alias_urn(self, request, alias) -> str:
+            """An alias given as a URN, or as a spec (name/type/parent relative to this resource)."""
+            if alias.HasField("urn") or not alias.HasField("spec"):
+                return alias.urn
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            return self.make_urn(parent, spec.type or request.type, spec.name or request.name)
 
         def RegisterResourceOutputs(self, request):
             if request.urn == recording.stack_urn:

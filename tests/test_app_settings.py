@@ -194,5 +194,14 @@ def test_digest_pinned_images_and_an_adopted_zone_are_accepted():
 def test_app_settings_fields_are_app_tier_args_fields():
     settings = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2)
     names = set(AppTierArgs.__dataclass_fields__)
-    assert set(settings.app.tier_args()) <= names
-    assert {"instance_type", "asg_min_size", "asg_desired_capacity", "asg_max_size"} <= names
+    grouped = settings.app.tier_args(settings.compute, advanced_security_enforced=True)
+    assert set(grouped) == {"compute_mode", "fleet", "services", "private_api", "identity"} <= names
+    fleet = grouped["fleet"]
+    assert (fleet.instance_type, fleet.asg_min_size, fleet.asg_desired_capacity, fleet.asg_max_size) == (
+        settings.compute.instance_type,
+        settings.compute.asg_min_size,
+        settings.compute.asg_desired_capacity,
+        settings.compute.asg_max_size,
+    )
+    assert grouped["services"].service_images == settings.app.service_images
+    assert grouped["identity"].advanced_security_enforced is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,8 +14,15 @@ from streaming_platform.app.tier import (
     CONTAINER_USER,
     SERVICE_NAMES,
     SPOT_NOTICE_SECONDS,
+    AccessLogs,
+    AppNetwork,
     AppTierArgs,
     CapacityStrategy,
+    DataAccess,
+    FleetOptions,
+    IdentityOptions,
+    LogSettings,
+    ServicesOptions,
     alb_access_log_statements,
     validate_args,
 )
@@ -58,8 +66,10 @@ MODES = [
 AZS = {"dev": ["us-east-2a", "us-east-2b"], "prod": ["us-west-2a", "us-west-2b", "us-west-2c"]}
 REGION = {"dev": "us-east-2", "prod": "us-west-2"}
 
+PARTS = ("LoadBalancer", "Services", "PrivateApi", "Identity")
 COMMON_COUNTS = {
     COMPONENT: 1,
+    **{f"streaming:app:{part}": 1 for part in PARTS},
     "aws:acm/certificate:Certificate": 1,
     "aws:acm/certificateValidation:CertificateValidation": 1,
     "aws:route53/record:Record": 3,  # 2 validation records, api alias (origin.<domain>: the edge's failover records)
@@ -123,6 +133,7 @@ COUNTS = {
         LT: 1,
         ASG: 1,
         ASG_POLICY: 2,
+        "streaming:app:Fleet": 1,
     },
 }
 
@@ -691,17 +702,25 @@ def test_stateful_children_are_protected_and_retained_in_prod_only(recording, st
 
 
 def _args(**changes: Any) -> AppTierArgs:
+    """Valid AppTierArgs; ``changes`` replaces fields, ``services``/``fleet``/``identity``/``data``/``network``
+    given as dicts replace fields of that group."""
+    groups: dict[str, Any] = {
+        "network": AppNetwork("vpc-1", ["a", "b"], ["c", "d"], ["us-east-2a", "us-east-2b"]),
+        "services": ServicesOptions(service_images={s: f"img/{s}:1" for s in SERVICE_NAMES}),
+        "fleet": FleetOptions(),
+        "identity": IdentityOptions(),
+        "data": DataAccess(client_security_group_id="sg-1"),
+    }
+    for group, value in list(changes.items()):
+        if group in groups and isinstance(value, dict):
+            groups[group] = replace(groups[group], **value)
+            del changes[group]
     base: dict[str, Any] = {
-        "vpc_id": "vpc-1",
-        "public_subnet_ids": ["a", "b"],
-        "app_subnet_ids": ["c", "d"],
-        "availability_zones": ["us-east-2a", "us-east-2b"],
+        **groups,
         "zone": None,
         "origin_verify_secret": "s",
-        "service_images": {s: f"img/{s}:1" for s in SERVICE_NAMES},
-        "data_client_security_group_id": "sg-1",
-        "log_kms_key_arn": "arn:key",
-        "access_log_bucket": "logs",
+        "logs": LogSettings(kms_key_arn="arn:key"),
+        "access_logs": AccessLogs("logs"),
     }
     return AppTierArgs(**{**base, **changes})
 
@@ -709,17 +728,29 @@ def _args(**changes: Any) -> AppTierArgs:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"app_subnet_ids": ["c"]}, "AppTierArgs.availability_zones: got ['us-east-2a', 'us-east-2b'] for 2 public"),
-        ({"service_images": {"api": "x:1"}}, "AppTierArgs.service_images: got ['api']; allowed: exactly frontend"),
         (
-            {"cpu_architecture": "ARM64"},
-            "AppTierArgs.cpu_architecture: got 'ARM64' with fargate_spot_weight 1; allowed: X86_64",
+            {"network": {"app_subnet_ids": ["c"]}},
+            "AppNetwork.availability_zones: got ['us-east-2a', 'us-east-2b'] for 2 public and 1 app subnets",
         ),
-        ({"capacity": CapacityStrategy(0, 0, 0)}, "AppTierArgs.capacity: got CapacityStrategy(fargate_base=0"),
-        ({"service_environment": {"DB_PASSWORD": "x"}}, "AppTierArgs.service_environment: got 'DB_PASSWORD'"),
-        ({"fleet_extra_instance_types": ["t4g.large"]}, "AppTierArgs.fleet_extra_instance_types: got ['t4g.large']"),
-        ({"min_password_length": 8}, "AppTierArgs.min_password_length: got 8; allowed: at least 12"),
-        ({"service_min_tasks": 3, "service_max_tasks": 2}, "got 3/2; allowed: 1 <= min <= max"),
+        (
+            {"services": {"service_images": {"api": "x:1"}}},
+            "ServicesOptions.service_images: got ['api']; allowed: exactly frontend",
+        ),
+        (
+            {"services": {"cpu_architecture": "ARM64"}},
+            "ServicesOptions.cpu_architecture: got 'ARM64' with fargate_spot_weight 1; allowed: X86_64",
+        ),
+        (
+            {"services": {"capacity": CapacityStrategy(0, 0, 0)}},
+            "ServicesOptions.capacity: got CapacityStrategy(fargate_base=0",
+        ),
+        ({"data": {"environment": {"DB_PASSWORD": "x"}}}, "DataAccess.environment: got 'DB_PASSWORD'"),
+        (
+            {"fleet": {"fleet_extra_instance_types": ["t4g.large"]}},
+            "FleetOptions.fleet_extra_instance_types: got ['t4g.large']",
+        ),
+        ({"identity": {"min_password_length": 8}}, "IdentityOptions.min_password_length: got 8; allowed: at least 12"),
+        ({"services": {"service_min_tasks": 3, "service_max_tasks": 2}}, "got 3/2; allowed: 1 <= min <= max"),
     ],
 )
 def test_app_tier_rejects_contradictory_arguments(changes, expected):
@@ -734,3 +765,22 @@ def test_valid_arguments_have_no_problems():
 def test_preview_leaves_ids_unknown(recording):
     rec = app(recording, "prod", True)
     assert is_unknown(one(rec, LISTENER, "app-https").inputs["loadBalancerArn"])
+
+
+@pytest.mark.parametrize(("stack", "moved"), [("dev", 162), ("prod", 176)])
+def test_parts_are_children_of_the_tier_and_their_children_alias_their_0_1_urns(recording, stack, moved):
+    rec = app(recording, stack, False)
+    (tier,) = rec.of_type(COMPONENT)
+    parts = {
+        r.type.rsplit(":", 1)[1]: r for r in rec.resources if r.type.startswith("streaming:app:") and r is not tier
+    }
+    assert set(parts) == {*PARTS, *(["Fleet"] if stack == "prod" else [])}  # no Fleet under ECS_ONLY
+    assert {(p.parent, p.name) for p in parts.values()} == {(tier.urn, "app")}
+    children = [r for r in rec.resources if r.parent in {p.urn for p in parts.values()}]
+    assert len(children) == moved
+    for r in children:
+        part = rec.by_urn(r.parent).type
+        old = r.urn.replace(f"::{part}$", f"::{COMPONENT}$")
+        assert old != r.urn and old in r.aliases, r.name
+    # What stayed on AppTier (key, certificate, records) did not move and carries no alias.
+    assert all(r.aliases == () for r in rec.children(tier.urn) if r.custom)

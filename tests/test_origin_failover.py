@@ -80,10 +80,10 @@ def test_children_of_a_stack_from_before_0_2_0_alias_their_old_parent():
         OriginFailover("edge", args(previous_parent=old))
 
     rec = run_component(program, project="streaming", stack="prod")
-    old_parent = "urn:pulumi:prod::streaming::pulumi:pulumi:Stack$streaming:edge:StreamingEdge::edge"
+    old_parent = "urn:pulumi:prod::streaming::pulumi:pulumi:Stack$streaming:edge:StreamingEdge"
     custom = [r for r in rec.resources if r.custom]
+    assert [r.aliases for r in custom] == [(f"{old_parent}${r.type}::{r.name}",) for r in custom]
     assert len(custom) == 3
-    assert [r.aliases for r in custom] == [({"spec": {"parentUrn": old_parent}},)] * 3
 
 
 @pytest.mark.parametrize(

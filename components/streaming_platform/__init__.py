@@ -17,6 +17,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from streaming_platform.app.fleet import Fleet, FleetArgs
+    from streaming_platform.app.identity import Identity, IdentityArgs
+    from streaming_platform.app.load_balancer import LoadBalancer, LoadBalancerArgs
+    from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs
+    from streaming_platform.app.services import Services, ServicesArgs
     from streaming_platform.app.tier import AppTier, AppTierArgs
     from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
     from streaming_platform.data.tier import DataTier, DataTierArgs
@@ -45,6 +50,16 @@ _EXPORTS = {
     "plan_subnets": "streaming_platform.network.cidr_plan",
     "AppTier": "streaming_platform.app.tier",
     "AppTierArgs": "streaming_platform.app.tier",
+    "LoadBalancer": "streaming_platform.app.load_balancer",
+    "LoadBalancerArgs": "streaming_platform.app.load_balancer",
+    "Fleet": "streaming_platform.app.fleet",
+    "FleetArgs": "streaming_platform.app.fleet",
+    "Services": "streaming_platform.app.services",
+    "ServicesArgs": "streaming_platform.app.services",
+    "PrivateApi": "streaming_platform.app.private_api",
+    "PrivateApiArgs": "streaming_platform.app.private_api",
+    "Identity": "streaming_platform.app.identity",
+    "IdentityArgs": "streaming_platform.app.identity",
     "PublicZone": "streaming_platform.edge.zone",
     "PublicZoneArgs": "streaming_platform.edge.zone",
     "StreamingEdge": "streaming_platform.edge.distribution",
@@ -68,6 +83,12 @@ __all__ = [
     "CidrPlanError",
     "DataTier",
     "DataTierArgs",
+    "Fleet",
+    "FleetArgs",
+    "Identity",
+    "IdentityArgs",
+    "LoadBalancer",
+    "LoadBalancerArgs",
     "MediaPipeline",
     "MediaPipelineArgs",
     "MultiAzNetwork",
@@ -77,8 +98,12 @@ __all__ = [
     "ObservabilityArgs",
     "OriginFailover",
     "OriginFailoverArgs",
+    "PrivateApi",
+    "PrivateApiArgs",
     "PublicZone",
     "PublicZoneArgs",
+    "Services",
+    "ServicesArgs",
     "StreamingEdge",
     "StreamingEdgeArgs",
     "SubnetPlan",

@@ -27,13 +27,13 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
+from streaming_platform.app.common import ORIGIN_VERIFY_HEADER  # the ALB forwards only requests carrying it
 from streaming_platform.edge.zone import PublicZone
 from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
 
 TYPE = "streaming:edge:StreamingEdge"
 CLOUDFRONT_REGION = "us-east-1"  # ACM certificates and CLOUDFRONT web ACLs for CloudFront live here only
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"  # the fixed alias target zone of every distribution
-ORIGIN_VERIFY_HEADER = "X-Origin-Verify"  # streaming_platform.app.tier requires it on every forwarded request
 VIEWER_TLS_POLICY = "TLSv1.2_2021"
 HTTP_VERSION = "http2and3"
 ACCESS_LOG_PREFIX = "cloudfront/"

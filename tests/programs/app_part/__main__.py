@@ -1,0 +1,112 @@
+"""Builds ONE part of the application tier alone, from fake inputs, for tests/test_app_parts.py.
+
+Config: ``part:build`` names the part (load_balancer | fleet | services | private_api | identity);
+``part:protect`` ("true") builds it with protection on; ``part:noData`` ("true") gives it no data-tier ARNs.
+"""
+
+import pulumi
+from streaming_platform.app.common import DataAccess, LogSettings
+from streaming_platform.app.fleet import Fleet, FleetArgs, FleetOptions
+from streaming_platform.app.identity import Identity, IdentityArgs
+from streaming_platform.app.load_balancer import AccessLogs, AlbRoute, LoadBalancer, LoadBalancerArgs
+from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs, PrivateRoute
+from streaming_platform.app.service_table import SERVICE_NAMES
+from streaming_platform.app.services import Services, ServicesArgs, ServicesOptions
+
+config = pulumi.Config("part")
+part = config.require("build")
+protect = config.get_bool("protect") or False
+no_data = config.get_bool("noData") or False
+
+VPC = "vpc-0fake"
+PUBLIC = ["subnet-pub-a", "subnet-pub-b"]
+APP = ["subnet-app-a", "subnet-app-b"]
+LOGS = LogSettings(kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/logs", retention_days=30)
+DATA = (
+    DataAccess(client_security_group_id="sg-data")
+    if no_data
+    else DataAccess(
+        client_security_group_id="sg-data",
+        video_table_arn="arn:aws:dynamodb:us-east-2:111122223333:table/videos",
+        session_table_arn="arn:aws:dynamodb:us-east-2:111122223333:table/sessions",
+        uploads_bucket_arn="arn:aws:s3:::uploads",
+        renditions_bucket_arn="arn:aws:s3:::renditions",
+        media_key_arn="arn:aws:kms:us-east-2:111122223333:key/media",
+        environment={"VIDEO_TABLE": "videos"},
+    )
+)
+TAGS = {"Environment": "test"}
+
+if part == "load_balancer":
+    LoadBalancer(
+        "t",
+        LoadBalancerArgs(
+            vpc_id=VPC,
+            public_subnet_ids=PUBLIC,
+            certificate_arn="arn:aws:acm:us-east-2:111122223333:certificate/c",
+            origin_verify_secret="origin-secret",
+            # The catch-all first on purpose: the component must still place it last.
+            routes=[AlbRoute(target="web", paths=("/*",)), AlbRoute(target="api", paths=("/api/*",))],
+            access_logs=AccessLogs(bucket="logs-bucket"),
+            logs=LOGS,
+            protect=protect,
+            tags=TAGS,
+        ),
+    )
+elif part == "fleet":
+    Fleet(
+        "t",
+        FleetArgs(
+            vpc_id=VPC,
+            app_subnet_ids=APP,
+            alb_security_group_id="sg-alb",
+            target_group_arn="arn:aws:elasticloadbalancing:us-east-2:111122223333:targetgroup/fleet/1",
+            request_count_label="app/alb/1/targetgroup/fleet/1",
+            volume_kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/compute",
+            data=DATA,
+            options=FleetOptions(asg_min_size=1, asg_desired_capacity=1, asg_max_size=3),
+            environment_name="test",
+            tags=TAGS,
+        ),
+    )
+elif part == "services":
+    Services(
+        "t",
+        ServicesArgs(
+            vpc_id=VPC,
+            app_subnet_ids=APP,
+            options=ServicesOptions(service_images={s: f"registry.example/{s}:1" for s in SERVICE_NAMES}),
+            data=DATA,
+            logs=LOGS,
+            secret_kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/compute",
+            alb_security_group_id="sg-alb",
+            nlb_security_group_id="sg-nlb",
+            alb_target_group_arns={"frontend": "arn:tg/frontend", "api": "arn:tg/api"},
+            nlb_target_group_arns={s: f"arn:tg/{s}-nlb" for s in ("api", "video", "user", "comment")},
+            protect=protect,
+            tags=TAGS,
+        ),
+    )
+elif part == "private_api":
+    PrivateApi(
+        "t",
+        PrivateApiArgs(
+            vpc_id=VPC,
+            app_subnet_ids=APP,
+            routes=[
+                PrivateRoute(service="api", nlb_port=8080),
+                PrivateRoute(service="video", nlb_port=8081, path_part="videos"),
+            ],
+            user_pool_arn="arn:aws:cognito-idp:us-east-2:111122223333:userpool/pool",
+            web_acl_arn="arn:aws:wafv2:us-east-2:111122223333:regional/webacl/acl/1",
+            certificate_arn="arn:aws:acm:us-east-2:111122223333:certificate/c",
+            domain_name="api.example.com",
+            logs=LOGS,
+            protect=protect,
+            tags=TAGS,
+        ),
+    )
+elif part == "identity":
+    Identity("t", IdentityArgs(domain_name="example.com", protect=protect, tags=TAGS))
+else:
+    raise ValueError(f"part:build: got {part!r}; allowed: load_balancer | fleet | services | private_api | identity")

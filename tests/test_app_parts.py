@@ -1,0 +1,243 @@
+"""LoadBalancer and Fleet, each built ALONE from fake inputs (tests/programs/app_part), in seconds: exact counts,
+the security-relevant inputs, and each part's argument checks."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from streaming_platform.app.common import LogSettings
+from streaming_platform.app.fleet import FleetOptions
+from streaming_platform.app.load_balancer import (
+    ALB_TLS_POLICY,
+    AccessLogs,
+    AlbRoute,
+    LoadBalancerArgs,
+    LoadBalancerOptions,
+    validate_load_balancer_args,
+)
+
+from tests.app_parts import (
+    EGRESS,
+    INGRESS,
+    LOG_GROUP,
+    REGION,
+    ROLE_POLICY,
+    SG,
+    build,
+    counts,
+    one,
+    rules,
+    statements,
+)
+from tests.graph import dep
+
+# ---- LoadBalancer ------------------------------------------------------------------------------------------
+
+
+def test_load_balancer_alone_registers_exactly_its_children():
+    assert counts(build("load_balancer")) == {
+        "streaming:app:LoadBalancer": 1,
+        SG: 1,
+        INGRESS: 1,
+        "aws:wafv2/webAcl:WebAcl": 1,
+        LOG_GROUP: 1,
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": 1,
+        "aws:lb/loadBalancer:LoadBalancer": 1,
+        "aws:wafv2/webAclAssociation:WebAclAssociation": 1,
+        "aws:lb/listener:Listener": 2,
+        "aws:lb/targetGroup:TargetGroup": 2,
+        "aws:lb/listenerRule:ListenerRule": 2,
+    }
+
+
+def test_load_balancer_admits_only_https_from_the_cloudfront_prefix_list():
+    rec = build("load_balancer")
+    (rule,) = rec.of_type(INGRESS)
+    assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
+    assert "cidrIpv4" not in rule.inputs and "referencedSecurityGroupId" not in rule.inputs
+    assert rule.inputs["prefixListId"].startswith("pl-")
+    assert dep(rec, rule, "securityGroupId").name == "t-alb-sg"
+    assert rec.of_type(EGRESS) == []
+
+
+def test_load_balancer_listeners_use_tls13_and_redirect_http():
+    rec = build("load_balancer")
+    https, http = one(rec, "aws:lb/listener:Listener", "t-https"), one(rec, "aws:lb/listener:Listener", "t-http")
+    assert (https.inputs["port"], https.inputs["protocol"], https.inputs["sslPolicy"]) == (443, "HTTPS", ALB_TLS_POLICY)
+    assert ALB_TLS_POLICY == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https.inputs["certificateArn"] == "arn:aws:acm:us-east-2:111122223333:certificate/c"
+    assert https.inputs["defaultActions"] == [
+        {
+            "type": "fixed-response",
+            "fixedResponse": {"contentType": "text/plain", "messageBody": "Forbidden", "statusCode": "403"},
+        }
+    ]
+    assert http.inputs["defaultActions"] == [
+        {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+    ]
+    alb = one(rec, "aws:lb/loadBalancer:LoadBalancer", "t-alb")
+    assert alb.inputs["dropInvalidHeaderFields"] is True and alb.inputs["desyncMitigationMode"] == "strictest"
+    assert alb.inputs["accessLogs"] == {"bucket": "logs-bucket", "prefix": "alb", "enabled": True}
+
+
+def test_load_balancer_forwards_only_with_the_origin_header_and_puts_the_catch_all_last():
+    rec = build("load_balancer")
+    by_priority = sorted(rec.of_type("aws:lb/listenerRule:ListenerRule"), key=lambda r: r.inputs["priority"])
+    assert [(r.name, r.inputs["priority"]) for r in by_priority] == [("t-api-rule", 10), ("t-web-rule", 20)]
+    for rule in by_priority:
+        header, _paths = rule.inputs["conditions"]
+        assert header == {"httpHeader": {"httpHeaderName": "X-Origin-Verify", "values": ["origin-secret"]}}
+        assert dep(rec, rule, "listenerArn").name == "t-https"
+    assert by_priority[-1].inputs["conditions"][1] == {"pathPattern": {"values": ["/*"]}}
+
+
+def test_load_balancer_associates_its_regional_web_acl_with_the_alb():
+    rec = build("load_balancer")
+    acl = one(rec, "aws:wafv2/webAcl:WebAcl", "t-waf")
+    assert acl.inputs["scope"] == "REGIONAL"
+    assert [r["name"] for r in acl.inputs["rules"]] == [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "rate-limit-per-client-ip",
+    ]
+    assert acl.inputs["rules"][2]["statement"]["rateBasedStatement"]["limit"] == 2000
+    (assoc,) = rec.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
+    assert dep(rec, assoc, "resourceArn").name == "t-alb"
+    assert dep(rec, assoc, "webAclArn").urn == acl.urn
+    logging = one(rec, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "t-waf-logging")
+    assert logging.inputs["redactedFields"] == [
+        {"singleHeader": {"name": "x-origin-verify"}},
+        {"singleHeader": {"name": "authorization"}},
+    ]
+    assert dep(rec, logging, "logDestinationConfigs").inputs["name"] == "aws-waf-logs-streaming-regional"
+
+
+def test_protect_reaches_only_the_stateful_children_and_deletion_protection():
+    rec = build("load_balancer", protect=True)
+    protected = {r.name for r in rec.resources if r.protect}
+    assert protected == {"t-waf-logs"}
+    assert {r.name for r in rec.resources if r.retain_on_delete} == {"t-waf-logs"}
+    assert one(rec, "aws:lb/loadBalancer:LoadBalancer", "t-alb").inputs["enableDeletionProtection"] is True
+    assert (
+        one(build("load_balancer"), "aws:lb/loadBalancer:LoadBalancer", "t-alb").inputs["enableDeletionProtection"]
+        is False
+    )
+
+
+def _lb_args(**changes: Any) -> LoadBalancerArgs:
+    base: dict[str, Any] = {
+        "vpc_id": "vpc",
+        "public_subnet_ids": ["a", "b"],
+        "certificate_arn": "c",
+        "origin_verify_secret": "s",
+        "routes": [AlbRoute(target="web", paths=("/*",))],
+        "access_logs": AccessLogs("logs"),
+        "logs": LogSettings(kms_key_arn="k"),
+    }
+    return LoadBalancerArgs(**{**base, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"public_subnet_ids": ["a"]}, "LoadBalancerArgs.public_subnet_ids: got 1 subnets; allowed: at least 2"),
+        ({"routes": []}, "LoadBalancerArgs.routes: got targets []; allowed: at least one, each once"),
+        (
+            {"routes": [AlbRoute(target="web", paths=("/*",)), AlbRoute(target="web", paths=("/a/*",))]},
+            "LoadBalancerArgs.routes: got targets ['web', 'web']",
+        ),
+        (
+            {"options": LoadBalancerOptions(waf_rate_limit=50)},
+            "LoadBalancerOptions.waf_rate_limit: got 50; allowed: 100 to 2000000000",
+        ),
+    ],
+)
+def test_load_balancer_rejects_bad_arguments(changes, expected):
+    assert any(expected in p for p in validate_load_balancer_args(_lb_args(**changes)))
+    assert validate_load_balancer_args(_lb_args()) == []
+
+
+# ---- Fleet --------------------------------------------------------------------------------------------------
+
+
+def test_fleet_alone_registers_exactly_its_children():
+    assert counts(build("fleet")) == {
+        "streaming:app:Fleet": 1,
+        SG: 1,
+        INGRESS: 1,
+        EGRESS: 2,
+        "aws:iam/role:Role": 1,
+        ROLE_POLICY: 1,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:iam/instanceProfile:InstanceProfile": 1,
+        "aws:ec2/launchTemplate:LaunchTemplate": 1,
+        "aws:autoscaling/group:Group": 1,
+        "aws:autoscaling/policy:Policy": 2,
+    }
+
+
+def test_fleet_takes_8080_from_the_alb_only_and_https_out():
+    rec = build("fleet")
+    assert rules(rec, INGRESS) == {("t-fleet-sg", "sg-alb", 8080)}
+    assert rules(rec, EGRESS) == {("sg-alb", "t-fleet-sg", 8080), ("t-fleet-sg", "0.0.0.0/0", 443)}
+
+
+def test_fleet_launch_template_requires_imdsv2_encrypts_and_has_no_public_ip():
+    rec = build("fleet")
+    lt = one(rec, "aws:ec2/launchTemplate:LaunchTemplate", "t-fleet-lt")
+    assert lt.inputs["metadataOptions"] == {
+        "httpEndpoint": "enabled",
+        "httpTokens": "required",
+        "httpPutResponseHopLimit": 1,
+        "instanceMetadataTags": "disabled",
+    }
+    (nic,) = lt.inputs["networkInterfaces"]
+    assert nic["associatePublicIpAddress"] == "false"
+    assert nic["securityGroups"][1] == "sg-data" and dep(rec, lt, "networkInterfaces").name == "t-fleet-sg"
+    (volume,) = lt.inputs["blockDeviceMappings"]
+    assert volume["ebs"]["encrypted"] == "true"
+    assert volume["ebs"]["kmsKeyId"] == "arn:aws:kms:us-east-2:111122223333:key/compute"
+    assert "keyName" not in lt.inputs
+    script = base64.b64decode(lt.inputs["userData"]).decode()
+    assert "STREAMING_ENVIRONMENT=test\n" in script and "RENDITIONS_BUCKET=renditions\n" in script
+    assert f"AWS_REGION={REGION}\n" in script
+    assert "@@ENVIRONMENT@@" not in script and "@@RENDITIONS_BUCKET@@" not in script and "@@REGION@@" not in script
+
+
+def test_fleet_role_reads_renditions_and_decrypts_only_through_s3():
+    rec = build("fleet")
+    assert statements(one(rec, ROLE_POLICY, "t-fleet-role").inputs["policy"]) == [
+        {"Sid": "ReadRenditions", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::renditions/*"},
+        {
+            "Sid": "DecryptRenditionsThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": "arn:aws:kms:us-east-2:111122223333:key/media",
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+        },
+    ]
+    trust = statements(one(rec, "aws:iam/role:Role", "t-fleet-role").inputs["assumeRolePolicy"])
+    assert [s["Principal"] for s in trust] == [{"Service": "ec2.amazonaws.com"}]
+    assert trust[0]["Condition"]["StringEquals"]["aws:SourceAccount"]
+
+
+def test_fleet_without_data_grants_has_no_inline_policy():
+    assert build("fleet", no_data=True).of_type(ROLE_POLICY) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (FleetOptions(fleet_extra_instance_types=("t4g.large",)), "FleetOptions.fleet_extra_instance_types: got"),
+        (FleetOptions(asg_min_size=3, asg_desired_capacity=2), "FleetOptions.asg_*: got min 3, desired 2, max 6"),
+        (
+            FleetOptions(fleet_on_demand_percentage_above_base=101),
+            "FleetOptions.fleet_on_demand_percentage_above_base: got 101; allowed: 0 to 100",
+        ),
+    ],
+)
+def test_fleet_options_reject_contradictions(options, expected):
+    assert any(expected in p for p in options.problems())
+    assert FleetOptions().problems() == []

@@ -1,0 +1,314 @@
+"""Services, PrivateApi and Identity, each built ALONE from fake inputs (tests/programs/app_part), in seconds:
+exact counts, the security-relevant inputs (rules, IAM statements, authorizers, WAF), and argument checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from streaming_platform.app.common import CognitoMfa, DataAccess, LogSettings
+from streaming_platform.app.identity import Identity, IdentityArgs, IdentityOptions
+from streaming_platform.app.private_api import (
+    PrivateApiArgs,
+    PrivateApiOptions,
+    PrivateRoute,
+    validate_private_api_args,
+)
+from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, api_routes_digest
+from streaming_platform.app.services import ServicesArgs, ServicesOptions, validate_services_args
+
+from offline.engine import Recording
+from tests.app_parts import (
+    EGRESS,
+    INGRESS,
+    LOG_GROUP,
+    REGION,
+    ROLE_POLICY,
+    SG,
+    build,
+    counts,
+    one,
+    rules,
+    statements,
+)
+from tests.graph import dep
+
+# ---- Services -----------------------------------------------------------------------------------------------
+
+
+def test_services_alone_register_exactly_their_children():
+    assert counts(build("services")) == {
+        "streaming:app:Services": 1,
+        SG: 6,
+        INGRESS: 13,
+        EGRESS: 19,
+        "aws:servicediscovery/httpNamespace:HttpNamespace": 1,
+        "aws:ecs/cluster:Cluster": 1,
+        "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
+        "aws:secretsmanager/secret:Secret": 1,
+        "random:index/randomPassword:RandomPassword": 1,
+        "aws:secretsmanager/secretVersion:SecretVersion": 1,
+        LOG_GROUP: 6,
+        "aws:iam/role:Role": 12,
+        ROLE_POLICY: 10,  # 6 execution roles, 4 task roles (frontend and notification have no data grants)
+        "aws:ecs/taskDefinition:TaskDefinition": 6,
+        "aws:ecs/service:Service": 6,
+        "aws:appautoscaling/target:Target": 6,
+        "aws:appautoscaling/policy:Policy": 12,
+    }
+
+
+def test_services_admit_only_their_load_balancers_and_callers():
+    ingress = rules(build("services"), INGRESS)
+    assert ingress == {
+        ("t-frontend-sg", "sg-alb", 8080),
+        ("t-api-sg", "sg-alb", 8080),
+        ("t-api-sg", "sg-nlb", 8080),
+        *{(f"t-{s}-sg", "sg-nlb", 8080) for s in ("video", "user", "comment")},
+        *{(f"t-{s}-sg", "t-api-sg", 8080) for s in ("video", "user", "comment", "notification")},
+        *{("t-notification-sg", f"t-{s}-sg", 8080) for s in ("video", "user", "comment")},
+    }
+
+
+def _task_statements(rec: Recording, service: str) -> list[dict[str, Any]]:
+    matches = [r for r in rec.of_type(ROLE_POLICY) if r.name == f"t-{service}-task"]
+    return statements(matches[0].inputs["policy"]) if matches else []
+
+
+def test_each_service_task_role_carries_exactly_its_own_grants():
+    rec = build("services")
+    videos, sessions = (
+        "arn:aws:dynamodb:us-east-2:111122223333:table/videos",
+        "arn:aws:dynamodb:us-east-2:111122223333:table/sessions",
+    )
+    rw = [
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchGetItem",
+    ]
+    table = lambda sid, arn, actions: {  # noqa: E731
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": [arn, f"{arn}/index/*"],
+    }
+    assert _task_statements(rec, "frontend") == [] and _task_statements(rec, "notification") == []
+    assert _task_statements(rec, "api") == [table("VideoCatalogue", videos, rw), table("Sessions", sessions, rw)]
+    assert _task_statements(rec, "user") == [table("Sessions", sessions, rw)]
+    assert _task_statements(rec, "comment") == [
+        table("VideoCatalogueRead", videos, ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"])
+    ]
+    assert _task_statements(rec, "video") == [
+        table("VideoCatalogue", videos, rw),
+        {"Sid": "PresignUploads", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::uploads/*"},
+        {"Sid": "ReadRenditions", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::renditions/*"},
+        {
+            "Sid": "MediaKeyThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": "arn:aws:kms:us-east-2:111122223333:key/media",
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+        },
+    ]
+
+
+def test_only_services_that_read_the_session_secret_may_decrypt_it():
+    rec = build("services")
+    for s in SERVICES:
+        sids = [st["Sid"] for st in statements(one(rec, ROLE_POLICY, f"t-{s.name}-execution").inputs["policy"])]
+        expected = ["EcrLogin", "PullImages", "WriteLogs"] + (["ReadSecrets", "DecryptSecrets"] if s.secrets else [])
+        assert sids == expected, s.name
+    assert [s.name for s in SERVICES if s.secrets] == ["api", "user"]
+
+
+def test_services_without_data_arns_get_no_task_policies():
+    rec = build("services", no_data=True)
+    assert sorted(r.name for r in rec.of_type(ROLE_POLICY)) == sorted(f"t-{s}-execution" for s in SERVICE_NAMES)
+
+
+def test_api_routes_digest_is_the_one_0_1_deployed():
+    legacy = [
+        ["frontend", None, None],
+        ["api", "", 8080],
+        ["video", "videos", 8081],
+        ["user", "users", 8082],
+        ["comment", "comments", 8083],
+        ["notification", None, None],
+    ]
+    assert api_routes_digest() == hashlib.sha256(json.dumps(legacy).encode()).hexdigest()
+
+
+def _services_args(**changes: Any) -> ServicesArgs:
+    base: dict[str, Any] = {
+        "vpc_id": "vpc",
+        "app_subnet_ids": ["a", "b"],
+        "options": ServicesOptions(service_images={s: f"i/{s}:1" for s in SERVICE_NAMES}),
+        "data": DataAccess(client_security_group_id="sg"),
+        "logs": LogSettings(kms_key_arn="k"),
+        "secret_kms_key_arn": "k",
+    }
+    return ServicesArgs(**{**base, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"alb_target_group_arns": {"frontend": "tg"}},
+            "ServicesArgs.alb_target_group_arns: got ['frontend'] with alb_security_group_id None",
+        ),
+        (
+            {"nlb_target_group_arns": {"search": "tg"}, "nlb_security_group_id": "sg-nlb"},
+            "ServicesArgs.nlb_target_group_arns: got ['search'] with nlb_security_group_id set",
+        ),
+        ({"options": ServicesOptions(service_images={})}, "ServicesOptions.service_images: got []; allowed: exactly"),
+    ],
+)
+def test_services_reject_bad_arguments(changes, expected):
+    assert any(expected in p for p in validate_services_args(_services_args(**changes)))
+    assert validate_services_args(_services_args()) == []
+
+
+# ---- PrivateApi ---------------------------------------------------------------------------------------------
+
+
+def test_private_api_alone_registers_exactly_its_children():
+    assert counts(build("private_api")) == {
+        "streaming:app:PrivateApi": 1,
+        SG: 1,
+        "aws:lb/loadBalancer:LoadBalancer": 1,
+        "aws:lb/targetGroup:TargetGroup": 2,
+        "aws:lb/listener:Listener": 2,
+        "aws:iam/role:Role": 1,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:apigateway/account:Account": 1,
+        "aws:apigateway/restApi:RestApi": 1,
+        "aws:apigateway/authorizer:Authorizer": 1,
+        "aws:apigateway/vpcLink:VpcLink": 1,
+        "aws:apigateway/resource:Resource": 3,  # /{proxy+}, /videos, /videos/{proxy+}
+        "aws:apigateway/method:Method": 3,
+        "aws:apigateway/integration:Integration": 3,
+        "aws:apigateway/deployment:Deployment": 1,
+        LOG_GROUP: 1,
+        "aws:apigateway/stage:Stage": 1,
+        "aws:apigateway/methodSettings:MethodSettings": 1,
+        "aws:wafv2/webAclAssociation:WebAclAssociation": 1,
+        "aws:apigateway/domainName:DomainName": 1,
+        "aws:apigateway/basePathMapping:BasePathMapping": 1,
+    }
+
+
+def test_private_api_authorizes_every_method_with_cognito_and_reaches_the_nlb_privately():
+    rec = build("private_api")
+    authorizer = one(rec, "aws:apigateway/authorizer:Authorizer", "t-cognito")
+    assert authorizer.inputs["providerArns"] == ["arn:aws:cognito-idp:us-east-2:111122223333:userpool/pool"]
+    for method in rec.of_type("aws:apigateway/method:Method"):
+        assert method.inputs["authorization"] == "COGNITO_USER_POOLS"
+        assert dep(rec, method, "authorizerId").urn == authorizer.urn
+    uris = set()
+    for integration in rec.of_type("aws:apigateway/integration:Integration"):
+        assert integration.inputs["connectionType"] == "VPC_LINK"
+        assert dep(rec, integration, "connectionId").name == "t-vpc-link"
+        uris.add(integration.inputs["uri"].split(".com", 1)[1])
+    assert uris == {":8080/{proxy}", ":8081/videos", ":8081/videos/{proxy}"}
+    nlb = one(rec, "aws:lb/loadBalancer:LoadBalancer", "t-nlb")
+    assert nlb.inputs["internal"] is True and nlb.inputs["subnets"] == ["subnet-app-a", "subnet-app-b"]
+    api = one(rec, "aws:apigateway/restApi:RestApi", "t-api")
+    assert api.inputs["disableExecuteApiEndpoint"] is True
+
+
+def test_private_api_stage_is_throttled_logged_and_behind_the_given_web_acl():
+    rec = build("private_api")
+    (assoc,) = rec.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
+    assert assoc.inputs["webAclArn"] == "arn:aws:wafv2:us-east-2:111122223333:regional/webacl/acl/1"
+    assert dep(rec, assoc, "resourceArn").name == "t-api-stage"
+    settings = one(rec, "aws:apigateway/methodSettings:MethodSettings", "t-api-throttling").inputs["settings"]
+    assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"], settings["dataTraceEnabled"]) == (
+        100,
+        200,
+        False,
+    )
+    domain = one(rec, "aws:apigateway/domainName:DomainName", "t-api-domain")
+    assert (domain.inputs["securityPolicy"], domain.inputs["domainName"]) == ("TLS_1_2", "api.example.com")
+    logs = one(rec, LOG_GROUP, "t-api-access-logs")
+    assert logs.inputs["kmsKeyId"] == "arn:aws:kms:us-east-2:111122223333:key/logs"
+    assert logs.inputs["retentionInDays"] == 30
+
+
+def _api_args(**changes: Any) -> PrivateApiArgs:
+    base: dict[str, Any] = {
+        "vpc_id": "vpc",
+        "app_subnet_ids": ["a", "b"],
+        "routes": [PrivateRoute(service="api", nlb_port=8080)],
+        "user_pool_arn": "p",
+        "web_acl_arn": "w",
+        "certificate_arn": "c",
+        "domain_name": "api.example.com",
+        "logs": LogSettings(kms_key_arn="k"),
+    }
+    return PrivateApiArgs(**{**base, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"routes": []}, "PrivateApiArgs.routes: got []; allowed: at least one route"),
+        (
+            {"routes": [PrivateRoute(service="a", nlb_port=1), PrivateRoute(service="b", nlb_port=1, path_part="b")]},
+            "PrivateApiArgs.routes: got [('a', 1, None), ('b', 1, 'b')]",
+        ),
+        (
+            {"options": PrivateApiOptions(api_throttle_rate_limit=300, api_throttle_burst_limit=200)},
+            "got 300/200; allowed: 0 < rate <= burst",
+        ),
+        ({"app_subnet_ids": ["a"]}, "PrivateApiArgs.app_subnet_ids: got 1; allowed: at least 2"),
+    ],
+)
+def test_private_api_rejects_bad_arguments(changes, expected):
+    assert any(expected in p for p in validate_private_api_args(_api_args(**changes)))
+    assert validate_private_api_args(_api_args()) == []
+
+
+# ---- Identity -----------------------------------------------------------------------------------------------
+
+
+def test_identity_alone_builds_a_pool_a_public_pkce_client_and_a_domain():
+    rec = build("identity")
+    assert counts(rec) == {
+        "streaming:app:Identity": 1,
+        "aws:cognito/userPool:UserPool": 1,
+        "aws:cognito/userPoolClient:UserPoolClient": 1,
+        "aws:cognito/userPoolDomain:UserPoolDomain": 1,
+    }
+    pool = one(rec, "aws:cognito/userPool:UserPool", "t-users")
+    assert pool.inputs["mfaConfiguration"] == "ON" and pool.inputs["softwareTokenMfaConfiguration"] == {"enabled": True}
+    assert pool.inputs["passwordPolicy"]["minimumLength"] == 12
+    assert (pool.inputs["userPoolTier"], pool.inputs["userPoolAddOns"]) == (
+        "PLUS",
+        {"advancedSecurityMode": "ENFORCED"},
+    )
+    client = one(rec, "aws:cognito/userPoolClient:UserPoolClient", "t-web-client")
+    assert client.inputs["generateSecret"] is False and client.inputs["allowedOauthFlows"] == ["code"]
+    assert client.inputs["callbackUrls"] == ["https://example.com/auth/callback"]
+    assert client.inputs["explicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+
+
+def test_identity_protects_the_pool_only_when_asked():
+    for protect in (False, True):
+        rec = build("identity", protect=protect)
+        pool = one(rec, "aws:cognito/userPool:UserPool", "t-users")
+        assert (pool.protect, pool.retain_on_delete) == (protect, protect)
+        assert pool.inputs["deletionProtection"] == ("ACTIVE" if protect else "INACTIVE")
+        assert {r.name for r in rec.resources if r.protect} == ({"t-users"} if protect else set())
+
+
+@pytest.mark.parametrize("length", [8, 100])
+def test_identity_rejects_password_lengths_outside_12_to_99(length):
+    options = IdentityOptions(cognito_mfa=CognitoMfa.ON, min_password_length=length)
+    with pytest.raises(ValueError, match=f"IdentityOptions.min_password_length: got {length}; allowed: at least 12"):
+        Identity("t", IdentityArgs(domain_name="example.com", options=options))
