@@ -80,7 +80,7 @@ def test_children_of_a_stack_from_before_0_2_0_alias_their_old_parent():
         OriginFailover("edge", args(previous_parent=old))
 
     rec = run_component(program, project="streaming", stack="prod")
-    old_parent = "urn:pulumi:prod::streaming::pulumi:pulumi:Stack$streaming:edge:StreamingEdge"
+    old_parent = "urn:pulumi:prod::streaming::streaming:edge:StreamingEdge"  # their URNs under StreamingEdge
     custom = [r for r in rec.resources if r.custom]
     assert [r.aliases for r in custom] == [(f"{old_parent}${r.type}::{r.name}",) for r in custom]
     assert len(custom) == 3
