@@ -93,7 +93,7 @@ def test_a_stack_from_before_0_2_0_keeps_its_policies_through_aliases():
     rec = run_component(program, preview=True, project="streaming", stack="prod")
     (policy,) = rec.of_type(POLICY)
     assert policy.aliases == (
-        "urn:pulumi:prod::streaming::streaming:data:DataTier$aws:s3/bucketPolicy:BucketPolicy::data-logs",  # its old URN
+        "urn:pulumi:prod::streaming::streaming:data:DataTier$aws:s3/bucketPolicy:BucketPolicy::data-logs",
     )
 
 
