@@ -184,6 +184,8 @@ _SECRET_LOOKING = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\bAKIA[0-9A-Z]
 
 def shown(value: Any, *, secret: bool = False) -> str:
     """repr of a value for an error line; secret keys and secret-looking values are redacted."""
+    if isinstance(value, Enum):
+        value = value.value
     text = repr(value)
     if secret and value not in (None, ""):
         return f"<secret, {len(str(value))} characters>"
@@ -280,7 +282,7 @@ class Reader:
             value = adapter.validate_python(parsed)
         except ValidationError as e:
             for error in e.errors():
-                got = (error.get("ctx") or {}).get("item", parsed)
+                got = (error.get("ctx") or {}).get("item", list(parsed) if isinstance(parsed, tuple) else parsed)
                 self.problem(name, got, allowed_text(info, error))
             return None
         self._values[name] = value

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 from streaming_platform.app.tier import (
     FARGATE_SIZES,
     SERVICE_NAMES,
@@ -45,16 +47,37 @@ _CAP = CapacityStrategy()
 _SIZE_DEFAULT: ServiceSize = _d("default_service_size")
 
 
-def _entry(value_ok: Any, value_help: str) -> Any:
+def _entry(value_ok: Any, form: str, value_help: str) -> Any:
+    """SERVICE=VALUE entries: a known service, a valid value, each service once; the bad entry is reported."""
+
     def ok(entry: str) -> bool:
         service, sep, value = entry.partition("=")
-        return bool(sep) and service in SERVICE_NAMES and value_ok(value)
+        return bool(sep) and service in SERVICE_NAMES and bool(value) and value_ok(value)
 
-    return each(ok, f"SERVICE={value_help} with SERVICE one of {', '.join(SERVICE_NAMES)}")
+    def allowed(entry: str) -> str:
+        service, sep, value = entry.partition("=")
+        if not sep or service not in SERVICE_NAMES or not value:
+            return f"SERVICE={form} with SERVICE one of {', '.join(SERVICE_NAMES)}"
+        return value_help
+
+    return each(ok, allowed)
 
 
-def _services_once(entries: tuple[str, ...]) -> bool:
-    return distinct([e.partition("=")[0] for e in entries])
+def _services_once() -> Any:
+    def run(entries: tuple[str, ...]) -> tuple[str, ...]:
+        seen: set[str] = set()
+        for entry in entries:
+            service = entry.partition("=")[0]
+            if service in seen:
+                raise PydanticCustomError(
+                    "config_item",
+                    "{allowed}",
+                    {"allowed": f"each service once ({service} is given twice)", "item": entry},
+                )
+            seen.add(service)
+        return entries
+
+    return AfterValidator(run)
 
 
 def _fargate_size(text: str) -> bool:
@@ -137,12 +160,11 @@ class AppSettings(TierModel):
         tuple[str, ...],
         _entry(
             lambda v: bool(_IMAGE.fullmatch(v)),
-            (
-                "IMAGE (an image reference pinned by a tag other than latest or by @sha256:<digest>, such as "
-                "ghcr.io/acme/api:1.4.2)"
-            ),
+            "IMAGE",
+            "an image reference pinned by a tag other than latest or by @sha256:<digest>, such as "
+            "ghcr.io/acme/api:1.4.2",
         ),
-        rule(_services_once, "each service once"),
+        _services_once(),
         rule(
             lambda v: {e.partition("=")[0] for e in v} == set(SERVICE_NAMES),
             lambda v: (
@@ -173,8 +195,10 @@ class AppSettings(TierModel):
     )
     service_size_entries: Annotated[
         tuple[str, ...],
-        _entry(_fargate_size, f"CPU/MEMORY (a Fargate size, CPU one of {CPUS_TEXT}, for example 512/1024)"),
-        rule(_services_once, "each service once"),
+        _entry(
+            _fargate_size, "CPU/MEMORY", f"CPU/MEMORY of a Fargate size, CPU one of {CPUS_TEXT} (for example 512/1024)"
+        ),
+        _services_once(),
     ] = key(
         (),
         alias="ecsServiceSizes",

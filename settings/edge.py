@@ -165,19 +165,22 @@ class EdgeSettings(TierModel):
         ),
     )
 
-    def plain_args(self) -> dict[str, Any]:
-        """StreamingEdgeArgs fields by name ("" becomes None: not set)."""
+    def plain_args(self, *, as_secret: bool = True) -> dict[str, Any]:
+        """StreamingEdgeArgs fields by name ("" becomes None: not set).
+
+        The declared-secret public key goes to the component as what ``Config.get_secret`` returns,
+        ``Output.secret`` of the value; ``as_secret=False`` keeps it plain (the pre-registration checks).
+        """
         plain = self.model_dump()
         for name in ("origin_shield_region", "origin_standby_dns_name", "origin_standby_zone_id"):
             plain[name] = plain[name] or None
         pem = self.signed_urls_public_key_pem.strip()
-        # Declared secret: the component gets what Config.get_secret returns, Output.secret of the value.
-        plain["signed_urls_public_key_pem"] = pulumi.Output.secret(pem) if pem else None
+        plain["signed_urls_public_key_pem"] = (pulumi.Output.secret(pem) if as_secret else pem) if pem else None
         plain["waf_geo_block_countries"] = tuple(self.waf_geo_block_countries)
         return plain
 
-    def to_args(self, **wiring: Any) -> StreamingEdgeArgs:
-        return StreamingEdgeArgs(**wiring, **self.plain_args())
+    def to_args(self, *, as_secret: bool = True, **wiring: Any) -> StreamingEdgeArgs:
+        return StreamingEdgeArgs(**wiring, **self.plain_args(as_secret=as_secret))
 
 
 def check(r: Reader) -> None:

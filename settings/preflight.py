@@ -79,6 +79,7 @@ def component_problems(s: Any, region_azs: list[str]) -> list[str]:
     )
     problems += _keyed(validate_media(media), s.key_of_field)
     edge = s.edge.to_args(
+        as_secret=False,
         zone=None,
         origin_verify_secret=_ID,
         renditions_bucket_name=_ID,

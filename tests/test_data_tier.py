@@ -11,7 +11,7 @@ from streaming_platform.data.tier import DataTierArgs
 
 from offline.engine import Recording, ResourceRecord, is_unknown, run_program
 from offline.fakes import ACCOUNT_ID
-from stack_config import DataSettings, parse
+from settings import DataSettings, parse
 from tests.graph import dep, deps, only_component, tag
 from tests.test_settings import US_WEST_2, problems, raw_config
 
@@ -787,13 +787,13 @@ def test_the_same_data_settings_are_allowed_outside_prod():
         stack="dev",
         region_azs=US_WEST_2,
     )
-    assert settings.data.db_multi_az is False and settings.data.dr_region is None
+    assert settings.data.db_multi_az is False and settings.data.dr_region == ""
 
 
 def test_data_settings_per_stack():
     dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).data
     prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).data
-    assert (dev.cache_num_nodes, dev.db_read_replica_count, dev.dr_region) == (2, 0, None)
+    assert (dev.cache_num_nodes, dev.db_read_replica_count, dev.dr_region) == (2, 0, "")
     assert (prod.cache_num_nodes, prod.db_read_replica_count, prod.dr_region) == (3, 2, "us-east-2")
     assert dev.db_engine_major_version == prod.db_engine_major_version == "16"
     assert prod.db_backup_retention_days >= 7 and prod.db_multi_az
@@ -806,5 +806,8 @@ def test_single_az_primary_is_pinned_to_the_first_az():
 
 
 def test_every_data_setting_is_a_data_tier_argument():
-    # __main__ passes dataclasses.asdict(settings.data) straight into DataTierArgs.
-    assert {f.name for f in fields(DataSettings)} <= {f.name for f in fields(DataTierArgs)}
+    # DataSettings.to_args passes every field straight into DataTierArgs, and takes its defaults from there.
+    assert set(DataSettings.model_fields) <= {f.name for f in fields(DataTierArgs)}
+    for name, info in DataSettings.model_fields.items():
+        default = DataTierArgs.__dataclass_fields__[name].default
+        assert info.default == (tuple(default) if isinstance(default, tuple | list) else default), name
