@@ -113,7 +113,7 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
     region = raw.get("aws:region")
     if not region or not is_region(region):
         r.problem(
-            "aws:region", region, "an AWS region name, for example us-west-2 (one botocore's endpoint data lists)"
+            "aws:region", region, "an AWS region name, for example us-west-2 (one that botocore's endpoint data lists)"
         )
     values = {model: r.values_of(model) for model in MODELS}  # every key, each on its own
     env = r.value("environment")

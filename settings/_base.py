@@ -186,6 +186,8 @@ def shown(value: Any, *, secret: bool = False) -> str:
     """repr of a value for an error line; secret keys and secret-looking values are redacted."""
     if isinstance(value, Enum):
         value = value.value
+    if isinstance(value, tuple):
+        value = list(value)
     text = repr(value)
     if secret and value not in (None, ""):
         return f"<secret, {len(str(value))} characters>"

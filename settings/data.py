@@ -13,7 +13,7 @@ from settings.network import RetentionDays
 
 POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
 _ORIGIN = re.compile(r"(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?")
-REGION_TEXT = "an AWS region name such as us-east-2 (one botocore's endpoint data lists)"
+REGION_TEXT = "an AWS region name such as us-east-2 (one that botocore's endpoint data lists)"
 
 
 def _d(name: str) -> Any:

@@ -66,7 +66,9 @@ def private_network(text: str) -> ipaddress.IPv4Network | None:
 
 
 def _endpoint_ok(service: str) -> bool:
-    return bool(_ENDPOINT_SERVICE.fullmatch(service)) and service not in ("s3", "dynamodb")
+    # The component prefixes com.amazonaws.<region>.; a full service name would be doubled.
+    full = service.startswith(("com.amazonaws.", "aws.api.", "cn.com.amazonaws."))
+    return bool(_ENDPOINT_SERVICE.fullmatch(service)) and service not in ("s3", "dynamodb") and not full
 
 
 def _endpoint_allowed(bad: str) -> str:
@@ -200,7 +202,7 @@ def check(r: Reader, region_azs: list[str], region: str | None) -> None:
                 r.problem(
                     dict(zip((Tier.PUBLIC, Tier.APP, Tier.DATA), names, strict=True))[shortest],
                     prefixes[shortest],
-                    f"longer subnet prefixes: {sizes}, a /{needed}, larger than the largest VPC (/{lo}) holds",
+                    f"longer subnet prefixes: {sizes} (a /{needed} in all), more than the largest VPC, a /{lo}, holds",
                 )
             else:
                 r.problem(
