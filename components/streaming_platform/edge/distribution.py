@@ -40,7 +40,6 @@ MAINTENANCE_PREFIX = "/maintenance"  # the static maintenance page lives under t
 
 # AWS managed policies, by their documented, global ids (CloudFront Developer Guide, "Use managed cache
 # policies", "Use managed origin request policies", "Use managed response headers policies").
-CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CORS_S3_ORIGIN = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"  # origin request policy
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # origin request policy
