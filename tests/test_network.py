@@ -211,7 +211,11 @@ def test_vpc_has_dns_and_an_empty_default_security_group(recording, stack):
 
 
 def test_nat_strategy_none_leaves_private_app_subnets_without_a_default_route():
-    rec = run_program("dev", config_overrides={"streaming:natGatewayStrategy": "NONE"})
+    # Without NAT the tasks reach ECR, logs and Secrets Manager through interface endpoints (settings require them).
+    endpoints = '["ecr.api", "ecr.dkr", "logs", "secretsmanager"]'
+    rec = run_program(
+        "dev", config_overrides={"streaming:natGatewayStrategy": "NONE", "streaming:interfaceEndpoints": endpoints}
+    )
     assert rec.of_type(NAT) == [] and rec.of_type("aws:ec2/eip:Eip") == []
     assert all(default_routes(rec, t) == [] for t in tables(rec, "app"))
 
