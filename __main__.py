@@ -1,6 +1,5 @@
 """The streaming platform: load validated settings, compose the components, export their outputs."""
 
-import dataclasses
 from typing import Any
 
 import pulumi
@@ -15,12 +14,12 @@ from streaming_platform.app.tier import (
     alb_access_log_policy,
 )
 from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
-from streaming_platform.data.tier import RENDITIONS, UPLOADS, DataTier, DataTierArgs
-from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
-from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
+from streaming_platform.data.tier import RENDITIONS, UPLOADS, DataTier
+from streaming_platform.edge.distribution import StreamingEdge
+from streaming_platform.edge.origin_failover import OriginFailover
 from streaming_platform.edge.zone import PublicZone, PublicZoneArgs
-from streaming_platform.media.pipeline import MediaPipeline, MediaPipelineArgs
-from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs
+from streaming_platform.media.pipeline import MediaPipeline
+from streaming_platform.network.multi_az import MultiAzNetwork
 from streaming_platform.observability.alarms import (
     AlarmTopics,
     AlarmTopicsArgs,
@@ -29,9 +28,9 @@ from streaming_platform.observability.alarms import (
     sqs_queue_name,
 )
 
-import stack_config
+from settings import load
 
-settings = stack_config.load()  # raises ConfigError, listing every problem, before anything is registered
+settings = load()  # raises ConfigError, listing every problem, before anything is registered
 
 # What every component gets from the stack: prod protects its stateful resources; everything is tagged.
 prefix = f"streaming-{settings.stack}"
@@ -39,26 +38,17 @@ common: dict[str, Any] = {"protect": settings.is_prod, "tags": settings.tags}
 
 network = MultiAzNetwork(
     "network",
-    MultiAzNetworkArgs(
-        availability_zones=settings.network.availability_zones,
-        vpc_cidr=settings.network.vpc_cidr,
-        subnet_prefix_lengths=settings.network.subnet_prefix_lengths,
-        nat_gateway_strategy=settings.network.nat_gateway_strategy,
-        interface_endpoints=settings.network.interface_endpoints,
-        flow_log_retention_days=settings.network.flow_log_retention_days,
-        **common,
-    ),
+    settings.network.to_args(availability_zones=list(settings.availability_zones), **common),
 )
 
 data = DataTier(
     "data",
-    DataTierArgs(
+    settings.data.to_args(
         vpc_id=network.vpc_id,
         data_subnet_ids=network.data_subnet_ids,
         availability_zones=network.availability_zones,
         resource_prefix=prefix,
         **common,
-        **dataclasses.asdict(settings.data),  # DataSettings fields are named after DataTierArgs fields
     ),
 )
 # Before the tiers that raise alarms of their own (the media pipeline's queue alarms).
@@ -73,7 +63,7 @@ alarm_topics = AlarmTopics(
 )
 media = MediaPipeline(
     "media",
-    MediaPipelineArgs(
+    settings.media.to_args(
         vpc_id=network.vpc_id,
         app_subnet_ids=network.app_subnet_ids,
         availability_zones=network.availability_zones,
@@ -86,29 +76,25 @@ media = MediaPipeline(
         logs_key_arn=data.key_arns["logs"],
         video_table_name=data.video_table_name,
         video_table_arn=data.video_table_arn,
-        log_retention_days=settings.data.log_retention_days,
         alarm_topic_arn=alarm_topics.topic_arn,
         resource_prefix=prefix,
         **common,
-        **dataclasses.asdict(settings.media),  # MediaSettings fields are named after MediaPipelineArgs fields
     ),
 )
 zone = PublicZone(
     "zone",
     PublicZoneArgs(
         domain_name=settings.domain_name,
-        hosted_zone_id=settings.app.hosted_zone_id,
+        hosted_zone_id=settings.app.hosted_zone_id or None,
         **common,
     ),
 )
 # The edge sends this header to the ALB; listener rules forward only requests that carry it.
 origin_verify = pulumi_random.RandomPassword("origin-verify", length=48, special=False)
-dr_region = settings.data.dr_region
-edge_settings = dataclasses.asdict(settings.edge)  # EdgeSettings fields are named after StreamingEdgeArgs fields
-origin_standby = {k: edge_settings.pop(f"origin_{k}") for k in ("standby_dns_name", "standby_zone_id")}
+dr_region = settings.data.dr_region or None
 edge = StreamingEdge(
     "edge",
-    StreamingEdgeArgs(
+    settings.edge.to_args(
         zone=zone,
         origin_verify_secret=origin_verify.result,
         renditions_bucket_name=data.bucket_names[RENDITIONS],
@@ -119,7 +105,6 @@ edge = StreamingEdge(
         log_retention_days=settings.app.log_retention_days,
         resource_prefix=prefix,
         **common,
-        **edge_settings,
     ),
 )
 # One policy per bucket, from every tier's statements: the edge reads the renditions (and their DR
@@ -173,14 +158,14 @@ app = AppTier(
         access_logs=AccessLogs(bucket=data.bucket_names["logs"], dependencies=[bucket_policies.policies["logs"]]),
         resource_prefix=prefix,
         **common,
-        **settings.app.tier_args(settings.compute, advanced_security_enforced=settings.is_prod),
+        **settings.app.tier_args(advanced_security_enforced=settings.is_prod),
     ),
 )
 
 # origin.<domain>: PRIMARY to this region's ALB behind a health check, SECONDARY to the standby if any.
 origin_failover = OriginFailover(
     "edge",
-    OriginFailoverArgs(
+    settings.edge.failover_args(
         zone_id=zone.zone_id,
         origin_domain_name=edge.origin_domain_name,
         alb_dns_name=app.alb_dns_name,
@@ -190,7 +175,6 @@ origin_failover = OriginFailover(
         resource_prefix=prefix,
         tags=settings.tags,
         previous_parent=edge,
-        **origin_standby,
     ),
 )
 
@@ -208,7 +192,7 @@ observability = Observability(
         alb_arn_suffix=app.alb_arn_suffix,
         alb_target_group_arn_suffixes=app.alb_target_group_arn_suffixes,
         asg_name=app.asg_name,
-        asg_min_size=settings.compute.asg_min_size,
+        asg_min_size=settings.app.asg_min_size,
         ecs_cluster_name=app.cluster_name,
         ecs_service_names=app.service_names,
         db_instance_id=data.db_instance_id,
@@ -217,7 +201,7 @@ observability = Observability(
         dynamodb_table_names={"videos": data.video_table_name, "sessions": data.session_table_name},
         lambda_function_names=functions,
         queue_names={"uploads": sqs_queue_name(media.queue_arn), "uploads-dlq": sqs_queue_name(media.dlq_arn)},
-        thresholds=settings.observability.thresholds,
+        thresholds=settings.thresholds,
         resource_prefix=prefix,
         tags=settings.tags,
     ),

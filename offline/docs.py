@@ -1,4 +1,4 @@
-"""Generate the files that restate stack_config.KEYS: Pulumi.yaml and the README's config reference.
+"""Generate the files that restate the settings models (settings.KEYS): Pulumi.yaml and the README's config reference.
 
 python -m offline.docs           rewrite them
 python -m offline.docs --check   exit 1 if either is stale (the tests run this)
@@ -21,18 +21,20 @@ REQUIRED_PULUMI_VERSION = ">=3.272.0 <4.0.0"
 
 
 def render_project_file() -> str:
-    import stack_config
+    import settings
 
     config: dict[str, dict[str, object]] = {}
-    for key in stack_config.KEYS:
+    for key in settings.KEYS:
         decl: dict[str, object] = {"type": key.type, "description": key.description}
         if key.items:
             decl["items"] = {"type": key.items}
+        if key.secret:
+            decl["secret"] = True
         if not key.required:
             decl["default"] = key.default
         config[key.name] = decl
     project = {
-        "name": stack_config.PROJECT,
+        "name": settings.PROJECT,
         "description": "YouTube-style video streaming platform on AWS across several Availability Zones",
         # The CLI refuses an older version before it runs anything (Pulumi.yaml field since CLI 3.219.0,
         # pulumi/pulumi sdk/go/common/workspace/project.go); the same version as the SDK pin.
@@ -40,17 +42,18 @@ def render_project_file() -> str:
         "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}},
         "config": config,
     }
-    header = "# Generated from stack_config.KEYS by `make docs`; edit the keys there, not here.\n"
+    header = "# Generated from the settings/ models by `make docs`; edit the keys there, not here.\n"
     return header + yaml.safe_dump(project, sort_keys=False, width=110)
 
 
 def render_config_reference() -> str:
-    import stack_config
+    import settings
 
     rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
-    for key in stack_config.KEYS:
+    for key in settings.KEYS:
         default = "*required*" if key.required else f"`{json.dumps(key.default)}`"
         type_ = f"{key.type} of {key.items}" if key.items else key.type
+        type_ += ", secret" if key.secret else ""
         rows.append(f"| `{key.full_name}` | {type_} | {default} | {key.description} |")
     return "\n".join(rows)
 

@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.diagram and args.diagram.suffix not in {".drawio", ".mmd", ".md"}:
         parser.error(f"--diagram: got {str(args.diagram)!r}; allowed: a .drawio, .mmd or .md file")
 
-    from stack_config import ConfigError
+    from settings import ConfigError
 
     started = time.perf_counter()
     try:

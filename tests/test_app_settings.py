@@ -13,7 +13,7 @@ from streaming_platform.app.tier import (
     ServiceSize,
 )
 
-from stack_config import parse
+from settings import parse
 from tests.test_settings import US_WEST_2, problems, raw_config
 
 IMAGES = [f"{s}=ghcr.io/acme/{s}:1.4.2" for s in SERVICE_NAMES]
@@ -32,7 +32,7 @@ DIGEST = "sha256:" + "a" * 64
         (
             "dev",
             {"asgExtraInstanceTypes": ["t3a"]},
-            "streaming:asgExtraInstanceTypes: got 't3a'; allowed: EC2 instance types",
+            "streaming:asgExtraInstanceTypes: got 't3a'; allowed: an EC2 instance type botocore's EC2 InstanceType",
         ),
         (
             "dev",
@@ -54,7 +54,11 @@ DIGEST = "sha256:" + "a" * 64
             {"computeMode": "ECS_AND_EC2_FLEET", "asgExtraInstanceTypes": []},
             "streaming:asgExtraInstanceTypes: got []; allowed: at least one type when computeMode is ECS_AND_EC2_FLEET",
         ),
-        ("dev", {"asgOnDemandBaseCapacity": -1}, "streaming:asgOnDemandBaseCapacity: got -1; allowed: an integer of 0"),
+        (
+            "dev",
+            {"asgOnDemandBaseCapacity": -1},
+            "streaming:asgOnDemandBaseCapacity: got -1; allowed: an integer from 0 to 500",
+        ),
         (
             "dev",
             {"asgOnDemandBaseCapacity": 4},
@@ -165,19 +169,20 @@ def test_each_app_setting_rule_names_key_value_and_what_is_allowed(stack, overri
 
 
 def test_the_stacks_parse_into_the_app_settings_they_declare():
-    dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).app
-    assert dev.compute_mode is ComputeMode.ECS_ONLY
-    assert dev.capacity == CapacityStrategy(fargate_base=0, fargate_weight=0, fargate_spot_weight=1)
-    assert dev.cognito_mfa is CognitoMfa.OPTIONAL
-    assert dev.default_service_size == ServiceSize(256, 512)
-    assert set(dev.service_images) == set(SERVICE_NAMES)
-    prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).app
-    assert prod.compute_mode is ComputeMode.ECS_AND_EC2_FLEET
-    assert prod.capacity == CapacityStrategy(fargate_base=3, fargate_weight=1, fargate_spot_weight=3)
-    assert prod.service_sizes == {"api": ServiceSize(1024, 2048), "video": ServiceSize(1024, 2048)}
-    assert prod.fleet_extra_instance_types == ("t3a.large", "m6i.large", "m5.large")
-    assert prod.cognito_mfa is CognitoMfa.ON
-    assert prod.hosted_zone_id is None
+    dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).app.tier_args()
+    assert dev["compute_mode"] is ComputeMode.ECS_ONLY
+    assert dev["capacity"] == CapacityStrategy(fargate_base=0, fargate_weight=0, fargate_spot_weight=1)
+    assert dev["cognito_mfa"] is CognitoMfa.OPTIONAL
+    assert dev["default_service_size"] == ServiceSize(256, 512)
+    assert set(dev["service_images"]) == set(SERVICE_NAMES)
+    prod_app = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).app
+    prod = prod_app.tier_args()
+    assert prod["compute_mode"] is ComputeMode.ECS_AND_EC2_FLEET
+    assert prod["capacity"] == CapacityStrategy(fargate_base=3, fargate_weight=1, fargate_spot_weight=3)
+    assert prod["service_sizes"] == {"api": ServiceSize(1024, 2048), "video": ServiceSize(1024, 2048)}
+    assert prod["fleet_extra_instance_types"] == ("t3a.large", "m6i.large", "m5.large")
+    assert prod["cognito_mfa"] is CognitoMfa.ON
+    assert prod_app.hosted_zone_id == ""
 
 
 def test_digest_pinned_images_and_an_adopted_zone_are_accepted():
@@ -188,7 +193,7 @@ def test_digest_pinned_images_and_an_adopted_zone_are_accepted():
         region_azs=US_WEST_2,
     )
     assert settings.app.hosted_zone_id == "Z0123456789ABCDEFGHIJ"
-    assert settings.app.service_images["api"].endswith(DIGEST)
+    assert settings.app.tier_args()["service_images"]["api"].endswith(DIGEST)
 
 
 def test_app_settings_fields_are_app_tier_args_fields():

@@ -10,7 +10,7 @@ from streaming_platform.data.tier import DataTierArgs
 
 from offline.engine import Recording, ResourceRecord, is_unknown, run_program
 from offline.fakes import ACCOUNT_ID
-from stack_config import DataSettings, parse
+from settings import DataSettings, parse
 from tests.graph import dep, deps, only_component, tag
 from tests.test_settings import US_WEST_2, problems, raw_config
 
@@ -675,7 +675,10 @@ def test_stack_exports_the_data_tier_outputs(recording):
             {"dbAllocatedStorageGb": 100, "dbMaxAllocatedStorageGb": 50},
             "streaming:dbMaxAllocatedStorageGb: got 50; allowed: at least dbAllocatedStorageGb (100)",
         ),
-        ({"dbMaxAllocatedStorageGb": 70000}, "streaming:dbMaxAllocatedStorageGb: got 70000; allowed: an integer of"),
+        (
+            {"dbMaxAllocatedStorageGb": 70000},
+            "streaming:dbMaxAllocatedStorageGb: got 70000; allowed: an integer from 20 to 65536",
+        ),
         ({"dbBackupRetentionDays": 0}, "streaming:dbBackupRetentionDays: got 0; allowed: an integer from 1 to 35"),
         ({"dbBackupRetentionDays": 36}, "streaming:dbBackupRetentionDays: got 36; allowed: an integer from 1 to 35"),
         ({"dbReadReplicaCount": 6}, "streaming:dbReadReplicaCount: got 6; allowed: an integer from 0 to 5"),
@@ -687,7 +690,7 @@ def test_stack_exports_the_data_tier_outputs(recording):
         ({"drRegion": "us-east-2"}, "streaming:drRegion: got 'us-east-2'; allowed: a region other than aws:region"),
         (
             {"dynamodbReplicaRegions": ["us-east-2"]},
-            "streaming:dynamodbReplicaRegions: got 'us-east-2'; allowed: AWS region names",
+            "streaming:dynamodbReplicaRegions: got 'us-east-2'; allowed: regions other than aws:region (us-east-2)",
         ),
         (
             {"dynamodbReplicaRegions": ["us-west-2", "us-west-2"]},
@@ -745,13 +748,13 @@ def test_the_same_data_settings_are_allowed_outside_prod():
         stack="dev",
         region_azs=US_WEST_2,
     )
-    assert settings.data.db_multi_az is False and settings.data.dr_region is None
+    assert settings.data.db_multi_az is False and settings.data.dr_region == ""
 
 
 def test_data_settings_per_stack():
     dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).data
     prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).data
-    assert (dev.cache_num_nodes, dev.db_read_replica_count, dev.dr_region) == (2, 0, None)
+    assert (dev.cache_num_nodes, dev.db_read_replica_count, dev.dr_region) == (2, 0, "")
     assert (prod.cache_num_nodes, prod.db_read_replica_count, prod.dr_region) == (3, 2, "us-east-2")
     assert dev.db_engine_major_version == prod.db_engine_major_version == "16"
     assert prod.db_backup_retention_days >= 7 and prod.db_multi_az
@@ -764,5 +767,11 @@ def test_single_az_primary_is_pinned_to_the_first_az():
 
 
 def test_every_data_setting_is_a_data_tier_argument():
-    # __main__ passes dataclasses.asdict(settings.data) straight into DataTierArgs.
-    assert {f.name for f in fields(DataSettings)} <= {f.name for f in fields(DataTierArgs)}
+    # DataSettings.to_args passes every field straight into DataTierArgs, and takes its defaults from there.
+    assert set(DataSettings.model_fields) <= {f.name for f in fields(DataTierArgs)}
+    for name, info in DataSettings.model_fields.items():
+        default = DataTierArgs.__dataclass_fields__[name].default
+        if name == "dr_region":  # None in the Args ("no replication"); "" in the config key, mapped by to_args
+            assert (info.default, default) == ("", None)
+            continue
+        assert info.default == (tuple(default) if isinstance(default, tuple | list) else default), name

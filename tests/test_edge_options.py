@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from offline.engine import Recording, run_program
+from offline.engine import SECRET_SIG, SECRET_SIG_KEY, Recording, run_program
 from offline.policy_driver import analyze
 from tests.graph import dep, deps
 
@@ -53,7 +53,8 @@ def test_shield_advanced_protects_the_distribution():
 def test_signed_urls_guard_every_media_behavior_and_nothing_else():
     rec = prod_with_options(True)
     (public_key,) = rec.of_type("aws:cloudfront/publicKey:PublicKey")
-    assert public_key.inputs["encodedKey"] == public_key_pem()
+    # edgeSignedUrlPublicKey is declared secret: the engine receives it as a secret value.
+    assert public_key.inputs["encodedKey"] == {SECRET_SIG_KEY: SECRET_SIG, "value": public_key_pem()}
     (group,) = rec.of_type("aws:cloudfront/keyGroup:KeyGroup")
     assert [k.urn for k in deps(rec, group, "items")] == [public_key.urn]
     (distribution,) = rec.of_type("aws:cloudfront/distribution:Distribution")

@@ -61,7 +61,7 @@ def test_stack_config_applies_declared_defaults_then_the_stack_file():
     assert project == "streaming"
     assert config["streaming:azCount"] == "2"  # stack file
     assert config["streaming:publicSubnetPrefixLength"] == "22"  # Pulumi.yaml default
-    assert config["streaming:peerCidrs"] == "[]"
+    assert config["streaming:interfaceEndpoints"] == "[]"  # Pulumi.yaml default of an array key
     assert config["aws:defaultTags"].startswith('{"tags": {')
 
 

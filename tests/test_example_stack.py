@@ -37,7 +37,7 @@ def test_example_imports_only_the_public_component_api():
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imports = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert modules == {"streaming_platform"}
-    assert imports == {"pulumi"}  # no stack_config, no pulumi_aws: everything comes through the components
+    assert imports == {"pulumi"}  # no settings package, no pulumi_aws: everything comes through the components
 
 
 def test_example_registers_one_network_and_one_data_tier():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streaming_platform.media.pipeline import TranscodeBackend
 
-from stack_config import parse
+from settings import parse
 from tests.test_settings import US_WEST_2, problems, raw_config
 
 
@@ -41,7 +41,7 @@ from tests.test_settings import US_WEST_2, problems, raw_config
         ({"transcodeMaxConcurrency": 1001}, "streaming:transcodeMaxConcurrency: got 1001; allowed: an integer from 2"),
         (
             {"transcodeReservedConcurrency": 1},
-            "streaming:transcodeReservedConcurrency: got 1; allowed: at least transcodeMaxConcurrency (2)",
+            "streaming:transcodeReservedConcurrency: got 1; allowed: an integer from 2 to 1000",
         ),
         (
             {"transcodeReservedConcurrency": 1001},
@@ -76,7 +76,8 @@ def test_mediaconvert_accepts_large_uploads_and_needs_no_layer():
         region_azs=US_WEST_2,
     )
     assert settings.media.backend is TranscodeBackend.MEDIACONVERT
-    assert settings.media.ffmpeg_layer_arn is None and settings.media.max_upload_bytes == 51200 * 1024**2
+    plain = settings.media.plain_args()
+    assert plain["ffmpeg_layer_arn"] is None and plain["max_upload_bytes"] == 51200 * 1024**2
 
 
 def test_dev_and_prod_media_settings(recording):

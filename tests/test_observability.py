@@ -20,7 +20,8 @@ from streaming_platform.observability.alarms import (
 
 from offline.engine import Recording, ResourceRecord, is_unknown, run_program
 from offline.fakes import ACCOUNT_ID
-from stack_config import ALARM_THRESHOLD_KEYS, parse
+from settings import parse
+from settings.observability import ALARM_THRESHOLD_KEYS
 from tests.graph import dep, deps, only_component
 from tests.test_settings import US_WEST_2, raw_config
 
@@ -349,11 +350,11 @@ def test_overriding_one_key_changes_only_its_alarms():
 
 
 def test_a_stack_without_threshold_keys_gets_the_documented_defaults():
-    keys = [k for k, *_ in ALARM_THRESHOLD_KEYS] + ["alarmEmails"]
-    settings = parse(raw_config("prod", **dict.fromkeys(keys)), stack="prod", region_azs=US_WEST_2).observability
+    keys = [k for k, *_ in ALARM_THRESHOLD_KEYS]
+    settings = parse(raw_config("prod", **dict.fromkeys(keys)), stack="prod", region_azs=US_WEST_2)
     assert settings.thresholds == DEFAULT_THRESHOLDS == AlarmThresholds()
     assert (DEFAULT_THRESHOLDS.cloudfront_5xx_rate_percent, DEFAULT_THRESHOLDS.db_cpu_percent) == (5, 80)
-    assert settings.alarm_emails == ()
+    assert settings.observability.alarm_emails == ("oncall@example.com", "platform-team@example.com")
 
 
 MISSING_DATA = {

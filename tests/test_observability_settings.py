@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from streaming_platform.observability.alarms import AlarmThresholds
 
-from stack_config import ALARM_THRESHOLD_KEYS, KEYS_BY_NAME, parse
+from settings import KEYS_BY_NAME, parse
+from settings.observability import ALARM_THRESHOLD_KEYS
 from tests.test_settings import US_WEST_2, problems, raw_config
 
 RANGE_CASES = [
@@ -32,11 +33,11 @@ RANGE_CASES = [
         ({"dbCpuAlarmPercent": "high"}, "streaming:dbCpuAlarmPercent: got 'high'; allowed: an integer"),
         (
             {"ecsCpuAlarmPercent": 60},
-            "streaming:ecsCpuAlarmPercent: got 60; allowed: above the 60 % the services scale on",
+            "streaming:ecsCpuAlarmPercent: got 60; allowed: an integer from 61 to 100",
         ),
         (
             {"ecsMemoryAlarmPercent": 75},
-            "streaming:ecsMemoryAlarmPercent: got 75; allowed: above the 75 % the services scale on",
+            "streaming:ecsMemoryAlarmPercent: got 75; allowed: an integer from 76 to 100",
         ),
         (
             {"dbFreeStorageAlarmGb": 20},
@@ -60,14 +61,15 @@ def test_every_threshold_key_maps_to_a_field_with_its_default():
 def test_edges_of_each_range_are_accepted():
     lows = {key: low for key, _, low, _, _ in ALARM_THRESHOLD_KEYS}
     lows |= {"ecsCpuAlarmPercent": 61, "ecsMemoryAlarmPercent": 76}
-    settings = parse(raw_config("prod", **lows), stack="prod", region_azs=US_WEST_2).observability
+    settings = parse(raw_config("prod", **lows), stack="prod", region_azs=US_WEST_2)
     assert settings.thresholds.db_cpu_percent == 1 and settings.thresholds.ecs_cpu_percent == 61
 
 
 def test_dev_and_prod_observability_settings():
-    dev = parse(raw_config("dev"), stack="dev", region_azs=US_WEST_2).observability
-    prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).observability
+    dev_s = parse(raw_config("dev"), stack="dev", region_azs=US_WEST_2)
+    prod_s = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2)
+    dev, prod = dev_s.observability, prod_s.observability
     assert dev.alarm_emails == ("platform-team@example.com",)
     assert prod.alarm_emails == ("oncall@example.com", "platform-team@example.com")
-    assert (prod.thresholds.alb_p99_response_time_ms, dev.thresholds.alb_p99_response_time_ms) == (1500, 3000)
-    assert prod.thresholds.db_free_storage_gb < 200 and dev.thresholds.db_free_storage_gb < 20
+    assert (prod_s.thresholds.alb_p99_response_time_ms, dev_s.thresholds.alb_p99_response_time_ms) == (1500, 3000)
+    assert prod_s.thresholds.db_free_storage_gb < 200 and dev_s.thresholds.db_free_storage_gb < 20

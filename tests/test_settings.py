@@ -9,9 +9,10 @@ import yaml
 from streaming_platform.network.cidr_plan import Tier
 from streaming_platform.network.multi_az import NatGatewayStrategy
 
-import stack_config
+import settings as stack_settings
 from offline.engine import PROJECT_DIR, load_stack_config, run_program
-from stack_config import ConfigError, Environment, parse
+from settings import ConfigError, Environment, parse
+from settings.network import ENDPOINTS_WITHOUT_NAT
 
 US_WEST_2 = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
 US_WEST_1 = ["us-west-1b", "us-west-1c"]
@@ -43,10 +44,16 @@ def problems(stack: str = "dev", azs: list[str] = US_WEST_2, **overrides: object
         ({"azCount": 1}, "streaming:azCount: got 1; allowed: an integer from 2 to 6"),
         ({"azCount": 7}, "streaming:azCount: got 7; allowed: an integer from 2 to 6"),
         ({"azCount": "three"}, "streaming:azCount: got 'three'; allowed: an integer"),
-        ({"vpcCidr": "8.8.0.0/16"}, "streaming:vpcCidr: got '8.8.0.0/16'; allowed: an IPv4 network inside 10.0.0.0/8"),
-        ({"vpcCidr": "10.0.0.1/16"}, "streaming:vpcCidr: got '10.0.0.1/16'; allowed: an IPv4 network inside"),
-        ({"vpcCidr": "not-a-cidr"}, "streaming:vpcCidr: got 'not-a-cidr'; allowed: an IPv4 network inside"),
-        ({"vpcCidr": "10.0.0.0/12"}, "streaming:vpcCidr: got IPv4Network('10.0.0.0/12'); allowed: a prefix length"),
+        (
+            {"vpcCidr": "8.8.0.0/16"},
+            "streaming:vpcCidr: got '8.8.0.0/16'; allowed: an IPv4 network a.b.c.d/len inside 10.0.0.0/8",
+        ),
+        (
+            {"vpcCidr": "10.0.0.1/16"},
+            "streaming:vpcCidr: got '10.0.0.1/16'; allowed: an IPv4 network a.b.c.d/len inside",
+        ),
+        ({"vpcCidr": "not-a-cidr"}, "streaming:vpcCidr: got 'not-a-cidr'; allowed: an IPv4 network a.b.c.d/len inside"),
+        ({"vpcCidr": "10.0.0.0/12"}, "streaming:vpcCidr: got '10.0.0.0/12'; allowed: a prefix length from /16 to /24"),
         (
             {"vpcCidr": "10.0.0.0/19"},
             "streaming:vpcCidr: got '10.0.0.0/19'; allowed: a network of /18 or larger: 2 AZs need 2 blocks of /19",
@@ -55,22 +62,15 @@ def problems(stack: str = "dev", azs: list[str] = US_WEST_2, **overrides: object
         ({"publicSubnetPrefixLength": 8}, "streaming:publicSubnetPrefixLength: got 8; allowed: an integer from 16"),
         ({"dataSubnetPrefixLength": "x"}, "streaming:dataSubnetPrefixLength: got 'x'; allowed: an integer"),
         (
-            {"peerCidrs": ["10.20.128.0/17"]},
-            "streaming:peerCidrs: got '10.20.128.0/17'; allowed: a network that does not overlap vpcCidr 10.20.0.0/16",
-        ),
-        (
-            {"peerCidrs": ["10.40.0.0/16", "10.40.1.0/24"]},
-            "streaming:peerCidrs: got '10.40.1.0/24'; allowed: a network that does not overlap the other peer",
-        ),
-        ({"peerCidrs": ["10.40.0.1/16"]}, "streaming:peerCidrs: got '10.40.0.1/16'; allowed: IPv4 networks"),
-        ({"peerCidrs": "10.40.0.0/16"}, "streaming:peerCidrs: got '10.40.0.0/16'; allowed: a list of strings"),
-        (
             {"natGatewayStrategy": "PER_AZ"},
             "streaming:natGatewayStrategy: got 'PER_AZ'; allowed: ONE_PER_AZ | SINGLE | NONE",
         ),
         ({"interfaceEndpoints": ["s3"]}, "streaming:interfaceEndpoints: got 's3'; allowed: short AWS service names"),
         ({"interfaceEndpoints": ["ECR API"]}, "streaming:interfaceEndpoints: got 'ECR API'; allowed: short AWS"),
-        ({"interfaceEndpoints": ["logs", "logs"]}, "streaming:interfaceEndpoints: got ['logs', 'logs']; allowed: each"),
+        (
+            {"interfaceEndpoints": ["logs", "logs"]},
+            "streaming:interfaceEndpoints: got ['logs', 'logs']; allowed: each service once",
+        ),
         ({"flowLogRetentionDays": 10}, "streaming:flowLogRetentionDays: got 10; allowed: one of 1, 3, 5, 7, 14, 30"),
         ({"instanceType": "t3large"}, "streaming:instanceType: got 't3large'; allowed: an EC2 instance type"),
         ({"instanceType": "T3.large"}, "streaming:instanceType: got 'T3.large'; allowed: an EC2 instance type"),
@@ -86,7 +86,7 @@ def problems(stack: str = "dev", azs: list[str] = US_WEST_2, **overrides: object
             {"asgDesiredCapacity": 4, "asgMaxSize": 3},
             "streaming:asgDesiredCapacity: got 4; allowed: asgMinSize <= asgDesiredCapacity <= asgMaxSize",
         ),
-        ({"asgMinSize": -1}, "streaming:asgMinSize: got -1; allowed: an integer of 0 or more"),
+        ({"asgMinSize": -1}, "streaming:asgMinSize: got -1; allowed: an integer from 0 to 500"),
         ({"asgMaxSize": 0}, "streaming:asgMaxSize: got 0; allowed: an integer from 1 to 500"),
         ({"domainName": "video"}, "streaming:domainName: got 'video'; allowed: a fully qualified DNS name"),
         ({"domainName": "-bad.example.com"}, "streaming:domainName: got '-bad.example.com'; allowed: a fully"),
@@ -100,7 +100,9 @@ def test_each_rule_rejects_a_bad_value_naming_the_key(overrides, expected):
 
 
 def test_az_count_cannot_exceed_what_the_region_offers():
-    found = problems(azs=US_WEST_1, azCount=3, **{"aws:region": "us-west-1"})
+    found = problems(
+        azs=US_WEST_1, azCount=3, transcodeBackend="mediaconvert", ffmpegLayerArn=None, **{"aws:region": "us-west-1"}
+    )
     assert found == ["streaming:azCount: got 3; allowed: at most 2, the AZs us-west-1 offers (us-west-1b, us-west-1c)"]
 
 
@@ -125,7 +127,11 @@ def test_prod_cannot_weaken_redundancy(overrides, expected):
 
 
 def test_the_same_weakening_is_allowed_outside_prod():
-    settings = parse(raw_config("dev", azCount=2, natGatewayStrategy="NONE"), stack="dev", region_azs=US_WEST_2)
+    settings = parse(
+        raw_config("dev", azCount=2, natGatewayStrategy="NONE", interfaceEndpoints=list(ENDPOINTS_WITHOUT_NAT)),
+        stack="dev",
+        region_azs=US_WEST_2,
+    )
     assert settings.network.nat_gateway_strategy is NatGatewayStrategy.NONE
 
 
@@ -134,11 +140,11 @@ def test_every_problem_is_reported_at_once():
         azCount=9, vpcCidr="172.32.0.0/16", natGatewayStrategy="MANY", instanceType="large", domainName="x"
     )
     assert [p.split(":")[1] for p in found] == [
+        "domainName",
         "azCount",
         "vpcCidr",
         "natGatewayStrategy",
         "instanceType",
-        "domainName",
     ]
     assert len(found) == 5
 
@@ -162,31 +168,30 @@ def test_invalid_config_registers_no_resources():
 def test_dev_settings():
     settings = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"])
     assert settings.environment is Environment.DEV
-    assert settings.network.availability_zones == ("us-east-2a", "us-east-2b")
+    assert settings.availability_zones == ("us-east-2a", "us-east-2b")
     assert settings.network.nat_gateway_strategy is NatGatewayStrategy.SINGLE
     assert settings.network.subnet_prefix_lengths == {Tier.PUBLIC: 22, Tier.APP: 20, Tier.DATA: 22}
-    assert settings.compute.instance_type == "t3.medium"
+    assert settings.app.instance_type == "t3.medium"
     assert not settings.is_prod
 
 
 def test_prod_settings():
     settings = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2)
     assert settings.environment is Environment.PROD
-    assert settings.network.availability_zones == ("us-west-2a", "us-west-2b", "us-west-2c")
+    assert settings.availability_zones == ("us-west-2a", "us-west-2b", "us-west-2c")
     assert settings.network.nat_gateway_strategy is NatGatewayStrategy.ONE_PER_AZ
-    assert settings.compute.instance_type == "t3.large"
-    assert (settings.compute.asg_min_size, settings.compute.asg_max_size) == (3, 12)
-    assert settings.network.peer_cidrs == ("10.20.0.0/16",)
+    assert settings.app.instance_type == "t3.large"
+    assert (settings.app.asg_min_size, settings.app.asg_max_size) == (3, 12)
     assert settings.is_prod
 
 
 def test_project_file_declares_exactly_the_settings_keys():
     project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
-    assert project["name"] == stack_config.PROJECT
+    assert project["name"] == stack_settings.PROJECT
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
     declared = project["config"]
-    assert list(declared) == [k.name for k in stack_config.KEYS]
-    for key in stack_config.KEYS:
+    assert list(declared) == [k.name for k in stack_settings.KEYS]
+    for key in stack_settings.KEYS:
         decl = declared[key.name]
         assert decl["type"] == key.type and decl["description"] == key.description, key.name
         assert decl.get("default", "<required>") == (key.default if not key.required else "<required>"), key.name
@@ -195,7 +200,7 @@ def test_project_file_declares_exactly_the_settings_keys():
 
 
 def test_stack_files_only_set_declared_project_keys():
-    declared = {k.full_name for k in stack_config.KEYS}
+    declared = {k.full_name for k in stack_settings.KEYS}
     for stack in ("dev", "prod"):
         config = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
         unknown = {k for k in config if k.startswith("streaming:")} - declared

@@ -1,0 +1,444 @@
+"""Application tier keys (AppTier: the EC2 fleet, ECS services, REST API, Cognito) and the public zone id.
+
+``AppSettings.tier_args()`` yields exactly the AppTierArgs keywords the program passed before the settings
+package (the former ``tier_args()`` plus the fleet sizes), so AppTier's call in __main__ is unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+from streaming_platform.app.tier import (
+    FARGATE_SIZES,
+    SERVICE_NAMES,
+    AppTierArgs,
+    CapacityStrategy,
+    CognitoMfa,
+    ComputeMode,
+    FleetOptions,
+    IdentityOptions,
+    LogSettings,
+    PrivateApiOptions,
+    ServiceSize,
+    ServicesOptions,
+    fargate_memory_options,
+    is_arm_instance_type,
+)
+
+from settings import aws_values
+from settings._base import Reader, TierModel, arg_default, distinct, each, key, rule
+from settings.network import RetentionDays
+
+_HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+_CALLBACK_URL = re.compile(r"(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?")
+_SIZE = re.compile(r"(?P<cpu>[0-9]{1,5})/(?P<memory>[0-9]{1,6})")  # ASCII digits only: "²".isdigit() is True
+# registry[:port]/path:tag (a tag other than "latest") or registry/path@sha256:<64 hex digits>
+_IMAGE = re.compile(
+    r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:(?!latest\Z)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})"
+)
+CPUS_TEXT = ", ".join(map(str, FARGATE_SIZES))
+INSTANCE_TEXT = "an EC2 instance type botocore's EC2 InstanceType enum lists, such as t3.large or m7g.2xlarge"
+
+
+# Where each default lives: AppTierArgs groups the parts' options (FleetOptions, ServicesOptions, ...).
+_OPTION_CLASSES = (AppTierArgs, FleetOptions, ServicesOptions, PrivateApiOptions, IdentityOptions, LogSettings)
+
+
+_RENAMED = {"log_retention_days": "retention_days"}  # LogSettings.retention_days
+
+
+def _d(name: str) -> Any:
+    name = _RENAMED.get(name, name) if name not in {f.name for f in dataclasses.fields(AppTierArgs)} else name
+    for cls in _OPTION_CLASSES:
+        if name in {f.name for f in dataclasses.fields(cls)}:
+            return arg_default(cls, name)
+    raise ValueError(f"no application-tier option is named {name}")
+
+
+_CAP = CapacityStrategy()
+_SIZE_DEFAULT: ServiceSize = _d("default_service_size")
+
+
+def _entry(value_ok: Any, form: str, value_help: str) -> Any:
+    """SERVICE=VALUE entries: a known service, a valid value, each service once; the bad entry is reported."""
+
+    def ok(entry: str) -> bool:
+        service, sep, value = entry.partition("=")
+        return bool(sep) and service in SERVICE_NAMES and bool(value) and value_ok(value)
+
+    def allowed(entry: str) -> str:
+        service, sep, value = entry.partition("=")
+        if not sep or service not in SERVICE_NAMES or not value:
+            return f"SERVICE={form} with SERVICE one of {', '.join(SERVICE_NAMES)}"
+        return value_help
+
+    return each(ok, allowed)
+
+
+def _services_once() -> Any:
+    def run(entries: tuple[str, ...]) -> tuple[str, ...]:
+        seen: set[str] = set()
+        for entry in entries:
+            service = entry.partition("=")[0]
+            if service in seen:
+                raise PydanticCustomError(
+                    "config_item",
+                    "{allowed}",
+                    {"allowed": f"each service once ({service} is given twice)", "item": entry},
+                )
+            seen.add(service)
+        return entries
+
+    return AfterValidator(run)
+
+
+def _fargate_size(text: str) -> bool:
+    m = _SIZE.fullmatch(text)
+    return bool(m) and int(m["memory"]) in fargate_memory_options(int(m["cpu"]))  # type: ignore[index]
+
+
+def fargate_sizes_text(cpu: int) -> str:
+    options = fargate_memory_options(cpu)
+    if len(options) <= 3:
+        return ", ".join(map(str, options))
+    return f"{options[0]} to {options[-1]} in steps of {options[1] - options[0]}"
+
+
+InstanceType = Annotated[str, rule(aws_values.is_instance_type, INSTANCE_TEXT)]
+
+
+class AppSettings(TierModel):
+    """Plain settings of AppTierArgs (and PublicZoneArgs.hosted_zone_id); defaults are the component's own."""
+
+    instance_type: InstanceType = key(
+        _d("instance_type"), alias="instanceType", description="EC2 instance type of the streaming web fleet."
+    )
+    asg_min_size: int = key(
+        _d("asg_min_size"),
+        alias="asgMinSize",
+        ge=0,
+        le=500,
+        description="Minimum instances in the EC2 Auto Scaling group; at least 1 when computeMode runs the fleet.",
+    )
+    asg_desired_capacity: int = key(
+        _d("asg_desired_capacity"),
+        alias="asgDesiredCapacity",
+        ge=0,
+        le=500,
+        description="Desired instances in the EC2 Auto Scaling group, asgMinSize to asgMaxSize.",
+    )
+    asg_max_size: int = key(
+        _d("asg_max_size"),
+        alias="asgMaxSize",
+        ge=1,
+        le=500,
+        description="Maximum instances in the EC2 Auto Scaling group.",
+    )
+    compute_mode: ComputeMode = key(
+        _d("compute_mode"),
+        alias="computeMode",
+        description=(
+            "ECS_AND_EC2_FLEET runs the ECS microservices and the EC2 Auto Scaling streaming fleet; ECS_ONLY runs the "
+            "microservices only (the fleet, its launch template and scaling policies are not created)."
+        ),
+    )
+    fleet_extra_instance_types: Annotated[
+        tuple[str, ...], each(aws_values.is_instance_type, INSTANCE_TEXT), rule(distinct, "each instance type once")
+    ] = key(
+        tuple(_d("fleet_extra_instance_types")),
+        alias="asgExtraInstanceTypes",
+        description=(
+            "Instance types the fleet's mixed instances policy may launch besides instanceType (more Spot pools); "
+            "same CPU architecture, each once. At least one when computeMode runs the fleet."
+        ),
+    )
+    fleet_on_demand_base: int = key(
+        _d("fleet_on_demand_base"),
+        alias="asgOnDemandBaseCapacity",
+        ge=0,
+        le=500,
+        description=(
+            "On-demand instances the fleet keeps before any Spot, 0 to asgMaxSize; at least 1 when environment is prod."
+        ),
+    )
+    fleet_on_demand_percentage_above_base: int = key(
+        _d("fleet_on_demand_percentage_above_base"),
+        alias="asgOnDemandPercentageAboveBase",
+        ge=0,
+        le=100,
+        description="Percentage of on-demand instances above the base, 0 to 100 (0: the rest is Spot).",
+    )
+    service_image_entries: Annotated[
+        tuple[str, ...],
+        _entry(
+            lambda v: bool(_IMAGE.fullmatch(v)),
+            "IMAGE",
+            "an image reference pinned by a tag other than latest or by @sha256:<digest>, such as "
+            "ghcr.io/acme/api:1.4.2",
+        ),
+        _services_once(),
+        rule(
+            lambda v: {e.partition("=")[0] for e in v} == set(SERVICE_NAMES),
+            lambda v: (
+                "an entry for every service; missing: "
+                + ", ".join(s for s in SERVICE_NAMES if s not in {e.partition("=")[0] for e in v})
+            ),
+        ),
+    ] = key(
+        alias="ecsServiceImages",
+        description=(
+            "One SERVICE=IMAGE entry per ECS service (" + ", ".join(SERVICE_NAMES) + "); images pinned by a tag other "
+            "than latest or by an @sha256 digest."
+        ),
+    )
+    task_cpu: Annotated[int, rule(lambda v: v in FARGATE_SIZES, f"one of {CPUS_TEXT}")] = key(
+        _SIZE_DEFAULT.cpu,
+        alias="ecsTaskCpu",
+        description=f"Default Fargate CPU units of a task: {CPUS_TEXT.replace(', 16384', ' or 16384')}.",
+    )
+    task_memory: int = key(
+        _SIZE_DEFAULT.memory,
+        alias="ecsTaskMemory",
+        ge=512,
+        le=122880,
+        description=(
+            "Default Fargate memory (MiB) of a task; a size Fargate offers for ecsTaskCpu (256 CPU: 512, 1024 or 2048)."
+        ),
+    )
+    service_size_entries: Annotated[
+        tuple[str, ...],
+        _entry(
+            _fargate_size, "CPU/MEMORY", f"CPU/MEMORY of a Fargate size, CPU one of {CPUS_TEXT} (for example 512/1024)"
+        ),
+        _services_once(),
+    ] = key(
+        (),
+        alias="ecsServiceSizes",
+        description=(
+            "Per-service overrides of the task size as SERVICE=CPU/MEMORY, for example api=512/1024; each a Fargate "
+            "size, each service at most once."
+        ),
+    )
+    fargate_base: int = key(
+        _CAP.fargate_base,
+        alias="ecsFargateBase",
+        ge=0,
+        le=100,
+        description=(
+            "Tasks per service that always run on on-demand FARGATE, 0 to 100; at least 1 when environment is prod."
+        ),
+    )
+    fargate_weight: int = key(
+        _CAP.fargate_weight,
+        alias="ecsFargateWeight",
+        ge=0,
+        le=1000,
+        description="Relative share of on-demand FARGATE for tasks above the base, 0 to 1000.",
+    )
+    fargate_spot_weight: int = key(
+        _CAP.fargate_spot_weight,
+        alias="ecsFargateSpotWeight",
+        ge=0,
+        le=1000,
+        description=(
+            "Relative share of FARGATE_SPOT (x86_64 only) for tasks above the base, 0 to 1000; ecsFargateWeight + "
+            "ecsFargateSpotWeight must be above 0."
+        ),
+    )
+    service_min_tasks: int = key(
+        _d("service_min_tasks"),
+        alias="ecsMinTasks",
+        ge=1,
+        le=100,
+        description=(
+            "Autoscaling minimum (and initial count) of each ECS service, 1 to 100; at least azCount when environment "
+            "is prod."
+        ),
+    )
+    service_max_tasks: int = key(
+        _d("service_max_tasks"),
+        alias="ecsMaxTasks",
+        ge=1,
+        le=100,
+        description="Autoscaling maximum of each ECS service, ecsMinTasks to 100.",
+    )
+    api_throttle_rate_limit: int = key(
+        _d("api_throttle_rate_limit"),
+        alias="apiThrottleRateLimit",
+        ge=1,
+        le=10000,
+        description="Steady-state requests per second the REST API stage admits, 1 to 10000.",
+    )
+    api_throttle_burst_limit: int = key(
+        _d("api_throttle_burst_limit"),
+        alias="apiThrottleBurstLimit",
+        ge=1,
+        le=5000,
+        description="Burst of requests the REST API stage admits, 1 to 5000.",
+    )
+    cognito_mfa: CognitoMfa = key(
+        _d("cognito_mfa"),
+        alias="cognitoMfa",
+        description="Cognito MFA with TOTP apps: OFF, OPTIONAL or ON; not OFF when environment is prod.",
+    )
+    callback_urls: Annotated[
+        tuple[str, ...],
+        each(
+            lambda v: bool(_CALLBACK_URL.fullmatch(v)),
+            (
+                "URLs such as https://video.example.com/auth/callback or http://localhost:3000/callback (no query, no "
+                "fragment)"
+            ),
+        ),
+    ] = key(
+        tuple(_d("callback_urls")),
+        alias="cognitoCallbackUrls",
+        description=(
+            "OAuth callback URLs of the web client (https://..., or http://localhost[:port]/... outside prod); empty "
+            "for https://<domainName>/auth/callback."
+        ),
+    )
+    log_retention_days: RetentionDays = key(
+        _d("log_retention_days"),
+        alias="appLogRetentionDays",
+        description=(
+            "Days to keep the application tier's logs (ECS services, API access logs, WAF); one of the retention "
+            "periods CloudWatch Logs accepts."
+        ),
+    )
+    hosted_zone_id: Annotated[
+        str,
+        rule(
+            lambda v: v == "" or bool(_HOSTED_ZONE_ID.fullmatch(v)),
+            "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, or empty to create the zone",
+        ),
+    ] = key(
+        "",
+        alias="hostedZoneId",
+        description=(
+            "Id of an existing Route 53 public hosted zone for domainName to adopt; empty to create the zone (then "
+            "delegate to its name servers)."
+        ),
+    )
+
+    def tier_args(self, *, advanced_security_enforced: bool) -> dict[str, Any]:
+        """AppTierArgs' compute mode and each part's options (the zone id goes to PublicZoneArgs, the log
+        retention to AppTierArgs.logs)."""
+        sizes = {}
+        for entry in self.service_size_entries:
+            service, _, text = entry.partition("=")
+            cpu, _, memory = text.partition("/")
+            sizes[service] = ServiceSize(int(cpu), int(memory))
+        return {
+            "compute_mode": self.compute_mode,
+            "fleet": FleetOptions(
+                instance_type=self.instance_type,
+                asg_min_size=self.asg_min_size,
+                asg_desired_capacity=self.asg_desired_capacity,
+                asg_max_size=self.asg_max_size,
+                fleet_extra_instance_types=self.fleet_extra_instance_types,
+                fleet_on_demand_base=self.fleet_on_demand_base,
+                fleet_on_demand_percentage_above_base=self.fleet_on_demand_percentage_above_base,
+            ),
+            "services": ServicesOptions(
+                service_images=dict(e.split("=", 1) for e in self.service_image_entries),
+                service_sizes=sizes,
+                default_service_size=ServiceSize(self.task_cpu, self.task_memory),
+                capacity=CapacityStrategy(self.fargate_base, self.fargate_weight, self.fargate_spot_weight),
+                service_min_tasks=self.service_min_tasks,
+                service_max_tasks=self.service_max_tasks,
+            ),
+            "private_api": PrivateApiOptions(
+                api_throttle_rate_limit=self.api_throttle_rate_limit,
+                api_throttle_burst_limit=self.api_throttle_burst_limit,
+            ),
+            "identity": IdentityOptions(
+                cognito_mfa=self.cognito_mfa,
+                callback_urls=self.callback_urls,
+                advanced_security_enforced=advanced_security_enforced,
+            ),
+        }
+
+
+def check(r: Reader, prod: bool, az_count: int | None) -> None:
+    """The application tier's checks that span keys."""
+    fleet = r.value("computeMode") is ComputeMode.ECS_AND_EC2_FLEET
+    lo, desired, hi = r.value("asgMinSize"), r.value("asgDesiredCapacity"), r.value("asgMaxSize")
+    if r.ok("asgMinSize", "asgDesiredCapacity", "asgMaxSize") and not lo <= desired <= hi:
+        r.problem(
+            "asgDesiredCapacity",
+            desired,
+            f"asgMinSize <= asgDesiredCapacity <= asgMaxSize, here {lo} <= {desired} <= {hi}",
+        )
+    instance, extra = r.value("instanceType"), r.value("asgExtraInstanceTypes")
+    if instance is not None and extra is not None:
+        for t in extra:
+            if t == instance:
+                r.problem("asgExtraInstanceTypes", t, f"types other than instanceType ({instance})")
+            elif is_arm_instance_type(t) != is_arm_instance_type(instance):
+                arch = "arm64" if is_arm_instance_type(instance) else "x86_64"
+                r.problem("asgExtraInstanceTypes", t, f"{arch} types, the architecture of instanceType ({instance})")
+        if fleet and not extra:
+            r.problem("asgExtraInstanceTypes", [], "at least one type when computeMode is ECS_AND_EC2_FLEET")
+    if r.ok("asgMaxSize"):
+        r.check(
+            "asgOnDemandBaseCapacity",
+            r.value("asgOnDemandBaseCapacity"),
+            lambda v: v <= hi,
+            f"at most asgMaxSize ({hi})",
+        )
+    cpu = r.value("ecsTaskCpu")
+    if r.ok("ecsTaskCpu"):
+        r.check(
+            "ecsTaskMemory",
+            r.value("ecsTaskMemory"),
+            lambda v: v in fargate_memory_options(cpu),
+            f"a memory size Fargate offers for {cpu} CPU units: {fargate_sizes_text(cpu)}",
+        )
+    weight, spot = r.value("ecsFargateWeight"), r.value("ecsFargateSpotWeight")
+    if r.ok("ecsFargateWeight", "ecsFargateSpotWeight") and weight + spot == 0:
+        r.problem("ecsFargateSpotWeight", spot, "above 0 when ecsFargateWeight is 0 (no capacity provider has weight)")
+    low_tasks = r.value("ecsMinTasks")
+    if r.ok("ecsMinTasks"):
+        r.check(
+            "ecsMaxTasks",
+            r.value("ecsMaxTasks"),
+            lambda v: v >= low_tasks,
+            f"an integer from ecsMinTasks ({low_tasks}) to 100",
+        )
+    if not prod:
+        return
+    if az_count is not None:
+        r.check(
+            "asgMinSize",
+            lo,
+            lambda v: v >= az_count,
+            f"at least {az_count} (one instance per AZ) when environment is prod",
+        )
+        r.check(
+            "ecsMinTasks",
+            low_tasks,
+            lambda v: v >= az_count,
+            f"at least {az_count} (one task per AZ) when environment is prod",
+        )
+    r.check(
+        "asgOnDemandBaseCapacity",
+        r.value("asgOnDemandBaseCapacity"),
+        lambda v: v >= 1,
+        "at least 1 when environment is prod",
+    )
+    r.check("ecsFargateBase", r.value("ecsFargateBase"), lambda v: v >= 1, "at least 1 when environment is prod")
+    r.check(
+        "cognitoMfa",
+        r.value("cognitoMfa"),
+        lambda v: v is not CognitoMfa.OFF,
+        "OPTIONAL or ON when environment is prod",
+    )
+    for url in r.value("cognitoCallbackUrls") or ():
+        if url.startswith("http://"):
+            r.problem("cognitoCallbackUrls", url, "https:// URLs when environment is prod (no http://localhost)")

@@ -1,0 +1,212 @@
+"""Edge keys (StreamingEdge): CloudFront caching, Origin Shield, signed URLs, WAF, Shield, standby origin."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import pulumi
+from streaming_platform.edge.distribution import (
+    ONE_DAY_SECONDS,
+    ONE_YEAR_SECONDS,
+    PriceClass,
+    StreamingEdgeArgs,
+)
+from streaming_platform.edge.origin_failover import OriginFailoverArgs
+
+from settings import aws_values
+from settings._base import Reader, TierModel, arg_default, distinct, each, key, rule
+from settings.common import is_domain_name
+
+_HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+_PUBLIC_KEY_PEM = re.compile(r"-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----")
+
+
+def _d(name: str) -> Any:
+    return arg_default(StreamingEdgeArgs, name)
+
+
+def _segment_min() -> int:
+    # The manifest TTL is at least 1 s and at most half a segment, so the shortest segment that can pass is 2 s.
+    return 2
+
+
+class EdgeSettings(TierModel):
+    """Plain settings of StreamingEdgeArgs, under the same field names; defaults are the component's own."""
+
+    price_class: PriceClass = key(
+        _d("price_class"),
+        alias="edgePriceClass",
+        description=(
+            "CloudFront price class: PriceClass_100 (North America, Europe, Israel), PriceClass_200 or PriceClass_All."
+        ),
+    )
+    segment_duration_seconds: int = key(
+        _d("segment_duration_seconds"),
+        alias="edgeSegmentDurationSeconds",
+        ge=_segment_min(),
+        le=60,
+        description=(
+            f"Target duration of the HLS/DASH segments the transcoder writes, {_segment_min()} to 60 s; bounds "
+            "edgeManifestTtlSeconds (1 s up to half a segment)."
+        ),
+    )
+    manifest_ttl_seconds: int = key(
+        _d("manifest_ttl_seconds"),
+        alias="edgeManifestTtlSeconds",
+        ge=1,
+        le=30,
+        description="Seconds CloudFront caches *.m3u8 / *.mpd manifests, 1 to half of edgeSegmentDurationSeconds.",
+    )
+    segment_ttl_seconds: int = key(
+        _d("segment_ttl_seconds"),
+        alias="edgeSegmentTtlSeconds",
+        ge=ONE_DAY_SECONDS,
+        le=ONE_YEAR_SECONDS,
+        description=(
+            "Seconds segments (*.ts, *.m4s, *.mp4) are cached, immutable, 86400 (1 day) to 31536000 (1 year)."
+        ),
+    )
+    error_caching_seconds: int = key(
+        _d("error_caching_seconds"),
+        alias="edgeErrorCachingSeconds",
+        ge=0,
+        le=60,
+        description="Seconds CloudFront caches 4xx/5xx responses, 0 to 60.",
+    )
+    origin_shield_region: Annotated[
+        str,
+        rule(
+            lambda v: v == "" or aws_values.is_region(v),
+            "an AWS region name such as us-west-2, or empty for no Origin Shield",
+        ),
+    ] = key(
+        "",
+        alias="edgeOriginShieldRegion",
+        description=(
+            "Region of a CloudFront Origin Shield layer in front of the origins (usually aws:region); empty for none."
+        ),
+    )
+    signed_urls_public_key_pem: Annotated[
+        str,
+        rule(
+            lambda v: v == "" or bool(_PUBLIC_KEY_PEM.fullmatch(v.strip())),
+            "a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----), or empty",
+        ),
+    ] = key(
+        "",
+        alias="edgeSignedUrlPublicKey",
+        secret=True,
+        description=(
+            "PEM public key (-----BEGIN PUBLIC KEY-----) of a trusted key group: media paths then require CloudFront "
+            "signed URLs or cookies; empty for public media. Declared secret, so a private key pasted here by mistake "
+            "is encrypted in the stack file and never printed."
+        ),
+    )
+    waf_rate_limit: int = key(
+        _d("waf_rate_limit"),
+        alias="edgeWafRateLimit",
+        ge=10,
+        le=2_000_000_000,
+        description="Requests per 5 minutes per viewer IP before the CloudFront web ACL blocks, 10 to 2000000000.",
+    )
+    waf_anonymous_ip_list: bool = key(
+        _d("waf_anonymous_ip_list"),
+        alias="edgeWafAnonymousIpList",
+        description=(
+            "Add the AWS managed AnonymousIpList rule group (VPNs, Tor, hosting providers) to the CloudFront web ACL."
+        ),
+    )
+    waf_geo_block_countries: Annotated[
+        tuple[str, ...],
+        each(
+            lambda v: v in aws_values.waf_country_codes(),
+            "ISO 3166-1 alpha-2 country codes AWS WAF accepts, such as KP or GB (the WAFV2 CountryCode enum)",
+        ),
+        rule(distinct, "each country once"),
+    ] = key(
+        tuple(_d("waf_geo_block_countries")),
+        alias="edgeWafGeoBlockCountries",
+        description=(
+            "ISO 3166-1 alpha-2 country codes (upper case, as AWS WAF lists them: GB, not UK) the CloudFront web ACL "
+            "blocks; none by default."
+        ),
+    )
+    shield_advanced: bool = key(
+        _d("shield_advanced"),
+        alias="edgeShieldAdvanced",
+        description="Protect the distribution with AWS Shield Advanced (the account must already subscribe).",
+    )
+    origin_standby_dns_name: Annotated[
+        str,
+        rule(
+            lambda v: v == "" or is_domain_name(v.lower()),
+            "a DNS name such as dr-alb-123.us-east-2.elb.amazonaws.com, or empty",
+        ),
+    ] = key(
+        "",
+        alias="edgeOriginStandbyDnsName",
+        description=(
+            "DNS name of a standby origin (for example an ALB in the DR region) for the SECONDARY failover record of "
+            "origin.<domainName>; empty for none (CloudFront then serves the static maintenance page). Set together "
+            "with edgeOriginStandbyZoneId."
+        ),
+    )
+    origin_standby_zone_id: Annotated[
+        str,
+        rule(
+            lambda v: v == "" or bool(_HOSTED_ZONE_ID.fullmatch(v)),
+            "a Route 53 hosted zone id such as Z3AADJGX6KTTL2, or empty",
+        ),
+    ] = key(
+        "",
+        alias="edgeOriginStandbyZoneId",
+        description=(
+            "Route 53 hosted zone id of edgeOriginStandbyDnsName's alias target (for an ALB, its region's ELB zone id)."
+        ),
+    )
+
+    def plain_args(self, *, as_secret: bool = True) -> dict[str, Any]:
+        """StreamingEdgeArgs fields by name ("" becomes None: not set).
+
+        The declared-secret public key goes to the component as what ``Config.get_secret`` returns,
+        ``Output.secret`` of the value; ``as_secret=False`` keeps it plain (the pre-registration checks).
+        """
+        plain = self.model_dump()
+        for name in ("origin_shield_region", "origin_standby_dns_name", "origin_standby_zone_id"):
+            plain[name] = plain[name] or None
+        pem = self.signed_urls_public_key_pem.strip()
+        plain["signed_urls_public_key_pem"] = (pulumi.Output.secret(pem) if as_secret else pem) if pem else None
+        plain["waf_geo_block_countries"] = tuple(self.waf_geo_block_countries)
+        for name in ("origin_standby_dns_name", "origin_standby_zone_id"):
+            del plain[name]  # OriginFailover's, not the edge's: see failover_args()
+        return plain
+
+    def to_args(self, *, as_secret: bool = True, **wiring: Any) -> StreamingEdgeArgs:
+        return StreamingEdgeArgs(**wiring, **self.plain_args(as_secret=as_secret))
+
+    def failover_args(self, **wiring: Any) -> OriginFailoverArgs:
+        """OriginFailoverArgs: the standby origin from these settings plus the ALB's outputs in ``wiring``."""
+        return OriginFailoverArgs(
+            standby_dns_name=self.origin_standby_dns_name or None,
+            standby_zone_id=self.origin_standby_zone_id or None,
+            **wiring,
+        )
+
+
+def check(r: Reader) -> None:
+    segment = r.value("edgeSegmentDurationSeconds")
+    if r.ok("edgeSegmentDurationSeconds"):
+        r.check(
+            "edgeManifestTtlSeconds",
+            r.value("edgeManifestTtlSeconds"),
+            lambda v: v <= segment / 2,
+            f"at most half of edgeSegmentDurationSeconds ({segment} -> {segment / 2:g})",
+        )
+    standby, zone = r.value("edgeOriginStandbyDnsName"), r.value("edgeOriginStandbyZoneId")
+    if standby is not None and zone is not None and bool(standby) != bool(zone):
+        r.problem(
+            "edgeOriginStandbyZoneId",
+            zone,
+            f"set together with edgeOriginStandbyDnsName (got {standby!r}): both or neither",
+        )
