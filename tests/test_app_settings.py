@@ -169,19 +169,21 @@ def test_each_app_setting_rule_names_key_value_and_what_is_allowed(stack, overri
 
 
 def test_the_stacks_parse_into_the_app_settings_they_declare():
-    dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).app.tier_args()
+    dev_app = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).app
+    dev = dev_app.tier_args(advanced_security_enforced=False)
     assert dev["compute_mode"] is ComputeMode.ECS_ONLY
-    assert dev["capacity"] == CapacityStrategy(fargate_base=0, fargate_weight=0, fargate_spot_weight=1)
-    assert dev["cognito_mfa"] is CognitoMfa.OPTIONAL
-    assert dev["default_service_size"] == ServiceSize(256, 512)
-    assert set(dev["service_images"]) == set(SERVICE_NAMES)
+    assert dev["services"].capacity == CapacityStrategy(fargate_base=0, fargate_weight=0, fargate_spot_weight=1)
+    assert dev["identity"].cognito_mfa is CognitoMfa.OPTIONAL
+    assert dev["identity"].advanced_security_enforced is False
+    assert dev["services"].default_service_size == ServiceSize(256, 512)
+    assert set(dev["services"].service_images) == set(SERVICE_NAMES)
     prod_app = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).app
-    prod = prod_app.tier_args()
+    prod = prod_app.tier_args(advanced_security_enforced=True)
     assert prod["compute_mode"] is ComputeMode.ECS_AND_EC2_FLEET
-    assert prod["capacity"] == CapacityStrategy(fargate_base=3, fargate_weight=1, fargate_spot_weight=3)
-    assert prod["service_sizes"] == {"api": ServiceSize(1024, 2048), "video": ServiceSize(1024, 2048)}
-    assert prod["fleet_extra_instance_types"] == ("t3a.large", "m6i.large", "m5.large")
-    assert prod["cognito_mfa"] is CognitoMfa.ON
+    assert prod["services"].capacity == CapacityStrategy(fargate_base=3, fargate_weight=1, fargate_spot_weight=3)
+    assert prod["services"].service_sizes == {"api": ServiceSize(1024, 2048), "video": ServiceSize(1024, 2048)}
+    assert tuple(prod["fleet"].fleet_extra_instance_types) == ("t3a.large", "m6i.large", "m5.large")
+    assert prod["identity"].cognito_mfa is CognitoMfa.ON
     assert prod_app.hosted_zone_id == ""
 
 
@@ -193,20 +195,21 @@ def test_digest_pinned_images_and_an_adopted_zone_are_accepted():
         region_azs=US_WEST_2,
     )
     assert settings.app.hosted_zone_id == "Z0123456789ABCDEFGHIJ"
-    assert settings.app.tier_args()["service_images"]["api"].endswith(DIGEST)
+    services = settings.app.tier_args(advanced_security_enforced=True)["services"]
+    assert services.service_images["api"].endswith(DIGEST)
 
 
 def test_app_settings_fields_are_app_tier_args_fields():
     settings = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2)
     names = set(AppTierArgs.__dataclass_fields__)
-    grouped = settings.app.tier_args(settings.compute, advanced_security_enforced=True)
+    grouped = settings.app.tier_args(advanced_security_enforced=True)
     assert set(grouped) == {"compute_mode", "fleet", "services", "private_api", "identity"} <= names
     fleet = grouped["fleet"]
     assert (fleet.instance_type, fleet.asg_min_size, fleet.asg_desired_capacity, fleet.asg_max_size) == (
-        settings.compute.instance_type,
-        settings.compute.asg_min_size,
-        settings.compute.asg_desired_capacity,
-        settings.compute.asg_max_size,
+        settings.app.instance_type,
+        settings.app.asg_min_size,
+        settings.app.asg_desired_capacity,
+        settings.app.asg_max_size,
     )
-    assert grouped["services"].service_images == settings.app.service_images
+    assert set(grouped["services"].service_images) == set(SERVICE_NAMES)
     assert grouped["identity"].advanced_security_enforced is True

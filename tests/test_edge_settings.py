@@ -66,7 +66,7 @@ def test_each_edge_rule_rejects_a_bad_value_naming_the_key(overrides, expected):
 
 
 def test_options_parse_into_edge_settings():
-    edge = parse(
+    settings_edge = parse(
         raw_config(
             "dev",
             edgeSignedUrlPublicKey=PEM,
@@ -77,9 +77,14 @@ def test_options_parse_into_edge_settings():
         ),
         stack="dev",
         region_azs=US_WEST_2,
-    ).edge.plain_args(as_secret=False)
+    ).edge
+    failover = settings_edge.failover_args(
+        zone_id="Z1", origin_domain_name="origin.example.com", alb_dns_name="a", alb_zone_id="Z2", alb_arn_suffix="s"
+    )
+    edge = settings_edge.plain_args(as_secret=False)
     assert edge["signed_urls_public_key_pem"] == PEM and edge["waf_geo_block_countries"] == ("KP", "IR")
-    assert (edge["origin_standby_dns_name"], edge["origin_standby_zone_id"]) == (
+    assert "origin_standby_dns_name" not in edge  # OriginFailover's setting, not the edge's
+    assert (failover.standby_dns_name, failover.standby_zone_id) == (
         "dr-alb-1.us-east-2.elb.amazonaws.com",
         "Z3AADJGX6KTTL2",
     )
