@@ -352,33 +352,9 @@ def test_coverage_of_the_stacks() -> None:
 # --- the real stacks ----------------------------------------------------------------------------
 
 # Found by this pillar on the synthesized stacks (the stack fixes are the lead's): resource -> what.
-# Security group rules whose description contains '->' (EC2's description character set has no '>').
-_ARROW_RULES = [
-    f"app-{pair}-{d}"
-    for pair in (
-        "alb-to-api",
-        "alb-to-frontend",
-        "api-to-comment",
-        "api-to-notification",
-        "api-to-user",
-        "api-to-video",
-        "comment-to-notification",
-        "nlb-to-api",
-        "nlb-to-comment",
-        "nlb-to-user",
-        "nlb-to-video",
-        "user-to-notification",
-        "video-to-notification",
-    )
-    for d in ("in", "out")
-]
-KNOWN = {
-    stack: sorted(
-        [("aws-ec2-description-charset", "app-alb-sg"), ("aws-policy-principals-exist", "app-compute-key")]
-        + [("aws-ec2-description-charset", n) for n in _ARROW_RULES + extra]
-    )
-    for stack, extra in (("dev", []), ("prod", ["app-alb-to-fleet-in", "app-alb-to-fleet-out"]))
-}
+# What the stacks still break: the compute key policy names the Auto Scaling service-linked role, which a fresh
+# account does not have until its first Auto Scaling group exists (issue 14: create it or declare it).
+KNOWN = {stack: [("aws-policy-principals-exist", "app-compute-key")] for stack in ("dev", "prod")}
 
 
 def _aws_api_violations(stack: str, preview: bool) -> list[tuple[str, str]]:
@@ -396,10 +372,8 @@ def test_real_stacks_have_exactly_the_known_violations(stack: str, preview: bool
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the real stacks still break AWS rules (fixed by the lead, then remove this mark): security group "
-    "descriptions with \"'\" (app-alb-sg) and '->' (app-*-to-*-in/out rules: 26 in dev, 28 in prod): EC2 "
-    "description character set; "
-    "app-compute-key's key policy names AWSServiceRoleForAutoScaling, which the stack neither creates nor depends on",
+    reason="app-compute-key's key policy names AWSServiceRoleForAutoScaling, which the stack neither creates nor "
+    "depends on (the security group descriptions are fixed)",
 )
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 @pytest.mark.parametrize("stack", ["dev", "prod"])

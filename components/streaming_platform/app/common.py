@@ -280,7 +280,7 @@ def allow_port(
             ip_protocol="tcp",
             from_port=CONTAINER_PORT,
             to_port=CONTAINER_PORT,
-            description=f"{CONTAINER_PORT} {source} -> {target}",
+            description=f"{CONTAINER_PORT} {source} to {target}",  # EC2 description charset has no ">"
             opts=component.child(),
         )
 

@@ -197,7 +197,8 @@ class LoadBalancer(AppPart):
         sg = aws.ec2.SecurityGroup(
             f"{name}-alb-sg",
             vpc_id=args.vpc_id,
-            description="Public ALB: HTTPS from CloudFront's origin-facing prefix list only",
+            # No apostrophe: EC2 allows only a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$* (CreateSecurityGroup).
+            description="Public ALB: HTTPS from the CloudFront origin-facing prefix list only",
             tags=self.tags(f"{name}-alb"),
             opts=self.child(),
         )
