@@ -484,6 +484,13 @@ def test_compute_key_lets_the_autoscaling_service_linked_role_use_it_for_ebs(rec
     assert by_sid["AutoScalingGrantsEbsForFleetVolumes"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
 
+def test_without_a_fleet_the_compute_key_names_no_autoscaling_role(recording):
+    # KMS rejects a key policy naming a role that does not exist (MalformedPolicyDocumentException), and a fresh
+    # account has no AWSServiceRoleForAutoScaling until its first Auto Scaling group: dev runs ECS only.
+    key = one(app(recording, "dev", False), KEY, "app-compute-key")
+    assert [s["Sid"] for s in statements(key.inputs["policy"])] == ["AccountAdministersKeyThroughIam"]
+
+
 # ---- ECS ---------------------------------------------------------------------------------------------------
 
 

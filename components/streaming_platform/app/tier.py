@@ -208,7 +208,7 @@ class AppTier(StreamingComponent):
         self.api_endpoint = f"https://{self.api_domain_name}/"
         fleet_on = args.compute_mode is ComputeMode.ECS_AND_EC2_FLEET
 
-        key = self._compute_key(name, args.resource_prefix)
+        key = self._compute_key(name, args.resource_prefix, fleet_volumes=fleet_on)
         self.compute_key_arn = key.arn
         certificate_arn = args.zone.certificate(
             f"{name}-regional-cert", [self.origin_domain_name, self.api_domain_name], parent=self, tags=args.tags
@@ -364,8 +364,10 @@ class AppTier(StreamingComponent):
             }
         )
 
-    def _compute_key(self, name: str, resource_prefix: str) -> aws.kms.Key:
-        """The tier's key: fleet EBS volumes (through the Auto Scaling service-linked role) and the session secret."""
+    def _compute_key(self, name: str, resource_prefix: str, *, fleet_volumes: bool) -> aws.kms.Key:
+        """The tier's key: fleet EBS volumes (through the Auto Scaling service-linked role) and the session secret.
+        Without a fleet the key policy names no Auto Scaling role: KMS rejects a policy whose principal does not
+        exist yet, and a fresh account has no AWSServiceRoleForAutoScaling until its first group exists."""
 
         def statements(a: list[str]) -> str:
             partition, account = a
@@ -373,32 +375,30 @@ class AppTier(StreamingComponent):
                 f"arn:{partition}:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
                 "AWSServiceRoleForAutoScaling"
             )
-            return policy_document(
-                [
-                    account_admin_statement(partition, account),
-                    {
-                        "Sid": "AutoScalingUsesKeyForFleetVolumes",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": asg_role},
-                        "Action": [
-                            "kms:Encrypt",
-                            "kms:Decrypt",
-                            "kms:ReEncrypt*",
-                            "kms:GenerateDataKey*",
-                            "kms:DescribeKey",
-                        ],
-                        "Resource": "*",
-                    },
-                    {
-                        "Sid": "AutoScalingGrantsEbsForFleetVolumes",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": asg_role},
-                        "Action": "kms:CreateGrant",
-                        "Resource": "*",
-                        "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                    },
-                ]
-            )
+            fleet = [
+                {
+                    "Sid": "AutoScalingUsesKeyForFleetVolumes",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": asg_role},
+                    "Action": [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:DescribeKey",
+                    ],
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AutoScalingGrantsEbsForFleetVolumes",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": asg_role},
+                    "Action": "kms:CreateGrant",
+                    "Resource": "*",
+                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                },
+            ]
+            return policy_document([account_admin_statement(partition, account), *(fleet if fleet_volumes else [])])
 
         key = aws.kms.Key(
             f"{name}-compute-key",
