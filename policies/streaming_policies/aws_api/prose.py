@@ -151,12 +151,17 @@ def _extra_name_problems(type_: str, name: str) -> list[str]:
             out.append("contains '..'")
         if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3")):
             out.append("uses a reserved prefix or suffix")
-        try:
-            ipaddress.IPv4Address(name)
+        if _is_ipv4(name):
             out.append("is formatted as an IP address")
-        except ValueError:
-            pass
     return out
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_names(node: Node, _ctx: Ctx) -> Iterator[Finding]:
