@@ -47,16 +47,14 @@ INSTANCE_TEXT = "an EC2 instance type botocore's EC2 InstanceType enum lists, su
 
 # Where each default lives: AppTierArgs groups the parts' options (FleetOptions, ServicesOptions, ...).
 _OPTION_CLASSES = (AppTierArgs, FleetOptions, ServicesOptions, PrivateApiOptions, IdentityOptions, LogSettings)
-
-
-_RENAMED = {"log_retention_days": "retention_days"}  # LogSettings.retention_days
+_RENAMED = {"log_retention_days": "retention_days"}  # settings field -> LogSettings field
 
 
 def _d(name: str) -> Any:
-    name = _RENAMED.get(name, name) if name not in {f.name for f in dataclasses.fields(AppTierArgs)} else name
+    field = _RENAMED.get(name, name)
     for cls in _OPTION_CLASSES:
-        if name in {f.name for f in dataclasses.fields(cls)}:
-            return arg_default(cls, name)
+        if any(f.name == field for f in dataclasses.fields(cls)):
+            return arg_default(cls, field)
     raise ValueError(f"no application-tier option is named {name}")
 
 

@@ -173,13 +173,11 @@ class EdgeSettings(TierModel):
         ``Output.secret`` of the value; ``as_secret=False`` keeps it plain (the pre-registration checks).
         """
         plain = self.model_dump()
-        for name in ("origin_shield_region", "origin_standby_dns_name", "origin_standby_zone_id"):
-            plain[name] = plain[name] or None
+        plain["origin_shield_region"] = plain["origin_shield_region"] or None
         pem = self.signed_urls_public_key_pem.strip()
         plain["signed_urls_public_key_pem"] = (pulumi.Output.secret(pem) if as_secret else pem) if pem else None
         plain["waf_geo_block_countries"] = tuple(self.waf_geo_block_countries)
-        for name in ("origin_standby_dns_name", "origin_standby_zone_id"):
-            del plain[name]  # OriginFailover's, not the edge's: see failover_args()
+        del plain["origin_standby_dns_name"], plain["origin_standby_zone_id"]  # OriginFailover's: failover_args()
         return plain
 
     def to_args(self, *, as_secret: bool = True, **wiring: Any) -> StreamingEdgeArgs:
