@@ -20,13 +20,9 @@ from streaming_platform.edge.origin_failover import OriginFailover
 from streaming_platform.edge.zone import PublicZone, PublicZoneArgs
 from streaming_platform.media.pipeline import MediaPipeline
 from streaming_platform.network.multi_az import MultiAzNetwork
-from streaming_platform.observability.alarms import (
-    AlarmTopics,
-    AlarmTopicsArgs,
-    Observability,
-    ObservabilityArgs,
-    sqs_queue_name,
-)
+from streaming_platform.observability.alarms import Observability, ObservabilityArgs
+from streaming_platform.observability.dashboard import sqs_queue_name
+from streaming_platform.observability.topics import AlarmTopics, AlarmTopicsArgs
 
 from settings import load
 

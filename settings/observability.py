@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import create_model
 from streaming_platform.app.tier import CPU_TARGET_PERCENT, MEMORY_TARGET_PERCENT
-from streaming_platform.observability.alarms import EMAIL, AlarmThresholds
+from streaming_platform.observability.thresholds import EMAIL, AlarmThresholds
 
 from settings._base import Reader, TierModel, arg_default, each, key, rule
 

@@ -8,15 +8,9 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from streaming_platform.observability.alarms import (
-    DEFAULT_THRESHOLDS,
-    US_EAST_1,
-    AlarmThresholds,
-    AlarmTopicsArgs,
-    ObservabilityArgs,
-    validate_args,
-    validate_topic_args,
-)
+from streaming_platform.observability.alarms import ObservabilityArgs, validate_args
+from streaming_platform.observability.thresholds import DEFAULT_THRESHOLDS, US_EAST_1, AlarmThresholds
+from streaming_platform.observability.topics import AlarmTopicsArgs, validate_topic_args
 
 from offline.engine import Recording, ResourceRecord, is_unknown, run_program
 from offline.fakes import ACCOUNT_ID

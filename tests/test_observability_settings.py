@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from streaming_platform.observability.alarms import AlarmThresholds
+from streaming_platform.observability.thresholds import AlarmThresholds
 
 from settings import KEYS_BY_NAME, parse
 from settings.observability import ALARM_THRESHOLD_KEYS

@@ -50,8 +50,8 @@ PUBLIC_API = {
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",
     "MediaPipelineArgs": "streaming_platform.media.pipeline",
-    "AlarmTopics": "streaming_platform.observability.alarms",
-    "AlarmTopicsArgs": "streaming_platform.observability.alarms",
+    "AlarmTopics": "streaming_platform.observability.topics",
+    "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",
     "ObservabilityArgs": "streaming_platform.observability.alarms",
 }

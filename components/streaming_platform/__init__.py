@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from streaming_platform.media.pipeline import MediaPipeline, MediaPipelineArgs
     from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
     from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
-    from streaming_platform.observability.alarms import AlarmTopics, AlarmTopicsArgs, Observability, ObservabilityArgs
+    from streaming_platform.observability.alarms import Observability, ObservabilityArgs
+    from streaming_platform.observability.topics import AlarmTopics, AlarmTopicsArgs
 
 _EXPORTS = {
     "MultiAzNetwork": "streaming_platform.network.multi_az",
@@ -66,8 +67,8 @@ _EXPORTS = {
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",
     "MediaPipelineArgs": "streaming_platform.media.pipeline",
-    "AlarmTopics": "streaming_platform.observability.alarms",
-    "AlarmTopicsArgs": "streaming_platform.observability.alarms",
+    "AlarmTopics": "streaming_platform.observability.topics",
+    "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",
     "ObservabilityArgs": "streaming_platform.observability.alarms",
 }

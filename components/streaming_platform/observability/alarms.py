@@ -1,17 +1,12 @@
-"""Observability: where the platform's alarms go, what they watch, and the one dashboard an operator opens.
+"""Observability: metric alarms on every tier and the one dashboard an operator opens.
 
-Two components, because the notification target has to exist before the tiers that raise alarms of
-their own (the media pipeline's queue alarms take ``alarm_topic_arn``), while the alarms on every tier
-need those tiers' identifiers:
+``AlarmTopics`` (``topics.py``) is its own component, because the notification target has to exist before
+the tiers that raise alarms of their own (the media pipeline's queue alarms take ``alarm_topic_arn``),
+while the alarms on every tier need those tiers' identifiers:
 
-* ``AlarmTopics`` -- a KMS-encrypted SNS topic in the stack's region, and a second one (with its own
-  key) in us-east-1, where CloudFront and Route 53 health-check metrics exist and so where their
-  alarms must live. Email subscriptions come from the caller. Key policy: CloudWatch of this account
-  may use the key (an alarm cannot publish to an encrypted topic otherwise). Topic policy: only
-  CloudWatch alarms of this account may publish; nothing may publish without TLS.
 * ``Observability`` -- metric alarms on every tier, each with alarm and OK actions on the topic of its
-  own region, and one CloudWatch dashboard (``<resource_prefix>``, e.g. ``streaming-prod``) with an
-  edge, an app and a data row.
+  own region, and one CloudWatch dashboard (``<resource_prefix>``, e.g. ``streaming-prod``; built in
+  ``dashboard.py``) with an edge, an app and a data row.
 
 Missing data is decided per alarm, by what silence means for that metric:
 
@@ -29,9 +24,6 @@ created (and the us-east-1 topic is unused).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,247 +31,18 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform.iam import account_admin_statement, policy_document
-
-US_EAST_1 = "us-east-1"
-"""CloudFront and Route 53 health-check metrics are published in us-east-1 only."""
-
-EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-
-# Missing-data treatments (see the module docstring for which alarm takes which, and why).
-NOT_BREACHING, MISSING, BREACHING = "notBreaching", "missing", "breaching"
-GE, GT, LT = "GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold"
-
-
-@dataclass(frozen=True)
-class AlarmThresholds:
-    """When each alarm fires. Every default is the value a stack gets when it sets nothing."""
-
-    cloudfront_5xx_rate_percent: int = 5
-    """CloudFront ``5xxErrorRate`` (percent of all requests), averaged over 5 minutes. Default: 5."""
-
-    alb_5xx_count: int = 10
-    """5xx the ALB itself returned (``HTTPCode_ELB_5XX_Count``) in 5 minutes. Default: 10."""
-
-    alb_target_5xx_count: int = 25
-    """5xx the targets returned through the ALB (``HTTPCode_Target_5XX_Count``) in 5 minutes. Default: 25."""
-
-    alb_p99_response_time_ms: int = 2000
-    """p99 ``TargetResponseTime`` over 5 minutes, in milliseconds. Default: 2000."""
-
-    alb_unhealthy_hosts: int = 1
-    """Unhealthy targets of one target group, for 5 consecutive minutes. Default: 1 (any)."""
-
-    ecs_cpu_percent: int = 90
-    """Service CPU utilisation for 15 minutes; above the 60 % scaling target, so it means scaling is not
-    keeping up (or has hit ecsMaxTasks). Default: 90."""
-
-    ecs_memory_percent: int = 90
-    """Service memory utilisation for 15 minutes; above the 75 % scaling target. Default: 90."""
-
-    db_cpu_percent: int = 80
-    """RDS instance CPU for 15 minutes. Default: 80."""
-
-    db_freeable_memory_mb: int = 256
-    """RDS ``FreeableMemory`` below this many MiB for 15 minutes. Default: 256."""
-
-    db_free_storage_gb: int = 10
-    """RDS ``FreeStorageSpace`` below this many GiB (storage autoscaling has a ceiling). Default: 10."""
-
-    db_replica_lag_seconds: int = 60
-    """RDS ``ReplicaLag`` of a read replica for 5 minutes, in seconds. Default: 60."""
-
-    cache_cpu_percent: int = 80
-    """ElastiCache node ``CPUUtilization`` and ``EngineCPUUtilization`` (Redis' one thread) for 15 minutes.
-    Default: 80."""
-
-    cache_evictions: int = 100
-    """Keys a cache node evicted in 5 minutes (memory pressure). Default: 100."""
-
-    cache_replication_lag_seconds: int = 30
-    """ElastiCache ``ReplicationLag`` of a replica node for 5 minutes, in seconds. Default: 30."""
-
-    dynamodb_throttled_requests: int = 10
-    """Read or write throttle events of one table in 5 minutes. Default: 10."""
-
-    lambda_errors: int = 5
-    """Invocation errors of one function in 5 minutes. Default: 5."""
-
-    lambda_throttles: int = 10
-    """Throttled invocations of one function in 5 minutes. Default: 10."""
-
-
-DEFAULT_THRESHOLDS = AlarmThresholds()
-
-
-# ---- policies -------------------------------------------------------------------------------------------
-
-
-def cloudwatch_uses_key_statement(account: str) -> dict[str, Any]:
-    """CloudWatch (alarms of this account) may use the topic key; without it publishing fails silently."""
-    return {
-        "Sid": "CloudWatchAlarmsUseKeyForEncryptedTopic",
-        "Effect": "Allow",
-        "Principal": {"Service": "cloudwatch.amazonaws.com"},
-        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-        "Resource": "*",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-    }
-
-
-def alarm_key_policy(partition: str, account: str) -> str:
-    return policy_document([account_admin_statement(partition, account), cloudwatch_uses_key_statement(account)])
-
-
-def alarm_topic_policy(topic_arn: str, partition: str, region: str, account: str) -> str:
-    """Only CloudWatch alarms of this account in the topic's region publish; no request without TLS."""
-    return policy_document(
-        [
-            {
-                "Sid": "CloudWatchAlarmsOfThisAccountPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account},
-                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"},
-                },
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ]
-    )
-
-
-# ---- AlarmTopics ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class AlarmTopicsArgs:
-    """Inputs of AlarmTopics."""
-
-    region: str
-    """The stack's region (``aws:region``). When it is us-east-1 the one topic serves the edge alarms too."""
-
-    email_addresses: Sequence[str] = ()
-    """Each address gets an email subscription on every topic; AWS mails a confirmation link first, and
-    nothing is delivered until it is clicked. Default: none (alarms still show in CloudWatch)."""
-
-    resource_prefix: str = "streaming"
-    """Prefix of fixed physical names: topics ``<prefix>-alarms`` / ``<prefix>-edge-alarms``, key aliases."""
-
-    protect: bool = False
-    """Protect and retain the topic keys (a deleted key makes the topics unusable). Default: off."""
-
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-
-def validate_topic_args(args: AlarmTopicsArgs) -> list[str]:
-    problems = [
-        f"AlarmTopicsArgs.email_addresses: got {e!r}; allowed: email addresses such as ops@example.com"
-        for e in args.email_addresses
-        if not EMAIL.match(e)
-    ]
-    if len(set(args.email_addresses)) != len(args.email_addresses):
-        problems.append(f"AlarmTopicsArgs.email_addresses: got {list(args.email_addresses)}; allowed: each once")
-    return problems
-
-
-class AlarmTopics(pulumi.ComponentResource):
-    """The SNS topics every alarm notifies: one in the stack's region, one in us-east-1 for edge alarms."""
-
-    topic_arn: pulumi.Output[str]
-    """Topic of the stack's region."""
-    edge_topic_arn: pulumi.Output[str]
-    """Topic in us-east-1 (the same topic when the stack runs there)."""
-    key_arn: pulumi.Output[str]
-    edge_key_arn: pulumi.Output[str]
-
-    def __init__(self, name: str, args: AlarmTopicsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("streaming:observability:AlarmTopics", name, None, opts)
-        problems = validate_topic_args(args)
-        if problems:
-            raise ValueError("; ".join(problems))
-        self._name, self._args = name, args
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
-        self.key_arn, self.topic_arn = self._topic("", None)
-        if args.region == US_EAST_1:
-            self.edge_key_arn, self.edge_topic_arn = self.key_arn, self.topic_arn
-        else:
-            self.edge_key_arn, self.edge_topic_arn = self._topic("edge-", US_EAST_1)
-        self.register_outputs(
-            {
-                "topicArn": self.topic_arn,
-                "edgeTopicArn": self.edge_topic_arn,
-                "keyArn": self.key_arn,
-                "edgeKeyArn": self.edge_key_arn,
-            }
-        )
-
-    def _topic(self, kind: str, region: str | None) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-        """Key, alias, topic, topic policy and subscriptions in ``region`` (None: the provider's)."""
-        name, a = self._name, self._args
-        child = pulumi.ResourceOptions(parent=self)
-        tags = {**a.tags, "Name": f"{a.resource_prefix}-{kind}alarms"}
-        key = aws.kms.Key(
-            f"{name}-{kind}key",
-            description=f"{name}: {kind.rstrip('-') or 'regional'} alarm topic",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.all(self._partition, self._account).apply(lambda v: alarm_key_policy(*v)),
-            region=region,
-            tags={**tags, "DataClass": "alarms"},
-            opts=pulumi.ResourceOptions(parent=self, protect=a.protect, retain_on_delete=a.protect),
-        )
-        aws.kms.Alias(
-            f"{name}-{kind}key-alias",
-            name=f"alias/{a.resource_prefix}-{kind}alarms",
-            target_key_id=key.key_id,
-            region=region,
-            opts=child,
-        )
-        topic = aws.sns.Topic(
-            f"{name}-{kind}topic",
-            name=f"{a.resource_prefix}-{kind}alarms",
-            display_name=f"{a.resource_prefix} alarms",
-            kms_master_key_id=key.arn,
-            region=region,
-            tags=tags,
-            opts=child,
-        )
-        region_name = region or aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        aws.sns.TopicPolicy(
-            f"{name}-{kind}topic-policy",
-            arn=topic.arn,
-            policy=pulumi.Output.all(topic.arn, self._partition, region_name, self._account).apply(
-                lambda v: alarm_topic_policy(*v)
-            ),
-            region=region,
-            opts=child,
-        )
-        for email in a.email_addresses:
-            digest = hashlib.sha256(email.lower().encode()).hexdigest()[:8]
-            aws.sns.TopicSubscription(
-                f"{name}-{kind}email-{digest}",
-                topic=topic.arn,
-                protocol="email",
-                endpoint=email,
-                region=region,
-                opts=child,
-            )
-        return key.arn, topic.arn
-
-
-# ---- Observability --------------------------------------------------------------------------------------
+from streaming_platform.observability.dashboard import _inputs_of, dashboard_body, dashboard_rows
+from streaming_platform.observability.thresholds import (
+    BREACHING,
+    DEFAULT_THRESHOLDS,
+    GE,
+    GT,
+    LT,
+    MISSING,
+    NOT_BREACHING,
+    US_EAST_1,
+    AlarmThresholds,
+)
 
 
 @dataclass
@@ -359,15 +122,6 @@ def validate_args(args: ObservabilityArgs) -> list[str]:
     return problems
 
 
-@dataclass(frozen=True)
-class _Widget:
-    title: str
-    metrics: list[list[Any]]
-    stat: str = "Sum"
-    region: str | None = None
-    threshold: float | None = None
-
-
 class Observability(pulumi.ComponentResource):
     """Alarms on every tier, each notifying the topic of its region, and the stack's dashboard."""
 
@@ -392,7 +146,7 @@ class Observability(pulumi.ComponentResource):
         self.alarm_count = len(self._alarms)
         self.dashboard_name = args.resource_prefix
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        rows = self._rows(t)
+        rows = dashboard_rows(args, t)
         ids = {key: value for _, widgets in rows for w in widgets for key, value in _inputs_of(w)}
         body = pulumi.Output.all(region=region, **ids).apply(lambda v: dashboard_body(rows, v))
         dashboard = aws.cloudwatch.Dashboard(
@@ -711,245 +465,3 @@ class Observability(pulumi.ComponentResource):
                     comparison=GE,
                     missing=NOT_BREACHING,
                 )
-
-    # ---- dashboard -----------------------------------------------------------------------------------------
-
-    def _rows(self, t: AlarmThresholds) -> list[tuple[str, list[_Widget]]]:
-        """The dashboard's rows and widgets; identifiers are placeholders ``${key}`` filled in later."""
-        a = self._args
-        edge: list[_Widget] = []
-        if a.cloudfront_distribution_id is not None:
-            cf = ["DistributionId", _ref("cloudfront", a.cloudfront_distribution_id), "Region", "Global"]
-            edge += [
-                _Widget("CloudFront requests", [["AWS/CloudFront", "Requests", *cf]], region=US_EAST_1),
-                _Widget(
-                    "CloudFront error rate (%)",
-                    [["AWS/CloudFront", "4xxErrorRate", *cf], ["AWS/CloudFront", "5xxErrorRate", *cf]],
-                    stat="Average",
-                    region=US_EAST_1,
-                    threshold=t.cloudfront_5xx_rate_percent,
-                ),
-            ]
-        if a.health_check_id is not None:
-            hc = ["HealthCheckId", _ref("healthCheck", a.health_check_id)]
-            edge.append(
-                _Widget(
-                    "Origin health check (1 = healthy)",
-                    [["AWS/Route53", "HealthCheckStatus", *hc]],
-                    stat="Minimum",
-                    region=US_EAST_1,
-                    threshold=1,
-                )
-            )
-        lb = ["LoadBalancer", _ref("alb", a.alb_arn_suffix)]
-        elb = "AWS/ApplicationELB"
-        tgs = {role: _ref(f"tg-{role}", s) for role, s in a.alb_target_group_arn_suffixes.items()}
-        services = {role: _ref(f"service-{role}", s) for role, s in a.ecs_service_names.items()}
-        cluster = _ref("cluster", a.ecs_cluster_name)
-        app = [
-            _Widget(
-                "ALB requests and 5xx",
-                [
-                    [elb, "RequestCount", *lb],
-                    [elb, "HTTPCode_ELB_5XX_Count", *lb],
-                    [elb, "HTTPCode_Target_5XX_Count", *lb],
-                ],
-            ),
-            _Widget(
-                "ALB p99 target response time (s)",
-                [[elb, "TargetResponseTime", *lb]],
-                stat="p99",
-                threshold=t.alb_p99_response_time_ms / 1000,
-            ),
-            _Widget(
-                "Unhealthy targets per target group",
-                [[elb, "UnHealthyHostCount", "TargetGroup", tg, *lb] for tg in tgs.values()],
-                stat="Maximum",
-            ),
-            _Widget(
-                "ECS running tasks",
-                [
-                    ["ECS/ContainerInsights", "RunningTaskCount", "ClusterName", cluster, "ServiceName", s]
-                    for s in services.values()
-                ],
-                stat="Minimum",
-            ),
-            _Widget(
-                "ECS CPU (%)",
-                [["AWS/ECS", "CPUUtilization", "ClusterName", cluster, "ServiceName", s] for s in services.values()],
-                stat="Average",
-                threshold=t.ecs_cpu_percent,
-            ),
-            _Widget(
-                "ECS memory (%)",
-                [["AWS/ECS", "MemoryUtilization", "ClusterName", cluster, "ServiceName", s] for s in services.values()],
-                stat="Average",
-                threshold=t.ecs_memory_percent,
-            ),
-        ]
-        if a.asg_name is not None:
-            app.append(
-                _Widget(
-                    "Fleet instances in service",
-                    [["AWS/AutoScaling", "GroupInServiceInstances", "AutoScalingGroupName", _ref("asg", a.asg_name)]],
-                    stat="Minimum",
-                    threshold=a.asg_min_size,
-                )
-            )
-        functions = {role: _ref(f"function-{role}", f) for role, f in a.lambda_function_names.items()}
-        app.append(
-            _Widget(
-                "Lambda errors and throttles",
-                [["AWS/Lambda", m, "FunctionName", f] for f in functions.values() for m in ("Errors", "Throttles")],
-            )
-        )
-        if a.queue_names:
-            queues = {role: _ref(f"queue-{role}", q) for role, q in a.queue_names.items()}
-            app += [
-                _Widget(
-                    "Oldest queued message (s)",
-                    [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q] for q in queues.values()],
-                    stat="Maximum",
-                ),
-                _Widget(
-                    "Messages visible",
-                    [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q] for q in queues.values()],
-                    stat="Maximum",
-                ),
-            ]
-        dbs = [_ref("db-primary", a.db_instance_id)] + [
-            _ref(f"db-replica-{i}", r) for i, r in enumerate(a.db_replica_instance_ids, start=1)
-        ]
-        nodes = [_ref(f"cache-node-{i}", n) for i, n in enumerate(a.cache_member_cluster_ids, start=1)]
-        tables = {role: _ref(f"table-{role}", tb) for role, tb in a.dynamodb_table_names.items()}
-        data = [
-            _Widget(
-                "RDS CPU (%)",
-                [["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", d] for d in dbs],
-                stat="Average",
-                threshold=t.db_cpu_percent,
-            ),
-            _Widget(
-                "RDS freeable memory (bytes)",
-                [["AWS/RDS", "FreeableMemory", "DBInstanceIdentifier", d] for d in dbs],
-                stat="Minimum",
-                threshold=t.db_freeable_memory_mb * 1024**2,
-            ),
-            _Widget(
-                "RDS free storage (bytes)",
-                [["AWS/RDS", "FreeStorageSpace", "DBInstanceIdentifier", d] for d in dbs],
-                stat="Minimum",
-                threshold=t.db_free_storage_gb * 1024**3,
-            ),
-        ]
-        if a.db_replica_instance_ids:
-            data.append(
-                _Widget(
-                    "RDS replica lag (s)",
-                    [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", d] for d in dbs[1:]],
-                    stat="Maximum",
-                    threshold=t.db_replica_lag_seconds,
-                )
-            )
-        data += [
-            _Widget(
-                "ElastiCache engine CPU (%)",
-                [["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", n] for n in nodes],
-                stat="Average",
-                threshold=t.cache_cpu_percent,
-            ),
-            _Widget("ElastiCache evictions", [["AWS/ElastiCache", "Evictions", "CacheClusterId", n] for n in nodes]),
-            _Widget(
-                "ElastiCache replication lag (s)",
-                [["AWS/ElastiCache", "ReplicationLag", "CacheClusterId", n] for n in nodes],
-                stat="Maximum",
-                threshold=t.cache_replication_lag_seconds,
-            ),
-            _Widget(
-                "DynamoDB throttle events",
-                [
-                    ["AWS/DynamoDB", m, "TableName", tb]
-                    for tb in tables.values()
-                    for m in ("ReadThrottleEvents", "WriteThrottleEvents")
-                ],
-            ),
-        ]
-        return [("Edge", edge), ("App", app), ("Data", data)]
-
-
-# ---- dashboard body (pure) ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Ref:
-    key: str
-    value: Any
-
-    def __str__(self) -> str:
-        return "${" + self.key + "}"
-
-
-def _ref(key: str, value: pulumi.Input[str]) -> _Ref:
-    return _Ref(key, value)
-
-
-def _inputs_of(widget: _Widget) -> list[tuple[str, Any]]:
-    return [(part.key, part.value) for metric in widget.metrics for part in metric if isinstance(part, _Ref)]
-
-
-WIDGET_WIDTH, WIDGET_HEIGHT, GRID_WIDTH = 8, 6, 24
-EDGE_NOT_WIRED = (
-    "No edge identifiers were given (ObservabilityArgs.cloudfront_distribution_id, health_check_id): "
-    "CloudFront and Route 53 health-check widgets and alarms appear once they are."
-)
-
-
-def dashboard_body(rows: Sequence[tuple[str, Sequence[_Widget]]], values: Mapping[str, Any]) -> str:
-    """The dashboard JSON: per row a full-width header, then its widgets three to a line. Deterministic:
-    the same identifiers give byte-identical JSON, so an unchanged stack shows no dashboard diff."""
-    region = values["region"]
-    widgets: list[dict[str, Any]] = []
-    y = 0
-    for title, row in rows:
-        text = f"## {title}" + (f"\n{EDGE_NOT_WIRED}" if not row and title == "Edge" else "")
-        widgets.append(
-            {
-                "type": "text",
-                "x": 0,
-                "y": y,
-                "width": GRID_WIDTH,
-                "height": 2 if not row else 1,
-                "properties": {"markdown": text},
-            }
-        )
-        y += 2 if not row else 1
-        per_line = GRID_WIDTH // WIDGET_WIDTH
-        for i, w in enumerate(row):
-            properties: dict[str, Any] = {
-                "title": w.title,
-                "region": w.region or region,
-                "view": "timeSeries",
-                "stacked": False,
-                "stat": w.stat,
-                "period": 300 if w.stat == "Sum" else 60,
-                "metrics": [[str(values[p.key]) if isinstance(p, _Ref) else p for p in m] for m in w.metrics],
-            }
-            if w.threshold is not None:
-                properties["annotations"] = {"horizontal": [{"label": "alarm threshold", "value": w.threshold}]}
-            widgets.append(
-                {
-                    "type": "metric",
-                    "x": (i % per_line) * WIDGET_WIDTH,
-                    "y": y + (i // per_line) * WIDGET_HEIGHT,
-                    "width": WIDGET_WIDTH,
-                    "height": WIDGET_HEIGHT,
-                    "properties": properties,
-                }
-            )
-        y += -(-len(row) // per_line) * WIDGET_HEIGHT
-    return json.dumps({"widgets": widgets}, sort_keys=True, separators=(",", ":"))
-
-
-def sqs_queue_name(queue_arn: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The ``QueueName`` dimension of an SQS queue, from its ARN (the last field)."""
-    return pulumi.Output.from_input(queue_arn).apply(lambda arn: arn.rsplit(":", 1)[-1])
