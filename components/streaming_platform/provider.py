@@ -182,7 +182,7 @@ class Layer:
         shadow.python_only = python_only  # type: ignore[attr-defined]
 
         def decode(value: Any, cls: type = cls) -> Any:
-            if isinstance(value, cls) or isinstance(value, pulumi.Output):
+            if isinstance(value, (cls, pulumi.Output)):
                 return value
             return cls(**{k: decoders[k](v) for k, v in value.items() if k in decoders})
 
