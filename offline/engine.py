@@ -234,7 +234,11 @@ def run_component(
     return contextvars.Context().run(_run, recording, build, PROJECT_DIR)
 
 
-def _run(recording: Recording, main: Callable[[], None], root: Path) -> Recording:
+def recording_monitor(recording: Recording) -> mocks.MockMonitor:
+    """The monitor that answers and records every registration and invoke of ``recording``'s program.
+
+    ``_run`` hands it to the SDK in-process; ``offline.provider_engine`` serves it over gRPC to a provider
+    process, as the engine serves its resource monitor to a provider's ``Construct``."""
     region = recording.config.get("aws:region", "us-east-1")
     invokes = Invokes(region)
 
@@ -247,6 +251,12 @@ def _run(recording: Recording, main: Callable[[], None], root: Path) -> Recordin
             raise AssertionError("RecordingMonitor answers registrations itself")
 
     class RecordingMonitor(mocks.MockMonitor):
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            """As the engine makes it: the parent's type chain, then this stack and project (the recording's)."""
+            if parent:
+                type_ = parent.split("::")[2].split("$").pop() + "$" + type_
+            return "urn:pulumi:" + "::".join([recording.stack, recording.project, type_, name])
+
         def RegisterResource(self, request):
             urn = self.make_urn(request.parent, request.type, request.name)
             if request.type == "pulumi:pulumi:Stack":
@@ -292,7 +302,11 @@ def _run(recording: Recording, main: Callable[[], None], root: Path) -> Recordin
                 recording.outputs = json_format.MessageToDict(request.outputs)
             return empty_pb2.Empty()
 
-    monitor = RecordingMonitor(Mocks())
+    return RecordingMonitor(Mocks())
+
+
+def _run(recording: Recording, main: Callable[[], None], root: Path) -> Recording:
+    monitor = recording_monitor(recording)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

@@ -41,13 +41,14 @@ from enum import Enum
 from typing import Any, NotRequired
 
 import pulumi
+from pulumi.provider.experimental.util import camel_case
 
 PACKAGE = "streaming"
 """The provider's package name: schema tokens are ``streaming:index:<Component>``."""
 
 Decode = Callable[[Any], Any]
 # ``pulumi.Input[T]`` holds the forward reference "Output[T]"; resolving a field's type needs the SDK's names.
-_SDK_NAMES = {"Output": pulumi.Output, "Input": pulumi.Input, "T": typing.TypeVar("T")}
+SDK_NAMES = {"Output": pulumi.Output, "Input": pulumi.Input, "T": typing.TypeVar("T")}
 
 
 def _identity(value: Any) -> Any:
@@ -157,7 +158,7 @@ class Layer:
         docstrings in ``cls``'s source), resolved annotations, defaulted fields ``NotRequired``."""
         if cls in self._shadows:
             return self._shadows[cls]
-        hints = typing.get_type_hints(cls, localns=_SDK_NAMES)
+        hints = typing.get_type_hints(cls, localns=SDK_NAMES)
         annotations: dict[str, Any] = {}
         decoders: dict[str, Decode] = {}
         shadow = type(cls.__name__, (), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
@@ -191,7 +192,7 @@ class Layer:
 
     def host(self, component: type[pulumi.ComponentResource]) -> HostedComponent:
         """The wrapper the provider constructs for ``component``; raises NotExpressible if it cannot be hosted."""
-        args_type = typing.get_type_hints(component.__init__, localns=_SDK_NAMES).get("args")
+        args_type = typing.get_type_hints(component.__init__, localns=SDK_NAMES).get("args")
         if not (dataclasses.is_dataclass(args_type) and isinstance(args_type, type)):
             raise NotExpressible(f"{component.__name__}.__init__: args is not a *Args dataclass")
         args_shadow, decode = self.shadow(args_type)
@@ -241,12 +242,19 @@ def _own_annotations(component: type) -> dict[str, Any]:
     return found
 
 
-def _encode(value: Any) -> Any:
-    """An output value as the host's state mapping reads it: dataclasses as dicts of their fields."""
+def _encode(value: Any, *, camel: bool = False) -> Any:
+    """An output value as the host's state mapping reads it. The host renames the fields of a dataclass it reaches
+    through ``$ref`` (snake_case in, schema names out) but passes list and map elements through as they are, so a
+    dataclass inside a list or map is sent with its schema (camelCase) names already."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            (camel_case(f.name) if camel else f.name): _encode(getattr(value, f.name), camel=camel)
+            for f in dataclasses.fields(value)
+        }
     if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
+        return [_encode(v, camel=True) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v, camel=True) for k, v in value.items()}
     if isinstance(value, Enum):
         return value.value
     return value
