@@ -82,6 +82,9 @@ class _Monitor(resource_pb2_grpc.ResourceMonitorServicer):
 
         return resource_pb2.SupportsFeatureResponse(hasSupport=response.hasSupport)
 
+    def GetDeploymentInfo(self, request, context):
+        return self._call("GetDeploymentInfo", request)
+
     def Invoke(self, request, context):
         return self._call("Invoke", request)
 
