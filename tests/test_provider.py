@@ -63,13 +63,15 @@ def has_default(f: dataclasses.Field[Any]) -> bool:
 
 def field_docstrings(cls: type) -> dict[str, str]:
     """The string literal under each annotated field, read from the class's source."""
-    (node,) = ast.parse(inspect.getsource(cls).strip() if cls.__module__ else "").body
+    (node,) = ast.parse(inspect.getsource(cls).strip()).body
     assert isinstance(node, ast.ClassDef)
     docs = {}
     for stmt, after in zip(node.body, node.body[1:], strict=False):
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
-                docs[stmt.target.id] = after.value.value
+        is_doc = isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and is_doc:
+            value = after.value.value  # type: ignore[attr-defined]
+            if isinstance(value, str):
+                docs[stmt.target.id] = value
     return docs
 
 
