@@ -48,7 +48,8 @@ def exported_components() -> list[type]:
 
 
 def args_type(component: type) -> type:
-    return typing.get_type_hints(component.__init__, localns=SDK_NAMES)["args"]
+    hints = typing.get_type_hints(typing.cast(Any, component).__init__, localns=SDK_NAMES)
+    return typing.cast(type, hints["args"])
 
 
 def mentions_resource(tp: Any) -> bool:
@@ -89,7 +90,8 @@ def owner_of(component: type, name: str) -> type:
 
 
 def hosted_and_not() -> tuple[list[type], list[type]]:
-    hosted, not_hosted = [], []
+    hosted: list[type] = []
+    not_hosted: list[type] = []
     for component in exported_components():
         args = args_type(component)
         hints = typing.get_type_hints(args, localns=SDK_NAMES)
@@ -159,7 +161,7 @@ def test_schema_inputs_are_the_args_fields_with_their_docs(schema):
         docs = field_docstrings(args)
         for f in fields:
             assert resource["inputProperties"][camel_case(f.name)].get("description") == docs.get(f.name), (where, f)
-        assert resource["description"] == component.__doc__.strip(), where
+        assert resource["description"] == (component.__doc__ or "").strip(), where
 
 
 def test_schema_outputs_are_the_annotated_attributes_with_their_docs(schema):
@@ -279,7 +281,7 @@ def test_construct_network_registers_the_children_of_the_python_path(provider, s
     plan = result.state["cidrPlan"]
     subnet_fields = schema["types"][f"{PACKAGE}:index:SubnetPlan"]["properties"]
     assert all(sorted(s) == sorted(subnet_fields) for s in plan["subnets"])
-    azs = args["availability_zones"]
+    azs = typing.cast(list[str], args["availability_zones"])
     assert sorted((s["tier"], s["availabilityZone"]) for s in plan["subnets"]) == sorted(
         (tier, az) for tier in ("public", "app", "data") for az in azs
     )

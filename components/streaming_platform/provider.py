@@ -55,6 +55,31 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _generic(alias: Any, argument: Any) -> Any:
+    """``alias[argument]`` for a type built at run time."""
+    return alias[argument]
+
+
+def _to_enum(enum: type[Enum]) -> Decode:
+    return lambda v: v if isinstance(v, enum) else enum(v)
+
+
+def _unless_output(decode: Decode) -> Decode:
+    return lambda v: v if isinstance(v, pulumi.Output) else decode(v)
+
+
+def _unless_none(decode: Decode) -> Decode:
+    return lambda v: None if v is None else decode(v)
+
+
+def _each(decode: Decode, build: Callable[[Any], Any]) -> Decode:
+    return lambda v: build(decode(x) for x in v)
+
+
+def _values(decode: Decode, key: type[Enum] | None) -> Decode:
+    return lambda v: {(key(k) if key else k): decode(x) for k, x in v.items()}
+
+
 class NotExpressible(TypeError):
     """A Python type with no Pulumi schema form."""
 
@@ -118,35 +143,33 @@ class Layer:
         if inspect.isclass(tp) and issubclass(tp, Enum):
             if output:  # the host maps a nested enum output as an object (to {}): send the member's value
                 return Wire(type(next(iter(tp)).value))
-            return Wire(tp, lambda v, e=tp: v if isinstance(v, e) else e(v))
+            return Wire(tp, _to_enum(tp))
         inner = _is_input(tp)
         if inner is not None:
             w = self.wire(inner, where, output=output)
-            return Wire(pulumi.Input[w.type], lambda v, d=w.decode: v if isinstance(v, pulumi.Output) else d(v))
+            return Wire(_generic(pulumi.Input, w.type), _unless_output(w.decode))
         origin, targs = typing.get_origin(tp), typing.get_args(tp)
         if origin is pulumi.Output:
-            return Wire(pulumi.Output[self.wire(targs[0], where, output=output).type])
+            return Wire(_generic(pulumi.Output, self.wire(targs[0], where, output=output).type))
         if origin in (typing.Union, types.UnionType):
             rest = [a for a in targs if a is not type(None)]
             if len(rest) == 1 and len(targs) == 2:
                 w = self.wire(rest[0], where, output=output)
-                return Wire(w.type | None, lambda v, d=w.decode: None if v is None else d(v))
+                return Wire(_generic(typing.Optional, w.type), _unless_none(w.decode))
             raise NotExpressible(f"{where}: the union {tp} has no schema form")
         if origin in (list, tuple, abc.Sequence) and targs:
             if origin is tuple and not (len(targs) == 2 and targs[1] is Ellipsis):
                 raise NotExpressible(f"{where}: fixed-length tuple {tp} has no schema form")
             w = self.wire(targs[0], where, output=output)
             build = tuple if origin is tuple else list
-            return Wire(
-                list[w.type], lambda v, d=w.decode, b=build: v if isinstance(v, pulumi.Output) else b(d(x) for x in v)
-            )
+            return Wire(types.GenericAlias(list, (w.type,)), _unless_output(_each(w.decode, build)))
         if origin in (dict, abc.Mapping) and len(targs) == 2:
             key, value = targs
             w = self.wire(value, where, output=output)
             if key is str:
-                return Wire(dict[str, w.type], lambda v, d=w.decode: {k: d(x) for k, x in v.items()})
+                return Wire(types.GenericAlias(dict, (str, w.type)), _values(w.decode, None))
             if inspect.isclass(key) and issubclass(key, Enum) and all(isinstance(m.value, str) for m in key):
-                return Wire(dict[str, w.type], lambda v, d=w.decode, e=key: {e(k): d(x) for k, x in v.items()})
+                return Wire(types.GenericAlias(dict, (str, w.type)), _values(w.decode, key))
             raise NotExpressible(f"{where}: map keys of {tp} must be strings or string enums")
         if dataclasses.is_dataclass(tp) and isinstance(tp, type):
             shadow, decode = self.shadow(tp, output=output)
@@ -167,7 +190,7 @@ class Layer:
         shadow.__doc__ = None if auto_doc else cls.__doc__
         self._shadows[cls] = (shadow, lambda v: v)  # a placeholder while the fields are analysed (recursion)
         python_only: dict[str, str] = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        for f in dataclasses.fields(cls):
             where = f"{cls.__name__}.{f.name}"
             has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
             try:
@@ -177,7 +200,7 @@ class Layer:
                     raise
                 python_only[f.name] = str(exc)
                 continue
-            annotations[f.name] = NotRequired[w.type] if has_default else w.type
+            annotations[f.name] = _generic(NotRequired, w.type) if has_default else w.type
             decoders[f.name] = w.decode
         shadow.__annotations__ = annotations
         shadow.python_only = python_only  # type: ignore[attr-defined]
@@ -207,7 +230,7 @@ class Layer:
                 python_only_outputs[name] = str(exc)
 
         def __init__(self: Any, name: str, args: Any, opts: pulumi.ResourceOptions | None = None) -> None:
-            component.__init__(self, name, decode(args), opts)
+            typing.cast(Any, component).__init__(self, name, decode(args), opts)
             for attr in outputs:
                 setattr(self, attr, _encode(getattr(self, attr, None)))
 
