@@ -3,6 +3,8 @@ rejects the type it cannot express, naming the field, and each decoding gives ba
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -82,8 +84,14 @@ def test_decoding_rebuilds_the_dataclasses_enum_keys_and_tuples():
 
 def test_an_output_value_passes_through_decoding_untouched():
     _, decode = Layer().shadow(GoodArgs)
-    key = pulumi.Output.from_input("arn:aws:kms:eu-west-1:111122223333:key/1")
-    assert decode({"name": "n", "key_arn": key}).key_arn is key
+    loop = asyncio.new_event_loop()  # an Output needs a loop; other tests close theirs
+    asyncio.set_event_loop(loop)
+    try:
+        key = pulumi.Output.from_input("arn:aws:kms:eu-west-1:111122223333:key/1")
+        assert decode({"name": "n", "key_arn": key}).key_arn is key
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 @pytest.mark.parametrize(
