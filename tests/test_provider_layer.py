@@ -4,7 +4,6 @@ rejects the type it cannot express, naming the field, and each decoding gives ba
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
