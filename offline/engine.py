@@ -111,6 +111,8 @@ class Recording:
     resources: list[ResourceRecord] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    registered_outputs: dict[str, list[str]] = field(default_factory=dict)
+    """The output names each component passed to ``register_outputs`` (``None`` values are not sent), by URN."""
 
     @property
     def stack_urn(self) -> str:
@@ -146,6 +148,7 @@ class Recording:
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
             "invokes": [{"token": t, "args": a} for t, a in self.invokes],
+            "registeredOutputs": self.registered_outputs,
         }
 
     @classmethod
@@ -159,6 +162,7 @@ class Recording:
             resources=[ResourceRecord.from_json(r) for r in data["resources"]],
             outputs=dict(data["outputs"]),
             invokes=[(i["token"], dict(i["args"])) for i in data["invokes"]],
+            registered_outputs={k: list(v) for k, v in data.get("registeredOutputs", {}).items()},
         )
 
 
@@ -300,6 +304,8 @@ def recording_monitor(recording: Recording) -> mocks.MockMonitor:
         def RegisterResourceOutputs(self, request):
             if request.urn == recording.stack_urn:
                 recording.outputs = json_format.MessageToDict(request.outputs)
+            else:
+                recording.registered_outputs[request.urn] = sorted(json_format.MessageToDict(request.outputs))
             return empty_pb2.Empty()
 
     return RecordingMonitor(Mocks())
