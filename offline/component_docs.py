@@ -95,10 +95,11 @@ def render() -> str:
         "# Components: inputs and outputs",
         "",
         "Every component `streaming_platform` exports, with its `<Component>Args` fields (input, type as written,",
-        "default, what it does) and the outputs it registers. From Python, pass the inputs as the Args dataclass and",
-        "read the outputs as attributes; from another language, use the provider names (the last column) on the",
-        f"`{PACKAGE}:index:<Component>` resource of the component provider (see the README's *Using the components",
-        "from TypeScript, Go, C# or YAML*).",
+        "default, what it does) and its outputs (its typed attributes, registered under their camelCase names;",
+        "`tests/test_component_outputs.py` lists where the two differ). From Python, pass the inputs as the Args",
+        "dataclass and read the outputs as attributes; from another language, use the provider names (the last",
+        f"column) on the `{PACKAGE}:index:<Component>` resource of the component provider (see the README's *Using",
+        "the components from TypeScript, Go, C#, Java or YAML*).",
         "",
     ]
     components = exported_components()
