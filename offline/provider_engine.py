@@ -139,9 +139,11 @@ class ProviderProcess:
         stack: str = "test",
         config: Mapping[str, str] | None = None,
         preview: bool = True,
+        input_dependencies: Mapping[str, list[str]] | None = None,
     ) -> ConstructResult:
         """``Construct`` as the engine sends it for a program's ``type_token`` resource named ``name`` at the
-        top of the stack, with a recording resource monitor; ``inputs`` are the program's (camelCase) values."""
+        top of the stack, with a recording resource monitor; ``inputs`` are the program's (camelCase) values and
+        ``input_dependencies`` the URNs of the resources an input's value came from (an output of another resource)."""
         full = {"aws:region": "us-west-2", **(config or {})}
         recording = Recording(project=project, stack=stack, preview=preview, config=full)
         registered: dict[str, dict[str, Any]] = {}
@@ -161,6 +163,10 @@ class ProviderProcess:
                     name=name,
                     parent=recording.stack_urn,
                     inputs=request_inputs,
+                    inputDependencies={
+                        k: provider_pb2.ConstructRequest.PropertyDependencies(urns=v)
+                        for k, v in (input_dependencies or {}).items()
+                    },
                     organization="organization",
                 )
             )

@@ -287,6 +287,25 @@ def test_construct_network_registers_the_children_of_the_python_path(provider, s
     )
 
 
+def test_construct_takes_a_wired_key_from_another_resource_and_keeps_its_dependency(provider):
+    # A program in another language passes another resource's output: the engine sends the value and the URN it
+    # came from. The flow logs must use that key (no key of their own) and wait for the resource that made it.
+    key_arn = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    key_urn = "urn:pulumi:test::component::aws:kms/key:Key::shared-logs-key"
+    result = provider.construct(
+        NETWORK,
+        "network",
+        {"availabilityZones": ["us-west-2a", "us-west-2b"], "logKmsKeyArn": key_arn},
+        input_dependencies={"logKmsKeyArn": [key_urn]},
+    )
+    rec = result.recording
+    assert rec.of_type("aws:kms/key:Key") == []
+    log_group = rec.named("network-flow-logs")
+    assert log_group.inputs["kmsKeyId"] == key_arn
+    assert log_group.property_dependencies["kmsKeyId"] == (key_urn,)
+    assert result.state["logKmsKeyArn"] == key_arn
+
+
 def property_errors(error: Any) -> list[tuple[str, str]]:
     """The (property path, reason) pairs of the InputPropertiesError a provider returns, as the engine reads them."""
     from pulumi.runtime.proto import errors_pb2, status_pb2
