@@ -3,7 +3,6 @@ rejects the type it cannot express, naming the field, and each decoding gives ba
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -12,6 +11,8 @@ from typing import NotRequired
 import pulumi
 import pytest
 from streaming_platform.provider import Layer, NotExpressible
+
+from offline.engine import run_component
 
 
 class Colour(StrEnum):
@@ -83,14 +84,14 @@ def test_decoding_rebuilds_the_dataclasses_enum_keys_and_tuples():
 
 def test_an_output_value_passes_through_decoding_untouched():
     _, decode = Layer().shadow(GoodArgs)
-    loop = asyncio.new_event_loop()  # an Output needs a loop; other tests close theirs
-    asyncio.set_event_loop(loop)
-    try:
+    seen = []
+
+    def program() -> None:  # an Output needs a runtime and an event loop: run_component gives it fresh ones
         key = pulumi.Output.from_input("arn:aws:kms:eu-west-1:111122223333:key/1")
-        assert decode({"name": "n", "key_arn": key}).key_arn is key
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+        seen.append(decode({"name": "n", "key_arn": key}).key_arn is key)
+
+    run_component(program)
+    assert seen == [True]
 
 
 @pytest.mark.parametrize(
