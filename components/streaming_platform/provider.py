@@ -20,11 +20,18 @@ inference-friendly layer between the two (derived from the types, nothing listed
   or a ``previous_parent`` alias hook) is Python-only and left out of the schema (other languages set the same
   thing with the component's own ``dependsOn`` / ``aliases`` options); a component with a *required*
   resource-typed field (``zone: PublicZone``, whose methods the component calls) is not hosted, and
-  ``not_hosted()`` says why.
+  ``hosting().not_hosted`` says why.
 
-``Construct`` hands the host's input dict to the wrapper class built here, which decodes it into the real
-``*Args`` dataclass and runs the real component: the same type token, child names and children as a Python
-program gets. Dataclass-valued outputs (``cidr_plan``) are sent as objects of their declared shape.
+``pulumi.Input[...]`` fields need nothing more once resolved: the analyzer reads them as wired (not ``plain``)
+inputs; every other field is ``plain``, since the component computes on it at construction.
+
+The host constructs ``cls(name, inputs, opts)`` with the inputs as a dict, and reads outputs as attributes of the
+instance. For each component the layer builds a subclass with the same name whose ``__init__`` is annotated with
+the analyzer-friendly view of the Args and decodes the dict into the real ``*Args`` dataclass before running the
+real ``__init__``: the same type token (``streaming:<module>:<Component>``, not the schema's), child names and
+children as a Python program gets. After construction, dataclass-valued outputs (``cidr_plan``) are turned into
+dicts of their declared fields and enum values into their values, as the host's state mapping expects; this
+touches only the provider process's instance.
 """
 
 from __future__ import annotations
