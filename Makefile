@@ -44,6 +44,7 @@ test: graphviz lint typecheck unit
 
 docs: $(STAMP) graphviz
 	$(PY) -m offline.docs
+	$(PY) -m offline.component_docs
 	$(PY) -m offline.policy_docs
 	$(PY) -m offline.diagram
 	$(PY) -m offline.cost --readme

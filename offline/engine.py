@@ -111,6 +111,8 @@ class Recording:
     resources: list[ResourceRecord] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    registered_outputs: dict[str, list[str]] = field(default_factory=dict)
+    """The output names each component passed to ``register_outputs`` (``None`` values are not sent), by URN."""
 
     @property
     def stack_urn(self) -> str:
@@ -146,6 +148,7 @@ class Recording:
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
             "invokes": [{"token": t, "args": a} for t, a in self.invokes],
+            "registeredOutputs": self.registered_outputs,
         }
 
     @classmethod
@@ -159,6 +162,7 @@ class Recording:
             resources=[ResourceRecord.from_json(r) for r in data["resources"]],
             outputs=dict(data["outputs"]),
             invokes=[(i["token"], dict(i["args"])) for i in data["invokes"]],
+            registered_outputs={k: list(v) for k, v in data.get("registeredOutputs", {}).items()},
         )
 
 
@@ -234,7 +238,11 @@ def run_component(
     return contextvars.Context().run(_run, recording, build, PROJECT_DIR)
 
 
-def _run(recording: Recording, main: Callable[[], None], root: Path) -> Recording:
+def recording_monitor(recording: Recording) -> mocks.MockMonitor:
+    """The monitor that answers and records every registration and invoke of ``recording``'s program.
+
+    ``_run`` hands it to the SDK in-process; ``offline.provider_engine`` serves it over gRPC to a provider
+    process, as the engine serves its resource monitor to a provider's ``Construct``."""
     region = recording.config.get("aws:region", "us-east-1")
     invokes = Invokes(region)
 
@@ -247,6 +255,12 @@ def _run(recording: Recording, main: Callable[[], None], root: Path) -> Recordin
             raise AssertionError("RecordingMonitor answers registrations itself")
 
     class RecordingMonitor(mocks.MockMonitor):
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            """As the engine makes it: the parent's type chain, then this stack and project (the recording's)."""
+            if parent:
+                type_ = parent.split("::")[2].split("$").pop() + "$" + type_
+            return "urn:pulumi:" + "::".join([recording.stack, recording.project, type_, name])
+
         def RegisterResource(self, request):
             urn = self.make_urn(request.parent, request.type, request.name)
             if request.type == "pulumi:pulumi:Stack":
@@ -290,9 +304,15 @@ def _run(recording: Recording, main: Callable[[], None], root: Path) -> Recordin
         def RegisterResourceOutputs(self, request):
             if request.urn == recording.stack_urn:
                 recording.outputs = json_format.MessageToDict(request.outputs)
+            else:
+                recording.registered_outputs[request.urn] = sorted(json_format.MessageToDict(request.outputs))
             return empty_pb2.Empty()
 
-    monitor = RecordingMonitor(Mocks())
+    return RecordingMonitor(Mocks())
+
+
+def _run(recording: Recording, main: Callable[[], None], root: Path) -> Recording:
+    monitor = recording_monitor(recording)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

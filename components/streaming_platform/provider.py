@@ -1,0 +1,347 @@
+"""The components as a Pulumi component provider, so TypeScript, Go, C#, Java and YAML programs can use them.
+
+``python -m streaming_platform <engine address>`` (what the Pulumi CLI runs, through ``PulumiPlugin.yaml`` and
+``pulumi.run.plugin``) serves every hosted component with the Python SDK's component provider host
+(``pulumi.provider.experimental.component_provider_host``), whose analyzer infers the package schema from type
+annotations: a component's ``__init__(self, name, args: <Component>Args, opts)`` gives its inputs, and the
+component's annotated public attributes give its outputs, with the docstrings written under each field.
+
+The analyzer cannot read the ``*Args`` dataclasses as written, for three reasons, and this module is the
+inference-friendly layer between the two (derived from the types, nothing listed by hand):
+
+* the component modules use ``from __future__ import annotations``, so ``inspect.get_annotations`` (which the
+  analyzer calls without ``eval_str``) sees strings; the layer resolves them with ``typing.get_type_hints``;
+* a dataclass field with a default is optional, but the analyzer calls a field optional only when its type
+  admits ``None`` (or it is a ``TypedDict``'s ``NotRequired``); the layer marks every defaulted field
+  ``NotRequired``;
+* some Python types have no schema form: maps keyed by an enum (``Mapping[Tier, int]``), ``tuple[str, ...]``
+  and resource objects handed from one Python component to another. Enum keys travel as their string values
+  and tuples as lists, and are decoded back; a resource-typed field with a default (a ``depends_on`` hand-off
+  or a ``previous_parent`` alias hook) is Python-only and left out of the schema (other languages set the same
+  thing with the component's own ``dependsOn`` / ``aliases`` options); a component with a *required*
+  resource-typed field (``zone: PublicZone``, whose methods the component calls) is not hosted, and
+  ``hosting().not_hosted`` says why.
+
+``pulumi.Input[...]`` fields need nothing more once resolved: the analyzer reads them as wired (not ``plain``)
+inputs; every other field is ``plain``, since the component computes on it at construction.
+
+The host constructs ``cls(name, inputs, opts)`` with the inputs as a dict, and reads outputs as attributes of the
+instance. For each component the layer builds a subclass with the same name whose ``__init__`` is annotated with
+the analyzer-friendly view of the Args and decodes the dict into the real ``*Args`` dataclass before running the
+real ``__init__``: the same type token (``streaming:<module>:<Component>``, not the schema's), child names and
+children as a Python program gets. After construction, dataclass-valued outputs (``cidr_plan``) are turned into
+dicts of their declared fields and enum values into their values, as the host's state mapping expects; this
+touches only the provider process's instance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import types
+import typing
+from collections import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, NotRequired
+
+import pulumi
+from pulumi.provider.experimental.util import camel_case
+
+PACKAGE = "streaming"
+"""The provider's package name: schema tokens are ``streaming:index:<Component>``."""
+
+Decode = Callable[[Any], Any]
+# ``pulumi.Input[T]`` holds the forward reference "Output[T]"; resolving a field's type needs the SDK's names.
+SDK_NAMES = {"Output": pulumi.Output, "Input": pulumi.Input, "T": typing.TypeVar("T")}
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _generic(alias: Any, argument: Any) -> Any:
+    """``alias[argument]`` for a type built at run time."""
+    return alias[argument]
+
+
+def _to_enum(enum: type[Enum]) -> Decode:
+    return lambda v: v if isinstance(v, enum) else enum(v)
+
+
+def _unless_output(decode: Decode) -> Decode:
+    return lambda v: v if isinstance(v, pulumi.Output) else decode(v)
+
+
+def _unless_none(decode: Decode) -> Decode:
+    return lambda v: None if v is None else decode(v)
+
+
+def _each(decode: Decode, build: Callable[[Any], Any]) -> Decode:
+    return lambda v: build(decode(x) for x in v)
+
+
+def _values(decode: Decode, key: type[Enum] | None) -> Decode:
+    return lambda v: {(key(k) if key else k): decode(x) for k, x in v.items()}
+
+
+class NotExpressible(TypeError):
+    """A Python type with no Pulumi schema form."""
+
+
+@dataclass(frozen=True)
+class Wire:
+    """A Python type as the schema sees it, and how a value that arrived over the wire becomes the Python one."""
+
+    type: Any
+    decode: Decode = _identity
+
+
+@dataclass
+class HostedComponent:
+    """One component as the provider hosts it."""
+
+    component: type[pulumi.ComponentResource]
+    args: type
+    wrapper: type[pulumi.ComponentResource]
+    python_only_inputs: dict[str, str] = field(default_factory=dict)
+    """Args fields left out of the schema, with the reason."""
+    python_only_outputs: dict[str, str] = field(default_factory=dict)
+    """Output attributes left out of the schema, with the reason."""
+
+
+def _is_input(tp: Any) -> Any:
+    """The ``T`` of ``pulumi.Input[T]`` (a union of T, Awaitable[T] and Output[T]), or None."""
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return None
+    for arg in typing.get_args(tp):
+        if typing.get_origin(arg) is abc.Awaitable:
+            return typing.get_args(arg)[0]
+    return None
+
+
+def _is_resource(tp: Any) -> bool:
+    return inspect.isclass(tp) and issubclass(tp, pulumi.Resource)
+
+
+def _is_foreign_resource(tp: Any) -> bool:
+    """A resource the analyzer can reference in another package's schema (it names its own type token)."""
+    return _is_resource(tp) and isinstance(getattr(tp, "pulumi_type", None), str)
+
+
+class Layer:
+    """Builds the analyzer-friendly view of the components, caching one shadow class per dataclass."""
+
+    def __init__(self) -> None:
+        self._shadows: dict[type, tuple[type, Decode]] = {}
+
+    def wire(self, tp: Any, where: str, *, output: bool = False) -> Wire:
+        """The schema view of ``tp`` (the type of ``where``, for error messages)."""
+        if tp in (str, int, float, bool, Any):
+            return Wire(tp)
+        if output and _is_foreign_resource(tp):
+            return Wire(tp)
+        if _is_resource(tp):
+            raise NotExpressible(
+                f"{where}: {tp.__name__} is a resource object handed from one Python component to another"
+            )
+        if inspect.isclass(tp) and issubclass(tp, Enum):
+            if output:  # the host maps a nested enum output as an object (to {}): send the member's value
+                return Wire(type(next(iter(tp)).value))
+            return Wire(tp, _to_enum(tp))
+        inner = _is_input(tp)
+        if inner is not None:
+            w = self.wire(inner, where, output=output)
+            return Wire(_generic(pulumi.Input, w.type), _unless_output(w.decode))
+        origin, targs = typing.get_origin(tp), typing.get_args(tp)
+        if origin is pulumi.Output:
+            return Wire(_generic(pulumi.Output, self.wire(targs[0], where, output=output).type))
+        if origin in (typing.Union, types.UnionType):
+            rest = [a for a in targs if a is not type(None)]
+            if len(rest) == 1 and len(targs) == 2:
+                w = self.wire(rest[0], where, output=output)
+                return Wire(_generic(typing.Optional, w.type), _unless_none(w.decode))
+            raise NotExpressible(f"{where}: the union {tp} has no schema form")
+        if origin in (list, tuple, abc.Sequence) and targs:
+            if origin is tuple and not (len(targs) == 2 and targs[1] is Ellipsis):
+                raise NotExpressible(f"{where}: fixed-length tuple {tp} has no schema form")
+            w = self.wire(targs[0], where, output=output)
+            build = tuple if origin is tuple else list
+            return Wire(types.GenericAlias(list, (w.type,)), _unless_output(_each(w.decode, build)))
+        if origin in (dict, abc.Mapping) and len(targs) == 2:
+            key, value = targs
+            w = self.wire(value, where, output=output)
+            if key is str:
+                return Wire(types.GenericAlias(dict, (str, w.type)), _values(w.decode, None))
+            if inspect.isclass(key) and issubclass(key, Enum) and all(isinstance(m.value, str) for m in key):
+                return Wire(types.GenericAlias(dict, (str, w.type)), _values(w.decode, key))
+            raise NotExpressible(f"{where}: map keys of {tp} must be strings or string enums")
+        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+            shadow, decode = self.shadow(tp, output=output)
+            return Wire(shadow, decode)
+        raise NotExpressible(f"{where}: {tp} has no schema form")
+
+    def shadow(self, cls: type, *, output: bool = False) -> tuple[type, Decode]:
+        """A class the analyzer reads as ``cls``: same name, module and qualified name (so it finds the field
+        docstrings in ``cls``'s source), resolved annotations, defaulted fields ``NotRequired``."""
+        if cls in self._shadows:
+            return self._shadows[cls]
+        hints = typing.get_type_hints(cls, localns=SDK_NAMES)
+        annotations: dict[str, Any] = {}
+        decoders: dict[str, Decode] = {}
+        shadow = type(cls.__name__, (), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        # A dataclass without a docstring gets its signature as one; that is not documentation.
+        auto_doc = (cls.__doc__ or "").startswith(f"{cls.__name__}(")
+        shadow.__doc__ = None if auto_doc else cls.__doc__
+        self._shadows[cls] = (shadow, lambda v: v)  # a placeholder while the fields are analysed (recursion)
+        python_only: dict[str, str] = {}
+        for f in dataclasses.fields(cls):
+            where = f"{cls.__name__}.{f.name}"
+            has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            try:
+                w = self.wire(hints[f.name], where, output=output)
+            except NotExpressible as exc:
+                if not has_default:
+                    raise
+                python_only[f.name] = str(exc)
+                continue
+            annotations[f.name] = _generic(NotRequired, w.type) if has_default else w.type
+            decoders[f.name] = w.decode
+        shadow.__annotations__ = annotations
+        shadow.python_only = python_only  # type: ignore[attr-defined]
+
+        def decode(value: Any, cls: type = cls) -> Any:
+            if isinstance(value, (cls, pulumi.Output)):
+                return value
+            return cls(**{k: decoders[k](v) for k, v in value.items() if k in decoders})
+
+        self._shadows[cls] = (shadow, decode)
+        return shadow, decode
+
+    def host(self, component: type[pulumi.ComponentResource]) -> HostedComponent:
+        """The wrapper the provider constructs for ``component``; raises NotExpressible if it cannot be hosted."""
+        args_type = typing.get_type_hints(component.__init__, localns=SDK_NAMES).get("args")
+        if not (dataclasses.is_dataclass(args_type) and isinstance(args_type, type)):
+            raise NotExpressible(f"{component.__name__}.__init__: args is not a *Args dataclass")
+        args_shadow, decode = self.shadow(args_type)
+        outputs: dict[str, Any] = {}
+        python_only_outputs: dict[str, str] = {}
+        for name, tp in _own_annotations(component).items():
+            if name.startswith("_"):
+                continue
+            try:
+                outputs[name] = self.wire(tp, f"{component.__name__}.{name}", output=True).type
+            except NotExpressible as exc:
+                python_only_outputs[name] = str(exc)
+
+        def __init__(self: Any, name: str, args: Any, opts: pulumi.ResourceOptions | None = None) -> None:
+            typing.cast(Any, component).__init__(self, name, decode(args), opts)
+            for attr in outputs:
+                setattr(self, attr, _encode(getattr(self, attr, None)))
+
+        __init__.__annotations__ = {"name": str, "args": args_shadow, "opts": pulumi.ResourceOptions | None}
+        wrapper = type(
+            component.__name__,
+            (component,),
+            {
+                "__init__": __init__,
+                "__module__": component.__module__,
+                "__qualname__": component.__qualname__,
+                "__doc__": component.__doc__,
+                "__annotations__": outputs,
+            },
+        )
+        return HostedComponent(
+            component=component,
+            args=args_type,
+            wrapper=wrapper,
+            python_only_inputs=dict(args_shadow.python_only),  # type: ignore[attr-defined]
+            python_only_outputs=python_only_outputs,
+        )
+
+
+def _own_annotations(component: type) -> dict[str, Any]:
+    """The resolved annotations of ``component`` and its bases, up to (not including) the SDK's resource classes."""
+    found: dict[str, Any] = {}
+    for cls in reversed(component.__mro__):
+        if cls is object or cls.__module__.split(".")[0] == "pulumi":
+            continue
+        found.update(inspect.get_annotations(cls, eval_str=True))
+    return found
+
+
+def _encode(value: Any, *, camel: bool = False) -> Any:
+    """An output value as the host's state mapping reads it. The host renames the fields of a dataclass it reaches
+    through ``$ref`` (snake_case in, schema names out) but passes list and map elements through as they are, so a
+    dataclass inside a list or map is sent with its schema (camelCase) names already."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            (camel_case(f.name) if camel else f.name): _encode(getattr(value, f.name), camel=camel)
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, tuple | list):
+        return [_encode(v, camel=True) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v, camel=True) for k, v in value.items()}
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def exported_components() -> list[type[pulumi.ComponentResource]]:
+    """Every component ``streaming_platform`` exports, in its ``__all__`` order."""
+    package = importlib.import_module("streaming_platform")
+    found = []
+    for name in package.__all__:
+        value = getattr(package, name)
+        if inspect.isclass(value) and issubclass(value, pulumi.ComponentResource):
+            found.append(value)
+    return found
+
+
+@dataclass
+class Hosting:
+    hosted: list[HostedComponent]
+    not_hosted: dict[str, str]
+    """Exported components the provider cannot host, with the reason."""
+
+
+def hosting() -> Hosting:
+    """Which exported components the provider hosts (wrapped) and which it cannot, and why."""
+    layer = Layer()
+    hosted, not_hosted = [], {}
+    for component in exported_components():
+        try:
+            hosted.append(layer.host(component))
+        except NotExpressible as exc:
+            not_hosted[component.__name__] = str(exc)
+    return Hosting(hosted, not_hosted)
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("streaming-platform")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree that was never installed
+        return "0.0.0"
+
+
+def schema() -> dict[str, Any]:
+    """The package schema the provider's ``GetSchema`` returns, computed in-process (for the docs)."""
+    import json
+
+    from pulumi.provider.experimental.component import ComponentProvider
+
+    provider = ComponentProvider([h.wrapper for h in hosting().hosted], PACKAGE, version=version())
+    return typing.cast(dict[str, Any], json.loads(provider.schema or "{}"))
+
+
+def main() -> None:
+    """Serve the hosted components (``python -m streaming_platform <engine address>``)."""
+    from pulumi.provider.experimental import component_provider_host
+
+    component_provider_host([h.wrapper for h in hosting().hosted], PACKAGE, version=version())
