@@ -359,8 +359,6 @@ def estimate(
         if key.startswith("fargate_spot_"):
             base = pricer.price(key.replace("fargate_spot_", "fargate_"), region)
             unit_price, unit = (None if base is None else base * spot_share), pricer.unit(key.replace("spot_", ""))
-        elif key == "ec2_spot_instance_hour":
-            unit_price, unit = None, pricer.unit("ec2_instance_hour")  # Spot prices float; no fixed figure exists
         else:
             unit_price, unit = pricer.price(key, region, kind), pricer.unit(key)
         lines.append(Line(tier, item, region, quantity, unit, unit_price, key))
