@@ -104,6 +104,9 @@ def readme_block(estimates: Mapping[str, Estimate], table: Mapping[str, Any] | N
     ]
     for stack, est in estimates.items():
         parts.append(f"\n#### {stack} ({est.region}): {money(est.total)} per month\n\n{render_markdown(est)}")
+        if est.unpriced:
+            missing = "; ".join(f"{line.item}, {_qty(line.quantity)} {line.unit}" for line in est.unpriced)
+            parts.append(f"\nNot in this total, no citable figure in the price table: {missing}.\n")
     return "".join(parts) + "\n"
 
 

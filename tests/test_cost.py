@@ -52,16 +52,20 @@ def test_dev_estimate_line_by_line(dev):
     services = dev.of_type("aws:ecs/service:Service")
     assert len(services) == 6 and {s.inputs["desiredCount"] for s in services} == {2.0}  # ecsMinTasks: 2
     alarms, keys = regions(dev, "aws:cloudwatch/metricAlarm:MetricAlarm"), regions(dev, "aws:kms/key:Key")
+    checks = len(dev.of_type("aws:route53/healthCheck:HealthCheck"))
+    zones = len(dev.of_type("aws:route53/zone:Zone"))
+    assert (checks, zones) == (1, 1)  # the origin failover's alarm-based check; the public zone
     spot = 1 - D("0.70")  # all on FARGATE_SPOT (base 0, weights 0/1), the stated Spot discount
     tasks = 6 * 2  # services x desiredCount, each 256 CPU units / 512 MiB
     expected = {
         ("network", "NAT gateway hours", "us-east-2"): H * p("nat_gateway_hour"),
         ("network", "NAT gateway data processed (assumed)", "us-east-2"): 100 * p("nat_gateway_gb"),
-        ("edge", "CloudFront HTTPS requests (assumed)", "global"): None,
+        # 10 M requests = 1,000 x 10k requests
+        ("edge", "CloudFront HTTPS requests (assumed)", "global"): 1000 * p("cloudfront_10k_https_requests"),
         ("edge", "CloudFront data out (assumed)", "global"): 1000 * p("cloudfront_gb_out"),
         ("edge", "Data out to the internet, not via CloudFront (assumed)", "us-east-2"): 50 * p("internet_egress_gb"),
-        ("edge", "Route 53 health checks", "global"): None,
-        ("edge", "Route 53 hosted zones", "global"): None,
+        ("edge", "Route 53 health checks", "global"): checks * p("route53_health_check_month"),
+        ("edge", "Route 53 hosted zones", "global"): zones * p("route53_hosted_zone_month"),
         ("edge", "WAF requests (assumed)", "global"): 10 * p("waf_million_requests"),
         ("edge", "WAF requests (assumed)", "us-east-2"): 1 * p("waf_million_requests"),
         ("edge", "WAF rules", "global"): 4 * p("waf_rule_month"),
@@ -72,7 +76,7 @@ def test_dev_estimate_line_by_line(dev):
         ("app", "Application Load Balancer hours", "us-east-2"): H * p("alb_hour"),
         ("app", "Fargate Spot vCPU-hours", "us-east-2"): tasks * D("0.25") * H * p("fargate_vcpu_hour") * spot,
         ("app", "Fargate Spot GB-hours", "us-east-2"): tasks * D("0.5") * H * p("fargate_gb_hour") * spot,
-        ("app", "Network Load Balancer hours", "us-east-2"): None,
+        ("app", "Network Load Balancer hours", "us-east-2"): H * p("nlb_hour"),
         ("data", "ElastiCache cache.t4g.micro node-hours", "us-east-2"): None,
         ("data", "KMS customer managed keys", "us-east-1"): keys["us-east-1"] * p("kms_key_month"),
         ("data", "KMS customer managed keys", "us-east-2"): keys["us-east-2"] * p("kms_key_month"),
@@ -94,15 +98,9 @@ def test_dev_estimate_line_by_line(dev):
         t: sum((v for (tier, _, _), v in expected.items() if tier == t and v is not None), D(0)) for t in cost.TIERS
     }
     assert est.by_tier() == by_tier
-    assert {t: money(v) for t, v in by_tier.items()} == {
-        "network": "$37.35",
-        "edge": "$113.10",
-        "app": "$54.70",
-        "data": "$108.90",
-        "media": "$11.50",
-        "observability": "$17.50",
-    }
-    assert money(est.total) == "$343.05" and len(est.unpriced) == 5
+    assert est.total == sum(by_tier.values(), D(0))
+    # still unpriced: no citable figure for the node type (see offline/prices.json)
+    assert [line.item for line in est.unpriced] == ["ElastiCache cache.t4g.micro node-hours"]
 
 
 def test_prod_estimate_line_by_line(prod):
@@ -115,15 +113,19 @@ def test_prod_estimate_line_by_line(prod):
     cpu = sum(D(int(t.inputs["cpu"])) for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")) / 1024
     mem = sum(D(int(t.inputs["memory"])) for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")) / 1024
     assert (cpu, mem) == (D(4), D(8))  # four services 0.5/1, api and video 1/2
+    checks = len(prod.of_type("aws:route53/healthCheck:HealthCheck"))
+    zones = len(prod.of_type("aws:route53/zone:Zone"))
+    assert (checks, zones) == (1, 1)
     expected = {
         ("network", "Interface VPC endpoint AZ-hours", "us-west-2"): 5 * 3 * H * p("interface_endpoint_az_hour"),
         ("network", "NAT gateway data processed (assumed)", "us-west-2"): 3 * 500 * p("nat_gateway_gb"),
         ("network", "NAT gateway hours", "us-west-2"): 3 * H * p("nat_gateway_hour"),
-        ("edge", "CloudFront HTTPS requests (assumed)", "global"): None,
+        # 200 M requests = 20,000 x 10k requests
+        ("edge", "CloudFront HTTPS requests (assumed)", "global"): 20000 * p("cloudfront_10k_https_requests"),
         ("edge", "CloudFront data out (assumed)", "global"): 10000 * p("cloudfront_gb_out"),
         ("edge", "Data out to the internet, not via CloudFront (assumed)", "us-west-2"): 500 * p("internet_egress_gb"),
-        ("edge", "Route 53 health checks", "global"): None,
-        ("edge", "Route 53 hosted zones", "global"): None,
+        ("edge", "Route 53 health checks", "global"): checks * p("route53_health_check_month"),
+        ("edge", "Route 53 hosted zones", "global"): zones * p("route53_hosted_zone_month"),
         ("edge", "WAF requests (assumed)", "global"): 200 * p("waf_million_requests"),
         ("edge", "WAF requests (assumed)", "us-west-2"): 50 * p("waf_million_requests"),
         ("edge", "WAF rules", "global"): 5 * p("waf_rule_month"),
@@ -135,7 +137,7 @@ def test_prod_estimate_line_by_line(prod):
         ("app", "EC2 on-demand instance-hours (t3.large)", "us-west-2"): None,  # minSize 3 = on-demand base 3
         ("app", "Fargate vCPU-hours", "us-west-2"): 3 * cpu * H * p("fargate_vcpu_hour"),
         ("app", "Fargate GB-hours", "us-west-2"): 3 * mem * H * p("fargate_gb_hour"),
-        ("app", "Network Load Balancer hours", "us-west-2"): None,
+        ("app", "Network Load Balancer hours", "us-west-2"): H * p("nlb_hour"),
         ("data", "ElastiCache cache.r7g.large node-hours", "us-west-2"): None,
         ("data", "KMS customer managed keys", "us-east-1"): p("kms_key_month"),
         ("data", "KMS customer managed keys", "us-east-2"): p("kms_key_month"),
@@ -159,15 +161,17 @@ def test_prod_estimate_line_by_line(prod):
     assert quantities["EC2 on-demand instance-hours (t3.large)"] == 3 * H
     assert quantities["RDS db.r7g.large instance-hours (read replica)"] == 2 * H
     assert quantities["ElastiCache cache.r7g.large node-hours"] == 3 * H
-    assert {t: money(v) for t, v in est.by_tier().items()} == {
-        "network": "$275.55",
-        "edge": "$1,063.00",
-        "app": "$478.11",
-        "data": "$102.40",
-        "media": "$230.00",
-        "observability": "$109.10",
+    by_tier = {
+        t: sum((v for (tier, _, _), v in expected.items() if tier == t and v is not None), D(0)) for t in cost.TIERS
     }
-    assert money(est.total) == "$2,258.16" and len(est.unpriced) == 8
+    assert est.by_tier() == by_tier and est.total == sum(by_tier.values(), D(0))
+    # still unpriced: no citable figure for these instance types (see offline/prices.json)
+    assert [line.item for line in est.unpriced] == [
+        "EC2 on-demand instance-hours (t3.large)",
+        "ElastiCache cache.r7g.large node-hours",
+        "RDS db.r7g.large instance-hours (Multi-AZ primary + standby)",
+        "RDS db.r7g.large instance-hours (read replica)",
+    ]
 
 
 def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(dev):
@@ -176,12 +180,13 @@ def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(dev
     assert len(run_program("dev", config_overrides={"streaming:natGatewayStrategy": "ONE_PER_AZ"}).of_type(
         "aws:ec2/natGateway:NatGateway"
     )) == 2  # fmt: skip
-    assert head.total - base.total == H * p("nat_gateway_hour") + 100 * p("nat_gateway_gb") == D("37.35")
+    one_nat = H * p("nat_gateway_hour") + 100 * p("nat_gateway_gb")
+    assert head.total - base.total == one_nat
     assert [key for key, _, _ in diff(base, head)] == [
         "network|NAT gateway data processed (assumed)|us-east-2",
         "network|NAT gateway hours|us-east-2",
     ]
-    assert "**$37.35**" in render_diff(base, head)
+    assert f"**{money(one_nat)}**" in render_diff(base, head)
 
 
 def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_instance(prod):
@@ -198,6 +203,21 @@ def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_insta
     assert after[replica] - before[replica] == H
 
 
+def test_fleet_spot_instances_are_listed_unpriced_not_guessed(prod):
+    """EC2 Spot prices float and AWS states only an "up to" discount, so Spot hours carry no figure."""
+    assert TABLE["prices"]["ec2_spot_instance_hour"]["price"] == {}
+    base = estimate(prod)
+    head = estimate(run_program("prod", config_overrides={"streaming:asgOnDemandBaseCapacity": "1"}))
+    # minSize 3: on-demand base 1, then 25% of the 2 above it on-demand, the rest Spot.
+    spot = {line.item: line for line in head.lines if line.item.startswith("EC2 Spot")}
+    assert list(spot) == ["EC2 Spot instance-hours (t3.large or an override)"]
+    line = spot["EC2 Spot instance-hours (t3.large or an override)"]
+    assert (line.quantity, line.unit, line.unit_price) == (D("1.5") * H, "instance-hour", None)
+    on_demand = {line.item: line.quantity for line in head.lines}["EC2 on-demand instance-hours (t3.large)"]
+    assert on_demand == D("1.5") * H
+    assert head.total == base.total and len(head.unpriced) == len(base.unpriced) + 1
+
+
 def test_a_minimum_task_above_the_fargate_base_splits_by_weight(prod):
     head = estimate(run_program("prod", config_overrides={"streaming:ecsMinTasks": "4"}))
     # desiredCount 4: base 3 on FARGATE, the fourth task 1:3 over FARGATE / FARGATE_SPOT, for each service.
@@ -211,6 +231,7 @@ def test_a_minimum_task_above_the_fargate_base_splits_by_weight(prod):
         + spot * mem * H * p("fargate_gb_hour") * (1 - D("0.70"))
         + 5 * H * p("alb_lcu_hour")
         + H * p("alb_hour")
+        + H * p("nlb_hour")
     )
     assert head.by_tier()["app"] == expected_app
 
@@ -264,20 +285,24 @@ def test_every_price_line_has_a_date_a_source_and_a_unit():
     assert set(TABLE["assumptions"]["prod"]) <= set(TABLE["assumptions"]["default"])
 
 
-def test_readme_cost_tables_are_current():
+def test_readme_cost_tables_are_current(dev, prod):
     """Stale? Run `make docs` (python -m offline.cost --readme) and commit README.md."""
     assert cost.main(["--readme", "--check"]) == 0
     readme = (PROJECT_DIR / "README.md").read_text()
     block = readme[readme.index(BEGIN) : readme.index(END)]
-    assert "#### dev (us-east-2): $343.05 per month" in block and "#### prod (us-west-2): $2,258.16 per month" in block
+    dev_total, prod_total = money(estimate(dev).total), money(estimate(prod).total)
+    assert f"#### dev (us-east-2): {dev_total} per month" in block
+    assert f"#### prod (us-west-2): {prod_total} per month" in block
     assert f"prices of {TABLE['date']}" in block
 
 
-def test_cost_command_prints_the_difference_from_a_base_recording(tmp_path: Path, capsys):
+def test_cost_command_prints_the_difference_from_a_base_recording(tmp_path: Path, capsys, dev):
     recording_json = tmp_path / "base-recording.json"
     assert preview_main(["--stack", "dev", "--no-policy", "--json", str(recording_json)]) == 0
     printed = capsys.readouterr().out
-    assert "== monthly cost estimate (offline/cost.py) ==" in printed and "total: $343.05 per month" in printed
+    base_total = estimate(dev).total
+    assert "== monthly cost estimate (offline/cost.py) ==" in printed
+    assert f"total: {money(base_total)} per month" in printed
     assert json.loads(recording_json.read_text())["cost"]["total"] == str(estimate(run_program("dev")).total)
     base_cost = tmp_path / "base-cost.json"
     assert cost.main(["--stack", "dev", "--json", str(base_cost)]) == 0
@@ -286,7 +311,9 @@ def test_cost_command_prints_the_difference_from_a_base_recording(tmp_path: Path
         args = ["--stack", "dev", "--config", "streaming:natGatewayStrategy=ONE_PER_AZ", "--base", str(base)]
         assert cost.main(args) == 0
         out = capsys.readouterr().out
-        assert "| network / NAT gateway hours / us-east-2 | $32.85 | $65.70 | $32.85 |" in out
-        assert "| **total** | $343.05 | $380.40 | **$37.35** |" in out
+        nat_hours, one_nat = H * p("nat_gateway_hour"), H * p("nat_gateway_hour") + 100 * p("nat_gateway_gb")
+        hours, two = money(nat_hours), money(2 * nat_hours)
+        assert f"| network / NAT gateway hours / us-east-2 | {hours} | {two} | {hours} |" in out
+        assert f"| **total** | {money(base_total)} | {money(base_total + one_nat)} | **{money(one_nat)}** |" in out
     assert cost.main(["--head", str(base_cost), "--base", str(recording_json)]) == 0
-    assert "| **total** | $343.05 | $343.05 | **$0.00** |" in capsys.readouterr().out
+    assert f"| **total** | {money(base_total)} | {money(base_total)} | **$0.00** |" in capsys.readouterr().out
