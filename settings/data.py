@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Annotated, Any
 
-from streaming_platform.data.tier import DataTierArgs
+from streaming_platform.data.tier import BucketOptions, CacheOptions, DatabaseOptions, DataTierArgs
 
 from settings import aws_values
 from settings._base import Reader, TierModel, arg_default, distinct, each, key, rule
@@ -16,8 +17,17 @@ _ORIGIN = re.compile(r"(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?")
 REGION_TEXT = "an AWS region name such as us-east-2 (one that botocore's endpoint data lists)"
 
 
+# Which options object (or DataTierArgs itself) owns each field, and so its default.
+_OWNERS: tuple[type, ...] = (DatabaseOptions, CacheOptions, BucketOptions, DataTierArgs)
+
+
+def _owner(name: str) -> type:
+    (owner,) = [o for o in _OWNERS if name in {f.name for f in dataclasses.fields(o)}]
+    return owner
+
+
 def _d(name: str) -> Any:
-    return arg_default(DataTierArgs, name)
+    return arg_default(_owner(name), name)
 
 
 def _optional_region(v: str) -> bool:
@@ -167,7 +177,17 @@ class DataSettings(TierModel):
     def to_args(self, **wiring: Any) -> DataTierArgs:
         plain = self.model_dump()
         plain["dr_region"] = self.dr_region or None
-        return DataTierArgs(**wiring, **plain)
+
+        def group(owner: type) -> dict[str, Any]:
+            return {k: v for k, v in plain.items() if _owner(k) is owner}
+
+        return DataTierArgs(
+            **wiring,
+            **group(DataTierArgs),
+            database=DatabaseOptions(**group(DatabaseOptions)),
+            cache=CacheOptions(**group(CacheOptions)),
+            buckets=BucketOptions(**group(BucketOptions)),
+        )
 
 
 def check(r: Reader, region: str | None, prod: bool, az_count: int | None) -> None:

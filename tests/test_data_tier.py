@@ -6,7 +6,7 @@ import json
 from dataclasses import fields
 
 import pytest
-from streaming_platform.data.tier import DataTierArgs
+from streaming_platform.data.tier import BucketOptions, CacheOptions, DatabaseOptions, DataTierArgs
 
 from offline.engine import Recording, ResourceRecord, is_unknown, run_program
 from offline.fakes import ACCOUNT_ID
@@ -42,8 +42,10 @@ STATEFUL = (KEY, TABLE, LOG_GROUP, REDIS, DB, BUCKET)
 PROD_AZS = ["us-west-2a", "us-west-2b", "us-west-2c"]
 DEV_AZS = ["us-east-2a", "us-east-2b"]
 
+PARTS = ("DataKeys", "Tables", "Cache", "Database", "Buckets")
 COMMON_COUNTS = {
     COMPONENT: 1,
+    **{f"streaming:data:{p}": 1 for p in PARTS},
     TABLE: 2,
     SG: 3,
     EGRESS_RULE: 2,
@@ -109,12 +111,33 @@ def test_exact_resource_counts(recording, stack, expected):
     assert dict(data(recording(stack)).counts_by_type()) == expected
 
 
-def test_every_child_is_parented_to_the_component_and_named_after_it(recording):
+def test_every_child_is_parented_to_the_component_or_a_part_and_named_after_it(recording):
     rec = recording("prod")
     (component,) = rec.of_type(COMPONENT)
     assert component.parent == rec.stack_urn
-    children = [r for r in data(rec).resources if r is not component]
-    assert all(r.parent == component.urn and r.name.startswith("data-") for r in children)
+    parts = [r for r in rec.children(component.urn) if r.type.startswith("streaming:data:")]
+    assert sorted(p.type.rsplit(":", 1)[1] for p in parts) == sorted(PARTS)
+    assert {p.name for p in parts} == {"data"}
+    children = [r for r in data(rec).resources if r is not component and r not in parts]
+    assert all(r.parent in {component.urn, *(p.urn for p in parts)} and r.name.startswith("data-") for r in children)
+    # What stays on DataTier: the client group and the replication role.
+    assert sorted((r.type, r.name) for r in rec.children(component.urn) if r.custom) == [
+        ("aws:ec2/securityGroup:SecurityGroup", "data-clients"),
+        ("aws:iam/role:Role", "data-replication"),
+    ]
+
+
+@pytest.mark.parametrize(("stack", "moved"), [("dev", 45), ("prod", 68)])
+def test_the_parts_children_alias_their_0_1_urns_under_the_tier(recording, stack, moved):
+    rec = recording(stack, preview=False)
+    (tier,) = rec.of_type(COMPONENT)
+    parts = {r.urn: r for r in rec.children(tier.urn) if r.type.startswith("streaming:data:")}
+    children = [r for r in rec.resources if r.parent in parts]
+    assert len(children) == moved
+    for r in children:
+        old = r.urn.replace(f"::{parts[r.parent].type}$", f"::{COMPONENT}$")
+        assert old != r.urn and old in r.aliases, r.name
+    assert all(r.aliases == () for r in rec.children(tier.urn) if r.custom)
 
 
 # ---- KMS ---------------------------------------------------------------------------------------------
@@ -767,10 +790,13 @@ def test_single_az_primary_is_pinned_to_the_first_az():
 
 
 def test_every_data_setting_is_a_data_tier_argument():
-    # DataSettings.to_args passes every field straight into DataTierArgs, and takes its defaults from there.
-    assert set(DataSettings.model_fields) <= {f.name for f in fields(DataTierArgs)}
+    # DataSettings.to_args passes every field into DataTierArgs or one of its options objects, and takes its
+    # default from there.
+    owners = (DataTierArgs, DatabaseOptions, CacheOptions, BucketOptions)
+    by_field = {f.name: (o, f) for o in owners for f in fields(o) if f.name not in ("database", "cache", "buckets")}
+    assert set(DataSettings.model_fields) <= set(by_field)
     for name, info in DataSettings.model_fields.items():
-        default = DataTierArgs.__dataclass_fields__[name].default
+        default = by_field[name][1].default
         if name == "dr_region":  # None in the Args ("no replication"); "" in the config key, mapped by to_args
             assert (info.default, default) == ("", None)
             continue
