@@ -12,7 +12,7 @@ from offline.engine import Recording, ResourceRecord, is_unknown, run_program
 from offline.fakes import ACCOUNT_ID
 from settings import DataSettings, parse
 from tests.graph import dep, deps, only_component, tag
-from tests.test_settings import US_WEST_2, problems, raw_config
+from tests.test_settings import US_EAST_2, US_WEST_2, problems, raw_config
 
 COMPONENT = "streaming:data:DataTier"
 KEY = "aws:kms/key:Key"
@@ -769,13 +769,13 @@ def test_the_same_data_settings_are_allowed_outside_prod():
     settings = parse(
         raw_config("dev", dbMultiAz=False, dbBackupRetentionDays=1, cacheSnapshotRetentionDays=0),
         stack="dev",
-        region_azs=US_WEST_2,
+        region_azs=US_EAST_2,
     )
     assert settings.data.db_multi_az is False and settings.data.dr_region == ""
 
 
 def test_data_settings_per_stack():
-    dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).data
+    dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).data
     prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).data
     assert (dev.cache_num_nodes, dev.db_read_replica_count, dev.dr_region) == (2, 0, "")
     assert (prod.cache_num_nodes, prod.db_read_replica_count, prod.dr_region) == (3, 2, "us-east-2")
