@@ -44,6 +44,7 @@ network = MultiAzNetwork(
 data = DataTier(
     "data",
     settings.data.to_args(
+        zone_names=settings.zone_names,
         vpc_id=network.vpc_id,
         data_subnet_ids=network.data_subnet_ids,
         availability_zones=network.availability_zones,

@@ -76,6 +76,8 @@ class Settings:
     edge: EdgeSettings
     observability: Any  # ObservabilitySettings (a model built from the threshold table)
     tags: Mapping[str, str] = field(default_factory=dict)
+    zone_names: Mapping[str, str] = field(default_factory=dict)
+    """Zone ID -> AZ name of ``availability_zones`` (what zone-ID keys such as dbReadReplicaZoneIds resolve to)."""
     warnings: tuple[str, ...] = ()
     """Config that is valid but needs attention (an unpinned or unavailable AZ); ``load()`` logs each."""
 
@@ -140,6 +142,8 @@ def parse(
     azs, warnings = network.availability_zones(
         r, zone_ids, set(zone_ids) if available is None else set(available), region, prod
     )
+    zone_names = {zone_ids[n]: n for n in azs}
+    data.check_replica_zones(r, zone_names)
     if az_count is not None and az_count > len(names):
         az_count = None
     app.check(r, prod, az_count)
@@ -175,6 +179,7 @@ def parse(
         edge=models[EdgeSettings],  # type: ignore[arg-type]
         observability=models[ObservabilitySettings],
         tags={"Project": PROJECT, "Environment": base.environment.value, "Stack": stack},
+        zone_names=zone_names,
         warnings=warnings,
     )
     late = component_problems(settings, names)

@@ -54,7 +54,7 @@ _CIDR_TEXT = re.compile(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}")
 _ENDPOINT_SERVICE = re.compile(r"[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*")
 # Zone IDs of Availability Zones proper (use1-az1, usw2-az4, apne1-az4); Local and Wavelength Zones
 # (usw2-lax1-az1) are opt-in and never part of the plan (EC2 DescribeAvailabilityZones, ZoneId).
-_ZONE_ID = re.compile(r"[a-z]{2,5}[0-9]-az[0-9]{1,2}")
+ZONE_ID = re.compile(r"[a-z]{2,5}[0-9]-az[0-9]{1,2}")
 RETENTION_TEXT = "one of " + ", ".join(map(str, LOG_RETENTION_DAYS))
 
 
@@ -100,7 +100,7 @@ class NetworkSettings(TierModel):
     )
     availability_zone_ids: Annotated[
         tuple[str, ...],
-        each(lambda v: bool(_ZONE_ID.fullmatch(v)), "zone ids such as usw2-az1 (not names such as us-west-2a)"),
+        each(lambda v: bool(ZONE_ID.fullmatch(v)), "zone ids such as usw2-az1 (not names such as us-west-2a)"),
         rule(distinct, "each zone once"),
     ] = key(
         (),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -143,3 +144,42 @@ def test_a_region_without_zone_ids_cannot_take_pins():
     with pytest.raises(ConfigError) as info:
         parse(raw_config("dev"), stack="dev", region_azs=list(US_EAST_2))
     assert info.value.problems[0].startswith("streaming:availabilityZoneIds: got ['use2-az1', 'use2-az2']; allowed:")
+
+
+def replica_azs(rec: Any) -> dict[str, str]:
+    return {
+        r.name: r.inputs["availabilityZone"]
+        for r in rec.of_type("aws:rds/instance:Instance")
+        if "replicateSourceDb" in r.inputs
+    }
+
+
+def test_each_replica_keeps_its_configured_az_when_an_az_is_added():
+    three = {"streaming:dbReadReplicaZoneIds": json.dumps(["usw2-az2", "usw2-az3", "usw2-az2"])}
+    four = {
+        **three,
+        "streaming:azCount": "4",
+        "streaming:cacheNumNodes": "4",
+        "streaming:asgMinSize": "4",
+        "streaming:asgDesiredCapacity": "4",
+        "streaming:ecsMinTasks": "4",
+        "streaming:availabilityZoneIds": json.dumps(["usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"]),
+    }
+    before, after = (replica_azs(run_program("prod", config_overrides=c)) for c in (three, four))
+    # Round-robin over the non-primary AZs would have moved replica-3 from us-west-2b to us-west-2d (a replacement).
+    assert (
+        before
+        == after
+        == {
+            "data-postgres-replica-1": "us-west-2b",
+            "data-postgres-replica-2": "us-west-2c",
+            "data-postgres-replica-3": "us-west-2b",
+        }
+    )
+
+
+def test_a_replica_zone_must_be_one_of_the_stacks_azs():
+    assert problems("prod", dbReadReplicaZoneIds=["usw2-az4"]) == [
+        "streaming:dbReadReplicaZoneIds: got ['usw2-az4']; allowed: zone ids of the stack's AZs: usw2-az1 "
+        "(us-west-2a), usw2-az2 (us-west-2b), usw2-az3 (us-west-2c)"
+    ]

@@ -186,7 +186,9 @@ def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(dev
 
 def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_instance(prod):
     base = estimate(prod)
-    more = run_program("prod", config_overrides={"streaming:dbReadReplicaCount": "3"})
+    more = run_program(
+        "prod", config_overrides={"streaming:dbReadReplicaZoneIds": json.dumps(["usw2-az2", "usw2-az3", "usw2-az1"])}
+    )
     head = estimate(more)
     extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 61
     assert extra_alarms == 4  # the replica's own alarms (observability tier)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from streaming_platform.data.cache import CacheArgs, CacheOptions, validate_cache_args
-from streaming_platform.data.database import DatabaseArgs, validate_database_args
+from streaming_platform.data.database import DatabaseArgs, DatabaseOptions, validate_database_args
 
 from tests.app_parts import EGRESS, LOG_GROUP, SG, counts, one
 from tests.data_parts import build
@@ -209,15 +209,25 @@ def test_database_forces_tls_iam_auth_and_encrypts_with_the_data_key():
     assert groups == {"/aws/rds/instance/t-prefix-postgres/postgresql", "/aws/rds/instance/t-prefix-postgres/upgrade"}
 
 
-def test_database_replicas_follow_the_primary_in_the_other_azs():
+def test_database_replicas_sit_exactly_in_the_azs_given_in_order():
     rec = build("database", replicated=True)
     assert counts(rec)[DB] == 3 and counts(rec)[LOG_GROUP] == 6
     primary = one(rec, DB, "t-postgres")
-    for i, az in ((1, "us-east-2b"), (2, "us-east-2c")):
+    # Given as [us-east-2c, us-east-2b]: not round-robin over the other AZs (which would put replica-1 in 2b).
+    for i, az in ((1, "us-east-2c"), (2, "us-east-2b")):
         replica = one(rec, DB, f"t-postgres-replica-{i}")
         assert dep(rec, replica, "replicateSourceDb").urn == primary.urn
         assert replica.inputs["availabilityZone"] == az
         assert "kmsKeyId" not in replica.inputs and "manageMasterUserPassword" not in replica.inputs
+
+
+def test_protected_replicas_are_not_retained_but_the_primary_is():
+    rec = build("database", replicated=True, protect=True)
+    assert {(r.name, r.protect, r.retain_on_delete, r.inputs["deletionProtection"]) for r in rec.of_type(DB)} == {
+        ("t-postgres", True, True, True),
+        ("t-postgres-replica-1", True, False, True),
+        ("t-postgres-replica-2", True, False, True),
+    }
 
 
 def test_database_rejects_a_subnet_per_az_mismatch():
@@ -232,6 +242,22 @@ def test_database_rejects_a_subnet_per_az_mismatch():
     assert validate_database_args(args) == [
         "DatabaseArgs.availability_zones: got ['us-east-2a', 'us-east-2b'] for 1 data subnets; "
         "allowed: at least 2 AZs, one data subnet per AZ"
+    ]
+
+
+def test_database_rejects_a_replica_outside_its_azs():
+    args = DatabaseArgs(
+        vpc_id="vpc",
+        data_subnet_ids=["a", "b"],
+        availability_zones=["us-east-2a", "us-east-2b"],
+        client_security_group_id="sg",
+        data_key_arn="k",
+        logs_key_arn="l",
+        options=DatabaseOptions(db_replica_availability_zones=["us-east-2b", "us-east-2c"]),
+    )
+    assert validate_database_args(args) == [
+        "DatabaseOptions.db_replica_availability_zones: got ['us-east-2b', 'us-east-2c']; "
+        "allowed: AZs of the database's subnets (us-east-2a, us-east-2b)"
     ]
 
 

@@ -656,7 +656,9 @@ def test_prod_protects_and_retains_every_stateful_resource_and_dev_nothing(recor
     for type_ in STATEFUL:
         assert prod.of_type(type_), type_
         for record in prod.of_type(type_):
-            assert (record.protect, record.retain_on_delete) == (True, True), record.name
+            # Read replicas are copies: protected, but deleted (not left running) when removed from the program.
+            replica = "replicateSourceDb" in record.inputs
+            assert (record.protect, record.retain_on_delete) == (True, not replica), record.name
     for record in prod.resources:
         if record.type not in STATEFUL:
             assert not record.protect, record.name
@@ -704,7 +706,12 @@ def test_stack_exports_the_data_tier_outputs(recording):
         ),
         ({"dbBackupRetentionDays": 0}, "streaming:dbBackupRetentionDays: got 0; allowed: an integer from 1 to 35"),
         ({"dbBackupRetentionDays": 36}, "streaming:dbBackupRetentionDays: got 36; allowed: an integer from 1 to 35"),
-        ({"dbReadReplicaCount": 6}, "streaming:dbReadReplicaCount: got 6; allowed: an integer from 0 to 5"),
+        (
+            {"dbReadReplicaZoneIds": ["usw2-az2"] * 6},
+            "streaming:dbReadReplicaZoneIds: got ['usw2-az2', 'usw2-az2', 'usw2-az2', 'usw2-az2', 'usw2-az2', "
+            "'usw2-az2']; allowed: at most 5 replicas",
+        ),
+        ({"dbReadReplicaZoneIds": ["us-west-2b"]}, "streaming:dbReadReplicaZoneIds: got 'us-west-2b'; allowed: zone"),
         ({"cacheNumNodes": 1}, "streaming:cacheNumNodes: got 1; allowed: an integer from 2 to 6"),
         ({"cacheNumNodes": 7}, "streaming:cacheNumNodes: got 7; allowed: an integer from 2 to 6"),
         ({"cacheSnapshotRetentionDays": 36}, "streaming:cacheSnapshotRetentionDays: got 36; allowed: an integer"),
@@ -777,8 +784,12 @@ def test_the_same_data_settings_are_allowed_outside_prod():
 def test_data_settings_per_stack():
     dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).data
     prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).data
-    assert (dev.cache_num_nodes, dev.db_read_replica_count, dev.dr_region) == (2, 0, "")
-    assert (prod.cache_num_nodes, prod.db_read_replica_count, prod.dr_region) == (3, 2, "us-east-2")
+    assert (dev.cache_num_nodes, dev.db_read_replica_zone_ids, dev.dr_region) == (2, (), "")
+    assert (prod.cache_num_nodes, prod.db_read_replica_zone_ids, prod.dr_region) == (
+        3,
+        ("usw2-az2", "usw2-az3"),
+        "us-east-2",
+    )
     assert dev.db_engine_major_version == prod.db_engine_major_version == "16"
     assert prod.db_backup_retention_days >= 7 and prod.db_multi_az
 
@@ -794,8 +805,13 @@ def test_every_data_setting_is_a_data_tier_argument():
     # default from there.
     owners = (DataTierArgs, DatabaseOptions, CacheOptions, BucketOptions)
     by_field = {f.name: (o, f) for o in owners for f in fields(o) if f.name not in ("database", "cache", "buckets")}
-    assert set(DataSettings.model_fields) <= set(by_field)
+    # dbReadReplicaZoneIds names zones; to_args resolves them to db_replica_availability_zones (AZ names).
+    assert set(DataSettings.model_fields) - set(by_field) == {"db_read_replica_zone_ids"}
+    assert by_field["db_replica_availability_zones"][1].default == ()
     for name, info in DataSettings.model_fields.items():
+        if name == "db_read_replica_zone_ids":
+            assert info.default == ()
+            continue
         default = by_field[name][1].default
         if name == "dr_region":  # None in the Args ("no replication"); "" in the config key, mapped by to_args
             assert (info.default, default) == ("", None)

@@ -41,9 +41,12 @@ class DatabaseOptions:
     """Storage autoscaling ceiling. Default: 200 GB; storage grows up to it without a change here."""
     db_backup_retention_days: int = 7
     """Days of automated backups (point-in-time recovery window). Default: 7."""
-    db_read_replica_count: int = 0
-    """Read replicas, placed round-robin in the AZs other than the preferred primary AZ. Default: none; reads go
-    to the primary."""
+    db_replica_availability_zones: Sequence[str] = ()
+    """One read replica per entry, in that AZ (by name; one of ``availability_zones``). Replica *i* is named
+    ``<name>-postgres-replica-<i+1>`` and stays in its AZ when AZs are added. Append to add one; to remove the last,
+    unprotect it (``pulumi state unprotect``), turn off its deletion protection (``aws rds modify-db-instance
+    --no-deletion-protection``) and drop it: it is deleted, not left running outside the stack (replicas are
+    protected but never retained). Default: none; reads go to the primary."""
 
 
 @dataclass
@@ -78,12 +81,19 @@ class DatabaseArgs:
 
 def validate_database_args(args: DatabaseArgs) -> list[str]:
     azs = list(args.availability_zones)
+    problems = []
     if len(azs) < 2 or len(azs) != len(args.data_subnet_ids):
-        return [
+        problems.append(
             f"DatabaseArgs.availability_zones: got {azs} for {len(args.data_subnet_ids)} data subnets; "
             "allowed: at least 2 AZs, one data subnet per AZ"
-        ]
-    return []
+        )
+    outside = [az for az in args.options.db_replica_availability_zones if az not in azs]
+    if outside:
+        problems.append(
+            f"DatabaseOptions.db_replica_availability_zones: got {list(args.options.db_replica_availability_zones)}; "
+            f"allowed: AZs of the database's subnets ({', '.join(azs)})"
+        )
+    return problems
 
 
 class Database(StreamingComponent):
@@ -198,22 +208,23 @@ class Database(StreamingComponent):
         # manage_master_user_password (which RDS rejects on a replica), username and db_subnet_group_name
         # are not set on them. A same-region replica is always encrypted with the source's key, and
         # CreateDBInstanceReadReplica must not be given a KmsKeyId for it, so kms_key_id is left unset too.
-        others = azs[1:]
+        # A replica is a copy: protected like the primary (deleting one is a deliberate unprotect away) but not
+        # retained, so removing it from the program deletes it instead of leaving it running outside the stack.
         replicas = []
-        for i in range(options.db_read_replica_count):
+        for i, az in enumerate(options.db_replica_availability_zones):
             replica_id = f"{prefix}-postgres-replica-{i + 1}"
             replicas.append(
                 aws.rds.Instance(
                     f"{name}-postgres-replica-{i + 1}",
                     identifier=replica_id,
                     replicate_source_db=primary.identifier,
-                    availability_zone=others[i % len(others)],
+                    availability_zone=az,
                     multi_az=False,
                     backup_retention_period=0,
                     skip_final_snapshot=True,
                     tags=self.tags(replica_id),
                     **common,
-                    opts=self.stateful(depends_on=log_groups(replica_id)),
+                    opts=self.stateful(retain=False, depends_on=log_groups(replica_id)),
                 )
             )
         self.security_group_id = sg.id

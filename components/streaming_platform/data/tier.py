@@ -96,6 +96,12 @@ def validate_args(args: DataTierArgs) -> list[str]:
             f"DataTierArgs.availability_zones: got {azs} for {len(args.data_subnet_ids)} data subnets; "
             "allowed: at least 2 AZs, one data subnet per AZ"
         )
+    outside = [az for az in args.database.db_replica_availability_zones if az not in azs]
+    if outside:
+        problems.append(
+            f"DatabaseOptions.db_replica_availability_zones: got {list(args.database.db_replica_availability_zones)}; "
+            f"allowed: AZs of availability_zones ({', '.join(azs)})"
+        )
     if args.cache.cache_num_nodes < 2:
         problems.append(f"CacheOptions.cache_num_nodes: got {args.cache.cache_num_nodes}; allowed: at least 2")
     return problems

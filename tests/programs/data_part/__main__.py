@@ -56,7 +56,8 @@ elif part == "tables":
 elif part == "cache":
     Cache("t", CacheArgs(options=CacheOptions(cache_num_nodes=3, cache_snapshot_retention_days=2), **STORES))
 elif part == "database":
-    options = DatabaseOptions(db_read_replica_count=2 if replicated else 0, db_engine_major_version="17")
+    replicas = ["us-east-2c", "us-east-2b"] if replicated else []
+    options = DatabaseOptions(db_replica_availability_zones=replicas, db_engine_major_version="17")
     Database("t", DatabaseArgs(options=options, **STORES))
 elif part == "buckets":
     Buckets(
