@@ -311,3 +311,62 @@ def test_buckets_replicate_uploads_and_renditions_with_the_given_role_and_key():
     assert {(b.protect, b.retain_on_delete, b.inputs["forceDestroy"]) for b in rec.of_type(BUCKET)} == {
         (True, True, False)
     }
+
+
+# ---- final snapshots ------------------------------------------------------------------------------------------
+
+RANDOM_ID = "random:index/randomId:RandomId"
+
+
+@pytest.mark.parametrize(
+    ("part", "store_type", "store", "identifier", "keepers"),
+    [
+        (
+            "database",
+            DB,
+            "t-postgres",
+            "t-prefix-postgres",
+            {
+                "identifier": "t-prefix-postgres",
+                "kmsKeyId": "arn:aws:kms:us-east-2:111122223333:key/data",
+                "dbName": "streaming",
+                "username": "streaming_admin",
+                "availabilityZone": "",
+            },
+        ),
+        ("cache", REDIS, "t-redis", "t-prefix-redis", None),
+    ],
+)
+def test_a_protected_store_names_its_final_snapshot_after_a_random_id_replaced_with_it(
+    part, store_type, store, identifier, keepers
+):
+    rec = build(part, protect=True)
+    (suffix,) = rec.of_type(RANDOM_ID)
+    assert (suffix.name, suffix.inputs["byteLength"]) == (f"{store}-final-snapshot", 4)
+    record = one(rec, store_type, store)
+    name = record.inputs["finalSnapshotIdentifier"]
+    # A fixed name (t-prefix-postgres-final) collides with the snapshot of the previous deletion or replacement.
+    assert name.startswith(f"{identifier}-final-") and len(name) == len(identifier) + len("-final-") + 8
+    assert suffix.urn in record.property_dependencies["finalSnapshotIdentifier"]
+    if keepers is not None:
+        assert suffix.inputs["keepers"] == keepers
+    else:  # the cache's keepers follow its key, subnet group and port
+        assert set(suffix.inputs["keepers"]) == {"kmsKeyId", "subnetGroupName", "port"}
+        assert (
+            one(rec, "aws:elasticache/subnetGroup:SubnetGroup", "t-redis-subnets").urn
+            in (suffix.property_dependencies["keepers"])
+        )
+
+
+def test_two_deployments_of_a_store_draw_different_final_snapshot_names():
+    # The suffix is the RandomId's, drawn per resource: two stores (or a store and its replacement) differ.
+    postgres = one(build("database", protect=True), DB, "t-postgres").inputs["finalSnapshotIdentifier"]
+    redis = one(build("cache", protect=True), REDIS, "t-redis").inputs["finalSnapshotIdentifier"]
+    assert postgres.rsplit("-", 1)[1] != redis.rsplit("-", 1)[1]
+
+
+@pytest.mark.parametrize(("part", "store_type", "store"), [("database", DB, "t-postgres"), ("cache", REDIS, "t-redis")])
+def test_an_unprotected_store_takes_no_final_snapshot(part, store_type, store):
+    rec = build(part)
+    assert rec.of_type(RANDOM_ID) == []
+    assert "finalSnapshotIdentifier" not in one(rec, store_type, store).inputs

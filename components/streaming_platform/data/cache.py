@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
-from streaming_platform.data.common import REDIS_PORT, client_security_group, store_log_group
+from streaming_platform.data.common import REDIS_PORT, client_security_group, final_snapshot_name, store_log_group
 
 REDIS_ENGINE_VERSION, REDIS_PARAMETER_FAMILY = "7.1", "redis7"
 # UTC; maintenance starts after the snapshot window ends.
@@ -161,7 +161,18 @@ class Cache(StreamingComponent):
         slow_log = store_log_group(
             self, f"{name}-redis-slow-log", kms_key_arn=args.logs_key_arn, retention_days=args.log_retention_days
         )
-        final_snapshot = f"{prefix}-redis-final" if args.protect else None
+        # CreateReplicationGroup settings ModifyReplicationGroup cannot change (ElastiCache API Reference): a change
+        # replaces the group, and so the final snapshot's id.
+        final_snapshot = (
+            final_snapshot_name(
+                self,
+                f"{name}-redis-final-snapshot",
+                f"{prefix}-redis",
+                {"kmsKeyId": args.data_key_arn, "subnetGroupName": subnet_group.name, "port": str(REDIS_PORT)},
+            )
+            if args.protect
+            else None
+        )
         group = aws.elasticache.ReplicationGroup(
             f"{name}-redis",
             description=f"{name}: sessions and hot metadata",

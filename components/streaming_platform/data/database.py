@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
-from streaming_platform.data.common import POSTGRES_PORT, client_security_group, store_log_group
+from streaming_platform.data.common import POSTGRES_PORT, client_security_group, final_snapshot_name, store_log_group
 from streaming_platform.iam import policy_document
 
 RDS_LOG_EXPORTS = ("postgresql", "upgrade")
@@ -199,7 +199,24 @@ class Database(StreamingComponent):
             backup_window=DB_BACKUP_WINDOW,
             delete_automated_backups=not args.protect,
             skip_final_snapshot=not args.protect,
-            final_snapshot_identifier=f"{primary_id}-final" if args.protect else None,
+            final_snapshot_identifier=(
+                final_snapshot_name(
+                    self,
+                    f"{name}-postgres-final-snapshot",
+                    primary_id,
+                    # CreateDBInstance settings that only a new instance can change (ModifyDBInstance, RDS API
+                    # Reference, has no parameter for them): a change replaces the instance, and so this id.
+                    {
+                        "identifier": primary_id,
+                        "kmsKeyId": args.data_key_arn,
+                        "dbName": "streaming",
+                        "username": "streaming_admin",
+                        "availabilityZone": "" if options.db_multi_az else self.preferred_primary_az,
+                    },
+                )
+                if args.protect
+                else None
+            ),
             tags=self.tags(primary_id, PreferredAz=self.preferred_primary_az),
             **common,
             opts=self.stateful(depends_on=log_groups(primary_id)),
