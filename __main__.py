@@ -198,6 +198,7 @@ observability = Observability(
         ecs_service_names=app.service_names,
         db_instance_id=data.db_instance_id,
         db_replica_instance_ids=data.db_replica_instance_ids,
+        s3_replication_rules=data.replication_rules,
         cache_member_cluster_ids=data.redis_member_cluster_ids,
         dynamodb_table_names={"videos": data.video_table_name, "sessions": data.session_table_name},
         lambda_function_names=functions,

@@ -119,7 +119,7 @@ def test_az_count_cannot_exceed_what_the_region_offers():
     ("overrides", "expected"),
     [
         (
-            {"azCount": 2, "availabilityZoneIds": ["usw2-az1", "usw2-az2"]},
+            {"azCount": 2, "availabilityZoneIds": ["usw2-az1", "usw2-az2"], "dbReadReplicaZoneIds": ["usw2-az2"]},
             "streaming:azCount: got 2; allowed: at least 3 when environment is prod",
         ),
         (

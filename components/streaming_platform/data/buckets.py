@@ -25,6 +25,7 @@ LOG_DELIVERY_TAG = ("LogDelivery", "sse-s3")
 # HLS manifests and small segments stay in STANDARD.
 INTELLIGENT_TIERING_MIN_OBJECT_BYTES = 131072
 ABORT_MULTIPART_DAYS = 7
+REPLICATION_EVENT_MINUTES = 15
 NONCURRENT_VERSION_DAYS = 30
 
 _Rule = aws.s3.BucketLifecycleConfigurationRuleArgsDict
@@ -57,6 +58,15 @@ class BucketReplication:
     """KMS key in ``dr_region`` that encrypts the replicas."""
 
 
+@dataclass(frozen=True)
+class ReplicationRule:
+    """One replication rule as CloudWatch names it: the AWS/S3 replication metrics' dimensions."""
+
+    source_bucket: pulumi.Output[str]
+    destination_bucket: pulumi.Output[str]
+    rule_id: str
+
+
 @dataclass
 class BucketsArgs:
     """Inputs of Buckets."""
@@ -82,6 +92,8 @@ class Buckets(StreamingComponent):
     bucket_arns: dict[str, pulumi.Output[str]]
     bucket_regions: dict[str, str | None]
     """Region by role; None for buckets in the provider's region, the DR region for the replicas."""
+    replication_rules: list[ReplicationRule]
+    """One per replicated bucket (empty without ``replication``), for the replication alarms."""
 
     def __init__(
         self,
@@ -97,6 +109,7 @@ class Buckets(StreamingComponent):
         self._args = args
         self._buckets: dict[str, aws.s3.Bucket] = {}
         self._regions: dict[str, str | None] = {}
+        self.replication_rules = []
         options = args.options
         raw_rules: list[_Rule] = [
             {
@@ -165,6 +178,10 @@ class Buckets(StreamingComponent):
                 "bucketIds": self.bucket_ids,
                 "bucketArns": self.bucket_arns,
                 "bucketRegions": self.bucket_regions,
+                "replicationRules": [
+                    {"sourceBucket": r.source_bucket, "destinationBucket": r.destination_bucket, "ruleId": r.rule_id}
+                    for r in self.replication_rules
+                ],
             }
         )
 
@@ -243,38 +260,20 @@ class Buckets(StreamingComponent):
         sources: Mapping[str, tuple[aws.s3.Bucket, aws.s3.BucketVersioning, list[_Rule]]],
     ) -> None:
         name, dr_region = self._name, replication.dr_region
-        statements: list[pulumi.Output[list[dict[str, Any]]]] = []
-        for n, (role, (source, source_versioning, lifecycle_rules)) in enumerate(sources.items()):
-            sfx = role.title() if n else ""  # Sids are unique per policy: the first source keeps plain names
-            destination, destination_versioning = self._bucket(
+        destinations = {
+            role: self._bucket(
                 f"{role}-dr",
                 kms_key_arn=replication.replica_key_arn,
                 region=dr_region,
                 lifecycle_rules=lifecycle_rules,  # the replica ages like its source
             )
-            aws.s3.BucketReplicationConfig(
-                f"{name}-{role}-replication",
-                bucket=source.id,
-                role=replication.role_arn,
-                rules=[
-                    {
-                        "id": f"{role}-to-{dr_region}",
-                        "status": "Enabled",
-                        "priority": 1,
-                        "filter": {},
-                        "delete_marker_replication": {"status": "Enabled"},
-                        "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
-                        "destination": {
-                            "bucket": destination.arn,
-                            "storage_class": "STANDARD",
-                            "encryption_configuration": {"replica_kms_key_id": replication.replica_key_arn},
-                        },
-                    }
-                ],
-                opts=self.child(depends_on=[source_versioning, destination_versioning]),
-            )
+            for role, (_, _, lifecycle_rules) in sources.items()
+        }
+        statements: list[pulumi.Output[list[dict[str, Any]]]] = []
+        for n, (role, (source, _, _)) in enumerate(sources.items()):
+            sfx = role.title() if n else ""  # Sids are unique per policy: the first source keeps plain names
             statements.append(
-                pulumi.Output.all(source.arn, destination.arn).apply(
+                pulumi.Output.all(source.arn, destinations[role][0].arn).apply(
                     lambda a, sfx=sfx: [  # type: ignore[misc]
                         {
                             "Sid": f"ReadReplicationConfiguration{sfx}",
@@ -319,7 +318,7 @@ class Buckets(StreamingComponent):
                 },
             ]
         )
-        aws.iam.RolePolicy(
+        role_policy = aws.iam.RolePolicy(
             f"{name}-replication",
             role=replication.role_id,
             policy=pulumi.Output.all(*statements, kms_statements).apply(
@@ -327,3 +326,39 @@ class Buckets(StreamingComponent):
             ),
             opts=self.child(),
         )
+        self.replication_rules = []
+        for role, (source, source_versioning, _) in sources.items():
+            destination, destination_versioning = destinations[role]
+            rule_id = f"{role}-to-{dr_region}"
+            aws.s3.BucketReplicationConfig(
+                f"{name}-{role}-replication",
+                bucket=source.id,
+                role=replication.role_arn,
+                rules=[
+                    {
+                        "id": rule_id,
+                        "status": "Enabled",
+                        "priority": 1,
+                        "filter": {},
+                        "delete_marker_replication": {"status": "Enabled"},
+                        "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                        "destination": {
+                            "bucket": destination.arn,
+                            "storage_class": "STANDARD",
+                            "encryption_configuration": {"replica_kms_key_id": replication.replica_key_arn},
+                            # S3 publishes ReplicationLatency, OperationsFailedReplication and the pending counts
+                            # per rule only with metrics on (S3 User Guide, "Monitoring progress with replication
+                            # metrics"); 15 minutes is the only EventThreshold S3 accepts (S3 API Reference,
+                            # ReplicationTimeValue). No Replication Time Control: its SLA costs per GB, and the
+                            # latency alarm on these metrics is what pages.
+                            "metrics": {"status": "Enabled", "event_threshold": {"minutes": REPLICATION_EVENT_MINUTES}},
+                        },
+                    }
+                ],
+                # After both buckets are versioned and the role may replicate: PutBucketReplication checks the
+                # versioning, and S3 replicates as the role from the first object on.
+                opts=self.child(depends_on=[source_versioning, destination_versioning, role_policy]),
+            )
+            self.replication_rules.append(
+                ReplicationRule(source_bucket=source.bucket, destination_bucket=destination.bucket, rule_id=rule_id)
+            )

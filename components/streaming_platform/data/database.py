@@ -141,7 +141,7 @@ class Database(StreamingComponent):
             tags=self.tags(f"{name}-postgres-params"),
             opts=self.child(),
         )
-        monitoring_role = self._monitoring_role()
+        monitoring_role, monitoring_policy = self._monitoring_role()
         common: dict[str, Any] = {
             "instance_class": options.db_instance_class,
             "storage_type": "gp3",
@@ -219,7 +219,10 @@ class Database(StreamingComponent):
             ),
             tags=self.tags(primary_id, PreferredAz=self.preferred_primary_az),
             **common,
-            opts=self.stateful(depends_on=log_groups(primary_id)),
+            # After the monitoring role holds its policy: RDS assumes MonitoringRoleArn when it creates the instance
+            # (RDS User Guide, "Setting up and enabling Enhanced Monitoring": the role needs
+            # AmazonRDSEnhancedMonitoringRole), and a role attached later leaves the create to race the attachment.
+            opts=self.stateful(depends_on=[*log_groups(primary_id), monitoring_policy]),
         )
         # Replicas inherit the engine, version, master user and its managed secret from the source:
         # manage_master_user_password (which RDS rejects on a replica), username and db_subnet_group_name
@@ -241,7 +244,7 @@ class Database(StreamingComponent):
                     skip_final_snapshot=True,
                     tags=self.tags(replica_id),
                     **common,
-                    opts=self.stateful(retain=False, depends_on=log_groups(replica_id)),
+                    opts=self.stateful(retain=False, depends_on=[*log_groups(replica_id), monitoring_policy]),
                 )
             )
         self.security_group_id = sg.id
@@ -265,7 +268,7 @@ class Database(StreamingComponent):
             }
         )
 
-    def _monitoring_role(self) -> aws.iam.Role:
+    def _monitoring_role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
         name = self._name
         trust = self.account.apply(
             lambda account: policy_document(
@@ -285,7 +288,7 @@ class Database(StreamingComponent):
             tags=self.tags(f"{name}-rds-monitoring"),
             opts=self.child(),
         )
-        aws.iam.RolePolicyAttachment(
+        attachment = aws.iam.RolePolicyAttachment(
             f"{name}-rds-monitoring",
             role=role.name,
             policy_arn=self.partition.apply(
@@ -293,4 +296,4 @@ class Database(StreamingComponent):
             ),
             opts=self.child(),
         )
-        return role
+        return role, attachment

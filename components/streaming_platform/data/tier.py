@@ -26,7 +26,14 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
-from streaming_platform.data.buckets import LOG_DELIVERY_TAG, BucketOptions, BucketReplication, Buckets, BucketsArgs
+from streaming_platform.data.buckets import (
+    LOG_DELIVERY_TAG,
+    BucketOptions,
+    BucketReplication,
+    Buckets,
+    BucketsArgs,
+    ReplicationRule,
+)
 from streaming_platform.data.cache import Cache, CacheArgs, CacheOptions
 from streaming_platform.data.common import LOGS, POSTGRES_PORT, REDIS_PORT, RENDITIONS, REPLICATED_BUCKETS, UPLOADS
 from streaming_platform.data.database import Database, DatabaseArgs, DatabaseOptions
@@ -142,6 +149,8 @@ class DataTier(StreamingComponent):
     bucket_arns: dict[str, pulumi.Output[str]]
     bucket_regions: dict[str, str | None]
     """Region by role; None for buckets in the provider's region, the DR region for the replicas."""
+    replication_rules: list[ReplicationRule]
+    """The DR replication rules (empty without ``dr_region``), for the replication alarms."""
 
     def __init__(self, name: str, args: DataTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = validate_args(args)
@@ -228,6 +237,7 @@ class DataTier(StreamingComponent):
         self.db_preferred_primary_az = database.preferred_primary_az
         self.bucket_names, self.bucket_ids = buckets.bucket_names, buckets.bucket_ids
         self.bucket_arns, self.bucket_regions = buckets.bucket_arns, buckets.bucket_regions
+        self.replication_rules = buckets.replication_rules
         self.register_outputs(
             {
                 "keys": keys.urn,
@@ -258,6 +268,10 @@ class DataTier(StreamingComponent):
                 "bucketIds": self.bucket_ids,
                 "bucketArns": self.bucket_arns,
                 "bucketRegions": self.bucket_regions,
+                "replicationRules": [
+                    {"sourceBucket": r.source_bucket, "destinationBucket": r.destination_bucket, "ruleId": r.rule_id}
+                    for r in self.replication_rules
+                ],
             }
         )
 

@@ -39,6 +39,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from streaming_platform.data.buckets import ReplicationRule
 from streaming_platform.iam import account_admin_statement, policy_document
 
 US_EAST_1 = "us-east-1"
@@ -107,6 +108,10 @@ class AlarmThresholds:
 
     lambda_throttles: int = 10
     """Throttled invocations of one function in 5 minutes. Default: 10."""
+
+    s3_replication_latency_seconds: int = 900
+    """S3 ``ReplicationLatency`` of a DR replication rule (how far the replica is behind), for 15 minutes, in
+    seconds. Default: 900, the 15 minutes S3's replication events treat as missed."""
 
 
 DEFAULT_THRESHOLDS = AlarmThresholds()
@@ -317,6 +322,10 @@ class ObservabilityArgs:
 
     db_replica_instance_ids: Sequence[pulumi.Input[str]] = ()
     """Read replicas: the same alarms as the primary, plus ``ReplicaLag``. Default: none."""
+
+    s3_replication_rules: Sequence[ReplicationRule] = ()
+    """DR replication rules (``DataTier.replication_rules``; their metrics must be on): a failed-operations and a
+    latency alarm each. Default: none, so a replica falling behind or failing goes unnoticed."""
 
     asg_name: pulumi.Input[str] | None = None
     """The EC2 fleet's Auto Scaling group. Default: none (no fleet, no in-service alarm)."""
@@ -699,6 +708,7 @@ class Observability(pulumi.ComponentResource):
                 missing=MISSING,
                 **cache,
             )
+        self._replication_alarms(t)
         for role, table in a.dynamodb_table_names.items():
             for metric, key in (("ReadThrottleEvents", "read"), ("WriteThrottleEvents", "write")):
                 self._alarm(
@@ -711,6 +721,38 @@ class Observability(pulumi.ComponentResource):
                     comparison=GE,
                     missing=NOT_BREACHING,
                 )
+
+    def _replication_alarms(self, t: AlarmThresholds) -> None:
+        # AWS/S3 replication metrics, per rule, in the source bucket's region (S3 User Guide, "Monitoring progress
+        # with replication metrics"); a quiet bucket publishes nothing, which is not a problem.
+        for rule in self._args.s3_replication_rules:
+            s3: dict[str, Any] = {
+                "namespace": "AWS/S3",
+                "dimensions": {
+                    "SourceBucket": rule.source_bucket,
+                    "DestinationBucket": rule.destination_bucket,
+                    "RuleId": rule.rule_id,
+                },
+                "missing": NOT_BREACHING,
+            }
+            self._alarm(
+                f"s3-{rule.rule_id}-failed",
+                f"Objects fail to replicate ({rule.rule_id}): the DR replica is missing them.",
+                metric="OperationsFailedReplication",
+                threshold=1,
+                comparison=GE,
+                **s3,
+            )
+            self._alarm(
+                f"s3-{rule.rule_id}-latency",
+                f"Replication ({rule.rule_id}) is behind: a failover would serve a stale replica.",
+                metric="ReplicationLatency",
+                statistic="Maximum",
+                evaluation_periods=3,
+                threshold=t.s3_replication_latency_seconds,
+                comparison=GT,
+                **s3,
+            )
 
     # ---- dashboard -----------------------------------------------------------------------------------------
 
