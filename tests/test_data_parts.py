@@ -3,12 +3,17 @@ seconds: exact counts, the security-relevant inputs, and each part's argument ch
 
 from __future__ import annotations
 
+import inspect
 import json
 
+import pulumi_aws as aws
 import pytest
+import yaml
+from streaming_platform.data import cache
 from streaming_platform.data.cache import CacheArgs, CacheOptions, validate_cache_args
 from streaming_platform.data.database import DatabaseArgs, DatabaseOptions, validate_database_args
 
+from offline.engine import PROJECT_DIR
 from tests.app_parts import EGRESS, LOG_GROUP, SG, counts, one
 from tests.data_parts import build
 from tests.graph import dep
@@ -370,3 +375,15 @@ def test_an_unprotected_store_takes_no_final_snapshot(part, store_type, store):
     rec = build(part)
     assert rec.of_type(RANDOM_ID) == []
     assert "finalSnapshotIdentifier" not in one(rec, store_type, store).inputs
+
+
+# ---- documented limits ----------------------------------------------------------------------------------------
+
+
+def test_the_redis_az_spread_is_documented_as_holding_at_creation_only():
+    # The citation stays true: the installed SDK's reference still says the provider ignores it on update.
+    sdk = inspect.getdoc(aws.elasticache.ReplicationGroupArgs.preferred_cache_cluster_azs.fget) or ""
+    assert sdk.endswith("Ignored when updating.")
+    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]["cacheNumNodes"]["description"]
+    assert "at creation only" in declared and "Ignored when updating" in declared
+    assert "The AZ spread holds at creation only" in (cache.__doc__ or "")
