@@ -108,7 +108,7 @@ def test_dev_estimate_line_by_line(dev):
 def test_prod_estimate_line_by_line(prod):
     alarms, keys = regions(prod, "aws:cloudwatch/metricAlarm:MetricAlarm"), regions(prod, "aws:kms/key:Key")
     assert (alarms, keys) == (
-        Counter({"us-west-2": 59, "us-east-1": 2}),
+        Counter({"us-west-2": 63, "us-east-1": 2}),
         Counter({"us-west-2": 8, "us-east-1": 1, "us-east-2": 1}),
     )
     # ECS: desiredCount 3 per service, base 3 on FARGATE, so every minimum task is on-demand Fargate.
@@ -150,7 +150,7 @@ def test_prod_estimate_line_by_line(prod):
         ("media", "S3 Standard media storage (assumed)", "us-west-2"): 5000 * p("s3_standard_gb_month"),
         ("observability", "CloudWatch Logs ingestion (assumed)", "us-west-2"): 200 * p("cloudwatch_logs_ingest_gb"),
         ("observability", "CloudWatch alarms", "us-east-1"): 2 * p("cloudwatch_alarm_month"),
-        ("observability", "CloudWatch alarms", "us-west-2"): 59 * p("cloudwatch_alarm_month"),
+        ("observability", "CloudWatch alarms", "us-west-2"): 63 * p("cloudwatch_alarm_month"),
         ("observability", "CloudWatch dashboards", "us-west-2"): p("cloudwatch_dashboard_month"),
     }
     est = estimate(prod)
@@ -165,9 +165,9 @@ def test_prod_estimate_line_by_line(prod):
         "app": "$478.11",
         "data": "$102.40",
         "media": "$230.00",
-        "observability": "$109.10",
+        "observability": "$109.50",
     }
-    assert money(est.total) == "$2,258.16" and len(est.unpriced) == 8
+    assert money(est.total) == "$2,258.56" and len(est.unpriced) == 8
 
 
 def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(dev):
@@ -190,7 +190,7 @@ def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_insta
         "prod", config_overrides={"streaming:dbReadReplicaZoneIds": json.dumps(["usw2-az2", "usw2-az3", "usw2-az1"])}
     )
     head = estimate(more)
-    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 61
+    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 65
     assert extra_alarms == 4  # the replica's own alarms (observability tier)
     assert head.total - base.total == 200 * p("rds_gp3_gb_month") + extra_alarms * p("cloudwatch_alarm_month")
     assert head.by_tier()["data"] - base.by_tier()["data"] == D("23.000")
@@ -271,7 +271,7 @@ def test_readme_cost_tables_are_current():
     assert cost.main(["--readme", "--check"]) == 0
     readme = (PROJECT_DIR / "README.md").read_text()
     block = readme[readme.index(BEGIN) : readme.index(END)]
-    assert "#### dev (us-east-2): $343.05 per month" in block and "#### prod (us-west-2): $2,258.16 per month" in block
+    assert "#### dev (us-east-2): $343.05 per month" in block and "#### prod (us-west-2): $2,258.56 per month" in block
     assert f"prices of {TABLE['date']}" in block
 
 
