@@ -116,7 +116,7 @@ class DataSettings(TierModel):
         description=(
             "ElastiCache nodes (one primary, the rest replicas), 2 to 6 (automatic failover needs 2), spread over the "
             "AZs at creation only: the provider ignores preferred_cache_cluster_azs on update (pulumi-aws "
-            "elasticache.ReplicationGroup: \"Ignored when updating\"), so nodes added later land where ElastiCache "
+            'elasticache.ReplicationGroup: "Ignored when updating"), so nodes added later land where ElastiCache '
             "chooses. At least one per AZ when environment is prod."
         ),
     )
