@@ -40,6 +40,7 @@ network = MultiAzNetwork(
 data = DataTier(
     "data",
     settings.data.to_args(
+        zone_names=settings.zone_names,
         vpc_id=network.vpc_id,
         data_subnet_ids=network.data_subnet_ids,
         availability_zones=network.availability_zones,
@@ -193,6 +194,7 @@ observability = Observability(
         ecs_service_names=app.service_names,
         db_instance_id=data.db_instance_id,
         db_replica_instance_ids=data.db_replica_instance_ids,
+        s3_replication_rules=data.replication_rules,
         cache_member_cluster_ids=data.redis_member_cluster_ids,
         dynamodb_table_names={"videos": data.video_table_name, "sessions": data.session_table_name},
         lambda_function_names=functions,

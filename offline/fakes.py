@@ -215,6 +215,8 @@ def _extra_outputs(type_: str, name: str, id_: str, inputs: dict[str, Any], regi
     """Computed attributes that other resources read (DNS names, zone ids, versions, generated values)."""
     if type_ == "random:index/randomPassword:RandomPassword":
         return {"result": hashlib.sha256(id_.encode()).hexdigest()[: int(inputs.get("length", 16))]}
+    if type_ == "random:index/randomId:RandomId":
+        return {"hex": hashlib.sha256(id_.encode()).hexdigest()[: 2 * int(inputs["byteLength"])]}
     if type_ == "aws:acm/certificate:Certificate":
         names = [inputs.get("domainName"), *(inputs.get("subjectAlternativeNames") or [])]
         return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,10 @@ class Settings:
     edge: EdgeSettings
     observability: Any  # ObservabilitySettings (a model built from the threshold table)
     tags: Mapping[str, str] = field(default_factory=dict)
+    zone_names: Mapping[str, str] = field(default_factory=dict)
+    """Zone ID -> AZ name of ``availability_zones`` (what zone-ID keys such as dbReadReplicaZoneIds resolve to)."""
+    warnings: tuple[str, ...] = ()
+    """Config that is valid but needs attention (an unpinned or unavailable AZ); ``load()`` logs each."""
 
     @property
     def is_prod(self) -> bool:
@@ -106,8 +110,22 @@ def unknown_key_problems(raw: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> Settings:
-    """Validate raw config (``project:key`` -> string) into Settings, or raise ConfigError with every problem."""
+def parse(
+    raw: Mapping[str, str],
+    *,
+    stack: str,
+    region_azs: Mapping[str, str] | Sequence[str],
+    available: Collection[str] | None = None,
+) -> Settings:
+    """Validate raw config (``project:key`` -> string) into Settings, or raise ConfigError with every problem.
+
+    ``region_azs``: the region's AZs in the order it lists them, name -> zone ID (a plain sequence of names when
+    the zone IDs are not known: then no zone can be pinned). ``available``: the names in state ``available`` now;
+    default: all of them."""
+    zone_ids: dict[str, str] = (
+        dict(region_azs) if isinstance(region_azs, Mapping) else {name: "" for name in region_azs}
+    )
+    names = list(zone_ids)
     r = Reader(raw, KEYS)
     problems = unknown_key_problems(raw)
     region = raw.get("aws:region")
@@ -120,8 +138,13 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
     prod = env is Environment.PROD
     az_count = r.value("azCount") if r.ok("azCount") else None
     common.check(r, stack)
-    network.check(r, list(region_azs), region)
-    if az_count is not None and az_count > len(region_azs):
+    network.check(r, names, region)
+    azs, warnings = network.availability_zones(
+        r, zone_ids, set(zone_ids) if available is None else set(available), region, prod
+    )
+    zone_names = {zone_ids[n]: n for n in azs}
+    data.check_replica_zones(r, zone_names)
+    if az_count is not None and az_count > len(names):
         az_count = None
     app.check(r, prod, az_count)
     data.check(r, region, prod, az_count)
@@ -148,7 +171,7 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
         region=region,
         environment=base.environment,
         domain_name=base.domain_name.rstrip("."),
-        availability_zones=tuple(region_azs[: models[NetworkSettings].az_count]),  # type: ignore[attr-defined]
+        availability_zones=azs,
         network=models[NetworkSettings],  # type: ignore[arg-type]
         app=models[AppSettings],  # type: ignore[arg-type]
         data=models[DataSettings],  # type: ignore[arg-type]
@@ -156,8 +179,10 @@ def parse(raw: Mapping[str, str], *, stack: str, region_azs: Sequence[str]) -> S
         edge=models[EdgeSettings],  # type: ignore[arg-type]
         observability=models[ObservabilitySettings],
         tags={"Project": PROJECT, "Environment": base.environment.value, "Stack": stack},
+        zone_names=zone_names,
+        warnings=warnings,
     )
-    late = component_problems(settings, list(region_azs))
+    late = component_problems(settings, names)
     if late:
         raise ConfigError(stack, late)
     return settings
@@ -177,14 +202,21 @@ def load() -> Settings:
     region = pulumi.Config("aws").get("region")
     if region:
         raw["aws:region"] = region
-    zones = (
-        aws.get_availability_zones(
-            state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
-        ).names
-        if region and is_region(region)
-        else []
-    )
-    return parse(raw, stack=pulumi.get_stack(), region_azs=list(zones))
+    zone_ids: dict[str, str] = {}
+    available: Sequence[str] = []
+    if region and is_region(region):
+        # Every AZ of the region whatever its state (a pinned zone that is impaired keeps its place), then the ones
+        # available now (DescribeAvailabilityZones: the state filter; the data source returns no per-zone state).
+        in_region: list[aws.GetAvailabilityZonesFilterArgsDict] = [
+            {"name": "opt-in-status", "values": ["opt-in-not-required"]}
+        ]
+        every = aws.get_availability_zones(all_availability_zones=False, filters=in_region)
+        zone_ids = dict(zip(every.names, every.zone_ids, strict=True))
+        available = aws.get_availability_zones(state="available", filters=in_region).names
+    settings = parse(raw, stack=pulumi.get_stack(), region_azs=zone_ids, available=available)
+    for warning in settings.warnings:
+        pulumi.log.warn(warning)
+    return settings
 
 
 def _set_keys() -> list[str]:

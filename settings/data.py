@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any
 
-from streaming_platform.data.tier import DataTierArgs
+from streaming_platform.data.tier import BucketOptions, CacheOptions, DatabaseOptions, DataTierArgs
 
 from settings import aws_values
 from settings._base import Reader, TierModel, arg_default, distinct, each, key, rule
-from settings.network import RetentionDays
+from settings.network import ZONE_ID, RetentionDays
 
 POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
+MAX_READ_REPLICAS = 5  # kept from dbReadReplicaCount's range (RDS allows up to 15 per source instance)
 _ORIGIN = re.compile(r"(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?")
 REGION_TEXT = "an AWS region name such as us-east-2 (one that botocore's endpoint data lists)"
 
 
+# Which options object (or DataTierArgs itself) owns each field, and so its default.
+_OWNERS: tuple[type, ...] = (DatabaseOptions, CacheOptions, BucketOptions, DataTierArgs)
+
+
+def _owner(name: str) -> type:
+    (owner,) = [o for o in _OWNERS if name in {f.name for f in dataclasses.fields(o)}]
+    return owner
+
+
 def _d(name: str) -> Any:
-    return arg_default(DataTierArgs, name)
+    return arg_default(_owner(name), name)
 
 
 def _optional_region(v: str) -> bool:
@@ -83,13 +95,17 @@ class DataSettings(TierModel):
         le=35,
         description="Days of PostgreSQL automated backups, 1 to 35; at least 7 when environment is prod.",
     )
-    db_read_replica_count: int = key(
-        _d("db_read_replica_count"),
-        alias="dbReadReplicaCount",
-        ge=0,
-        le=5,
+    db_read_replica_zone_ids: Annotated[
+        tuple[str, ...],
+        each(lambda v: bool(ZONE_ID.fullmatch(v)), "zone ids such as usw2-az2"),
+        rule(lambda v: len(v) <= MAX_READ_REPLICAS, f"at most {MAX_READ_REPLICAS} replicas"),
+    ] = key(
+        (),
+        alias="dbReadReplicaZoneIds",
         description=(
-            "PostgreSQL read replicas, 0 to 5, placed in the AZs other than the primary's preferred (first) AZ."
+            "One PostgreSQL read replica per entry, at most 5, each in the AZ of that zone ID (one of the stack's "
+            "AZs); replica N keeps its AZ when AZs are added. Append to add a replica, drop the last to remove one "
+            "(replicas are protected in prod but not retained). None by default."
         ),
     )
     cache_num_nodes: int = key(
@@ -99,7 +115,9 @@ class DataSettings(TierModel):
         le=6,
         description=(
             "ElastiCache nodes (one primary, the rest replicas), 2 to 6 (automatic failover needs 2), spread over the "
-            "AZs; at least one per AZ when environment is prod."
+            "AZs at creation only: the provider ignores preferred_cache_cluster_azs on update (pulumi-aws "
+            'elasticache.ReplicationGroup: "Ignored when updating"), so nodes added later land where ElastiCache '
+            "chooses. At least one per AZ when environment is prod."
         ),
     )
     cache_snapshot_retention_days: int = key(
@@ -164,10 +182,22 @@ class DataSettings(TierModel):
         ),
     )
 
-    def to_args(self, **wiring: Any) -> DataTierArgs:
+    def to_args(self, *, zone_names: Mapping[str, str], **wiring: Any) -> DataTierArgs:
+        """``zone_names``: zone ID -> AZ name of the stack's AZs (``Settings.zone_names``)."""
         plain = self.model_dump()
         plain["dr_region"] = self.dr_region or None
-        return DataTierArgs(**wiring, **plain)
+        plain["db_replica_availability_zones"] = tuple(zone_names[z] for z in plain.pop("db_read_replica_zone_ids"))
+
+        def group(owner: type) -> dict[str, Any]:
+            return {k: v for k, v in plain.items() if _owner(k) is owner}
+
+        return DataTierArgs(
+            **wiring,
+            **group(DataTierArgs),
+            database=DatabaseOptions(**group(DatabaseOptions)),
+            cache=CacheOptions(**group(CacheOptions)),
+            buckets=BucketOptions(**group(BucketOptions)),
+        )
 
 
 def check(r: Reader, region: str | None, prod: bool, az_count: int | None) -> None:
@@ -204,3 +234,16 @@ def check(r: Reader, region: str | None, prod: bool, az_count: int | None) -> No
     )
     if r.value("drRegion") == "":
         r.problem("drRegion", "", "a region for S3 replication when environment is prod")
+
+
+def check_replica_zones(r: Reader, zone_names: Mapping[str, str]) -> None:
+    """Every replica in one of the stack's AZs (``zone_names``: zone ID -> name; empty when the AZs are invalid)."""
+    if not zone_names or not r.ok("dbReadReplicaZoneIds"):
+        return
+    zones = ", ".join(f"{z} ({n})" for z, n in zone_names.items())
+    r.check(
+        "dbReadReplicaZoneIds",
+        list(r.value("dbReadReplicaZoneIds")),
+        lambda v: all(z in zone_names for z in v),
+        f"zone ids of the stack's AZs: {zones}",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any
 
 from streaming_platform.network.cidr_plan import (
@@ -51,6 +52,9 @@ VPC_PREFIX_RANGE = (16, 24)  # Amazon VPC User Guide, "VPC CIDR blocks": /16 to 
 _PRIVATE_RANGES = tuple(ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 _CIDR_TEXT = re.compile(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}")
 _ENDPOINT_SERVICE = re.compile(r"[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*")
+# Zone IDs of Availability Zones proper (use1-az1, usw2-az4, apne1-az4); Local and Wavelength Zones
+# (usw2-lax1-az1) are opt-in and never part of the plan (EC2 DescribeAvailabilityZones, ZoneId).
+ZONE_ID = re.compile(r"[a-z]{2,5}[0-9]-az[0-9]{1,2}")
 RETENTION_TEXT = "one of " + ", ".join(map(str, LOG_RETENTION_DAYS))
 
 
@@ -90,8 +94,22 @@ class NetworkSettings(TierModel):
         ge=2,
         le=6,
         description=(
-            "How many Availability Zones to span, 2 to 6 and at most what the region offers; the first N zones the "
-            "region lists are used."
+            "How many Availability Zones to span, 2 to 6 and at most what the region offers; which ones is "
+            "availabilityZoneIds (as many as this)."
+        ),
+    )
+    availability_zone_ids: Annotated[
+        tuple[str, ...],
+        each(lambda v: bool(ZONE_ID.fullmatch(v)), "zone ids such as usw2-az1 (not names such as us-west-2a)"),
+        rule(distinct, "each zone once"),
+    ] = key(
+        (),
+        alias="availabilityZoneIds",
+        description=(
+            "Zone IDs of the AZs to span (for example usw2-az1), azCount of them, in CIDR-block order: the i-th zone "
+            "owns the i-th AZ block of the VPC, so its subnets keep their CIDRs whatever the region lists. A pinned "
+            "zone that is not available at deploy time is a warning, never a renumbering. Empty: the first azCount "
+            "zones the region lists as available (a warning; required when environment is prod)."
         ),
     )
     vpc_cidr: Annotated[
@@ -171,7 +189,51 @@ class NetworkSettings(TierModel):
         )
 
 
-def check(r: Reader, region_azs: list[str], region: str | None) -> None:
+def _zones_text(zone_ids: Mapping[str, str]) -> str:
+    return ", ".join(f"{zone_id} ({name})" for name, zone_id in zone_ids.items()) or "none known"
+
+
+def availability_zones(
+    r: Reader, zone_ids: Mapping[str, str], available: Collection[str], region: str | None, prod: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The AZ names to span, in CIDR-block order, and the warnings about them.
+
+    ``zone_ids`` maps every AZ name of the region (any state) to its zone ID; ``available`` names the AZs in state
+    ``available`` now. Pinned zones (``availabilityZoneIds``) are used in their order whatever their state: AZ *i*
+    owns CIDR block *i* (network/cidr_plan.py), so an impaired or missing-from-the-list zone never shifts another
+    zone's block. Unpinned, the first azCount available zones are used, which is what renumbers when one is out."""
+    pins, count, where = r.value("availabilityZoneIds"), r.value("azCount"), region or "the region"
+    if not r.ok("availabilityZoneIds", "azCount"):
+        return (), ()
+    if not pins:
+        names = tuple(n for n in zone_ids if n in available)[:count]
+        if prod:
+            r.problem("availabilityZoneIds", [], f"{count} zone ids when environment is prod ({_zones_text(zone_ids)})")
+            return (), ()
+        pin = [zone_ids[n] for n in names]
+        return names, (
+            f"streaming:availabilityZoneIds: not set; the first {count} available AZs of {where} are used "
+            f"({', '.join(names)}), and an AZ outage would renumber the subnets; pin them: {pin}",
+        )
+    by_id = {zone_id: name for name, zone_id in zone_ids.items()}
+    unknown = [p for p in pins if p not in by_id]
+    if unknown:
+        r.problem("availabilityZoneIds", list(pins), f"zone ids of {where}: {_zones_text(zone_ids)}")
+    if len(pins) != count:
+        r.problem("azCount", count, f"{len(pins)}, the number of availabilityZoneIds ({', '.join(pins)})")
+    if unknown or len(pins) != count:
+        return (), ()
+    names = tuple(by_id[p] for p in pins)
+    warnings = tuple(
+        f"streaming:availabilityZoneIds: {p} ({by_id[p]}) is not available in {where} now; its subnets keep their "
+        "CIDR blocks (nothing is renumbered), but resources placed there may fail to create until it recovers"
+        for p in pins
+        if by_id[p] not in available
+    )
+    return names, warnings
+
+
+def check(r: Reader, region_azs: Sequence[str], region: str | None) -> None:
     """The network's checks that span keys (each key's own range is its field's)."""
     endpoints = r.value("interfaceEndpoints")
     az_count = r.value("azCount")

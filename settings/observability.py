@@ -107,6 +107,13 @@ ALARM_THRESHOLD_KEYS: tuple[tuple[str, str, int, int, str], ...] = (
         100000,
         "Throttled invocations of one Lambda function in 5 minutes that alarm.",
     ),
+    (
+        "s3ReplicationLatencyAlarmSeconds",
+        "s3_replication_latency_seconds",
+        60,
+        86400,
+        "S3 ReplicationLatency (s) of a DR replication rule for 15 minutes that alarms, 60 to 86400.",
+    ),
 )
 
 

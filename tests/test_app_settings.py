@@ -14,7 +14,7 @@ from streaming_platform.app.tier import (
 )
 
 from settings import parse
-from tests.test_settings import US_WEST_2, problems, raw_config
+from tests.test_settings import US_EAST_2, US_WEST_2, problems, raw_config
 
 IMAGES = [f"{s}=ghcr.io/acme/{s}:1.4.2" for s in SERVICE_NAMES]
 DIGEST = "sha256:" + "a" * 64
@@ -169,7 +169,7 @@ def test_each_app_setting_rule_names_key_value_and_what_is_allowed(stack, overri
 
 
 def test_the_stacks_parse_into_the_app_settings_they_declare():
-    dev_app = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).app
+    dev_app = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).app
     dev = dev_app.tier_args(advanced_security_enforced=False)
     assert dev["compute_mode"] is ComputeMode.ECS_ONLY
     assert dev["services"].capacity == CapacityStrategy(fargate_base=0, fargate_weight=0, fargate_spot_weight=1)

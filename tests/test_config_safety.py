@@ -13,7 +13,7 @@ import yaml
 import settings as stack_settings
 from offline.engine import PROJECT_DIR, run_program
 from settings import ConfigError, parse
-from tests.test_settings import raw_config
+from tests.test_settings import US_EAST_2, US_WEST_2, raw_config
 
 PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
 
@@ -52,7 +52,7 @@ def test_the_prod_stack_must_run_environment_prod_unless_overridden():
     )
     # The documented override lets the operator do it on purpose.
     raw = raw_config("prod", environment="staging", allowEnvironmentMismatch="true")
-    assert parse(raw, stack="prod", region_azs=["us-west-2a", "us-west-2b", "us-west-2c"]).is_prod is False
+    assert parse(raw, stack="prod", region_azs=US_WEST_2).is_prod is False
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_the_prod_stack_must_run_environment_prod_unless_overridden():
 )
 def test_patterns_match_whole_values_not_before_a_final_newline(key, value):
     with pytest.raises(ConfigError) as info:
-        parse(raw_config("dev", **{key: value}), stack="dev", region_azs=["us-east-2a", "us-east-2b"])
+        parse(raw_config("dev", **{key: value}), stack="dev", region_azs=US_EAST_2)
     assert [p.split(";")[0] for p in info.value.problems] == [f"streaming:{key}: got {value!r}"]
 
 
@@ -199,7 +199,7 @@ def test_secret_values_never_reach_the_error_and_secret_keys_are_declared_secret
 )
 def test_smaller_classes_exact_messages(overrides, expected):
     with pytest.raises(ConfigError) as info:
-        parse(raw_config("dev", **overrides), stack="dev", region_azs=["us-east-2a", "us-east-2b"])
+        parse(raw_config("dev", **overrides), stack="dev", region_azs=US_EAST_2)
     assert info.value.problems == expected
 
 
@@ -218,7 +218,7 @@ def test_the_documented_segment_range_is_what_passes():
     ok = parse(
         raw_config("dev", edgeSegmentDurationSeconds=2, edgeManifestTtlSeconds=1),
         stack="dev",
-        region_azs=["us-east-2a", "us-east-2b"],
+        region_azs=US_EAST_2,
     )
     assert ok.edge.segment_duration_seconds == 2
 
@@ -236,4 +236,4 @@ def test_every_declared_key_is_read_and_every_read_key_is_declared(monkeypatch):
     rejected("dev", computeMode="ECS_AND_EC2_FLEET", asgMinSize=0, asgDesiredCapacity=0)
     declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
     assert sorted(k for k in read if k.startswith("streaming:")) == sorted(f"streaming:{k}" for k in declared)
-    assert len(declared) == len(stack_settings.KEYS) == 95
+    assert len(declared) == len(stack_settings.KEYS) == 97

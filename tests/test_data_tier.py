@@ -6,13 +6,13 @@ import json
 from dataclasses import fields
 
 import pytest
-from streaming_platform.data.tier import DataTierArgs
+from streaming_platform.data.tier import BucketOptions, CacheOptions, DatabaseOptions, DataTierArgs
 
 from offline.engine import Recording, ResourceRecord, is_unknown, run_program
 from offline.fakes import ACCOUNT_ID
 from settings import DataSettings, parse
 from tests.graph import dep, deps, only_component, tag
-from tests.test_settings import US_WEST_2, problems, raw_config
+from tests.test_settings import US_EAST_2, US_WEST_2, problems, raw_config
 
 COMPONENT = "streaming:data:DataTier"
 KEY = "aws:kms/key:Key"
@@ -42,8 +42,10 @@ STATEFUL = (KEY, TABLE, LOG_GROUP, REDIS, DB, BUCKET)
 PROD_AZS = ["us-west-2a", "us-west-2b", "us-west-2c"]
 DEV_AZS = ["us-east-2a", "us-east-2b"]
 
+PARTS = ("DataKeys", "Tables", "Cache", "Database", "Buckets")
 COMMON_COUNTS = {
     COMPONENT: 1,
+    **{f"streaming:data:{p}": 1 for p in PARTS},
     TABLE: 2,
     SG: 3,
     EGRESS_RULE: 2,
@@ -75,6 +77,7 @@ PROD_COUNTS = {
     ROLE: 2,
     ROLE_POLICY: 1,
     REPLICATION: 2,  # uploads and renditions
+    "random:index/randomId:RandomId": 2,  # final snapshot name suffixes (PostgreSQL, Redis)
     **{t: 5 for t in (BUCKET, PAB, OWNERSHIP, SSE, VERSIONING, LIFECYCLE)},
 }
 
@@ -109,12 +112,33 @@ def test_exact_resource_counts(recording, stack, expected):
     assert dict(data(recording(stack)).counts_by_type()) == expected
 
 
-def test_every_child_is_parented_to_the_component_and_named_after_it(recording):
+def test_every_child_is_parented_to_the_component_or_a_part_and_named_after_it(recording):
     rec = recording("prod")
     (component,) = rec.of_type(COMPONENT)
     assert component.parent == rec.stack_urn
-    children = [r for r in data(rec).resources if r is not component]
-    assert all(r.parent == component.urn and r.name.startswith("data-") for r in children)
+    parts = [r for r in rec.children(component.urn) if r.type.startswith("streaming:data:")]
+    assert sorted(p.type.rsplit(":", 1)[1] for p in parts) == sorted(PARTS)
+    assert {p.name for p in parts} == {"data"}
+    children = [r for r in data(rec).resources if r is not component and r not in parts]
+    assert all(r.parent in {component.urn, *(p.urn for p in parts)} and r.name.startswith("data-") for r in children)
+    # What stays on DataTier: the client group and the replication role.
+    assert sorted((r.type, r.name) for r in rec.children(component.urn) if r.custom) == [
+        ("aws:ec2/securityGroup:SecurityGroup", "data-clients"),
+        ("aws:iam/role:Role", "data-replication"),
+    ]
+
+
+@pytest.mark.parametrize(("stack", "moved"), [("dev", 45), ("prod", 68)])
+def test_the_parts_children_alias_their_0_1_urns_under_the_tier(recording, stack, moved):
+    rec = recording(stack, preview=False)
+    (tier,) = rec.of_type(COMPONENT)
+    parts = {r.urn: r for r in rec.children(tier.urn) if r.type.startswith("streaming:data:")}
+    children = [r for r in rec.resources if r.parent in parts and r.type.startswith("aws:")]
+    assert len(children) == moved
+    for r in children:
+        old = r.urn.replace(f"::{parts[r.parent].type}$", f"::{COMPONENT}$")
+        assert old != r.urn and old in r.aliases, r.name
+    assert all(r.aliases == () for r in rec.children(tier.urn) if r.custom)
 
 
 # ---- KMS ---------------------------------------------------------------------------------------------
@@ -354,7 +378,11 @@ def test_postgres_primary(recording, stack, protected):
     }
     assert {k: i.get(k) for k in expected} == expected
     assert "availabilityZone" not in i and "password" not in i
-    assert (i.get("finalSnapshotIdentifier") == f"streaming-{stack}-postgres-final") is protected
+    # Named <identifier>-final-<RandomId hex> (unknown in preview): see tests/test_data_parts.py.
+    assert ("finalSnapshotIdentifier" in i) is protected
+    if protected:
+        (suffix,) = deps(rec, db, "finalSnapshotIdentifier")
+        assert (suffix.type, suffix.name) == ("random:index/randomId:RandomId", "data-postgres-final-snapshot")
     data_key = key_of_class(rec, "data")
     for prop in ("kmsKeyId", "masterUserSecretKmsKeyId", "performanceInsightsKmsKeyId"):
         assert dep(rec, db, prop).urn == data_key.urn, prop
@@ -633,7 +661,9 @@ def test_prod_protects_and_retains_every_stateful_resource_and_dev_nothing(recor
     for type_ in STATEFUL:
         assert prod.of_type(type_), type_
         for record in prod.of_type(type_):
-            assert (record.protect, record.retain_on_delete) == (True, True), record.name
+            # Read replicas are copies: protected, but deleted (not left running) when removed from the program.
+            replica = "replicateSourceDb" in record.inputs
+            assert (record.protect, record.retain_on_delete) == (True, not replica), record.name
     for record in prod.resources:
         if record.type not in STATEFUL:
             assert not record.protect, record.name
@@ -681,7 +711,12 @@ def test_stack_exports_the_data_tier_outputs(recording):
         ),
         ({"dbBackupRetentionDays": 0}, "streaming:dbBackupRetentionDays: got 0; allowed: an integer from 1 to 35"),
         ({"dbBackupRetentionDays": 36}, "streaming:dbBackupRetentionDays: got 36; allowed: an integer from 1 to 35"),
-        ({"dbReadReplicaCount": 6}, "streaming:dbReadReplicaCount: got 6; allowed: an integer from 0 to 5"),
+        (
+            {"dbReadReplicaZoneIds": ["usw2-az2"] * 6},
+            "streaming:dbReadReplicaZoneIds: got ['usw2-az2', 'usw2-az2', 'usw2-az2', 'usw2-az2', 'usw2-az2', "
+            "'usw2-az2']; allowed: at most 5 replicas",
+        ),
+        ({"dbReadReplicaZoneIds": ["us-west-2b"]}, "streaming:dbReadReplicaZoneIds: got 'us-west-2b'; allowed: zone"),
         ({"cacheNumNodes": 1}, "streaming:cacheNumNodes: got 1; allowed: an integer from 2 to 6"),
         ({"cacheNumNodes": 7}, "streaming:cacheNumNodes: got 7; allowed: an integer from 2 to 6"),
         ({"cacheSnapshotRetentionDays": 36}, "streaming:cacheSnapshotRetentionDays: got 36; allowed: an integer"),
@@ -746,16 +781,20 @@ def test_the_same_data_settings_are_allowed_outside_prod():
     settings = parse(
         raw_config("dev", dbMultiAz=False, dbBackupRetentionDays=1, cacheSnapshotRetentionDays=0),
         stack="dev",
-        region_azs=US_WEST_2,
+        region_azs=US_EAST_2,
     )
     assert settings.data.db_multi_az is False and settings.data.dr_region == ""
 
 
 def test_data_settings_per_stack():
-    dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).data
+    dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).data
     prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).data
-    assert (dev.cache_num_nodes, dev.db_read_replica_count, dev.dr_region) == (2, 0, "")
-    assert (prod.cache_num_nodes, prod.db_read_replica_count, prod.dr_region) == (3, 2, "us-east-2")
+    assert (dev.cache_num_nodes, dev.db_read_replica_zone_ids, dev.dr_region) == (2, (), "")
+    assert (prod.cache_num_nodes, prod.db_read_replica_zone_ids, prod.dr_region) == (
+        3,
+        ("usw2-az2", "usw2-az3"),
+        "us-east-2",
+    )
     assert dev.db_engine_major_version == prod.db_engine_major_version == "16"
     assert prod.db_backup_retention_days >= 7 and prod.db_multi_az
 
@@ -767,10 +806,18 @@ def test_single_az_primary_is_pinned_to_the_first_az():
 
 
 def test_every_data_setting_is_a_data_tier_argument():
-    # DataSettings.to_args passes every field straight into DataTierArgs, and takes its defaults from there.
-    assert set(DataSettings.model_fields) <= {f.name for f in fields(DataTierArgs)}
+    # DataSettings.to_args passes every field into DataTierArgs or one of its options objects, and takes its
+    # default from there.
+    owners = (DataTierArgs, DatabaseOptions, CacheOptions, BucketOptions)
+    by_field = {f.name: (o, f) for o in owners for f in fields(o) if f.name not in ("database", "cache", "buckets")}
+    # dbReadReplicaZoneIds names zones; to_args resolves them to db_replica_availability_zones (AZ names).
+    assert set(DataSettings.model_fields) - set(by_field) == {"db_read_replica_zone_ids"}
+    assert by_field["db_replica_availability_zones"][1].default == ()
     for name, info in DataSettings.model_fields.items():
-        default = DataTierArgs.__dataclass_fields__[name].default
+        if name == "db_read_replica_zone_ids":
+            assert info.default == ()
+            continue
+        default = by_field[name][1].default
         if name == "dr_region":  # None in the Args ("no replication"); "" in the config key, mapped by to_args
             assert (info.default, default) == ("", None)
             continue

@@ -6,7 +6,7 @@ import pytest
 from streaming_platform.edge.distribution import PriceClass
 
 from settings import parse
-from tests.test_settings import US_WEST_2, problems, raw_config
+from tests.test_settings import US_EAST_2, US_WEST_2, problems, raw_config
 
 PEM = (
     "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n"
@@ -76,7 +76,7 @@ def test_options_parse_into_edge_settings():
             edgeShieldAdvanced="true",
         ),
         stack="dev",
-        region_azs=US_WEST_2,
+        region_azs=US_EAST_2,
     ).edge
     failover = settings_edge.failover_args(
         zone_id="Z1", origin_domain_name="origin.example.com", alb_dns_name="a", alb_zone_id="Z2", alb_arn_suffix="s"
@@ -92,7 +92,7 @@ def test_options_parse_into_edge_settings():
 
 
 def test_dev_and_prod_edge_settings():
-    dev = parse(raw_config("dev"), stack="dev", region_azs=US_WEST_2).edge.plain_args()
+    dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).edge.plain_args()
     assert (dev["price_class"], dev["manifest_ttl_seconds"], dev["segment_ttl_seconds"]) == (PriceClass.P100, 2, 86400)
     assert dev["origin_shield_region"] is None and dev["waf_anonymous_ip_list"] is False
     prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).edge.plain_args()

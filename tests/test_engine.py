@@ -66,7 +66,13 @@ def test_stack_config_applies_declared_defaults_then_the_stack_file():
 
 
 def test_runs_are_isolated_from_each_other():
-    first = run_program("dev", config_overrides={"streaming:azCount": "3"})
+    first = run_program(
+        "dev",
+        config_overrides={
+            "streaming:azCount": "3",
+            "streaming:availabilityZoneIds": '["use2-az1", "use2-az2", "use2-az3"]',
+        },
+    )
     second = run_program("dev")
     assert len(first.of_type("aws:ec2/subnet:Subnet")) == 9
     assert len(second.of_type("aws:ec2/subnet:Subnet")) == 6

@@ -97,6 +97,12 @@ def test_example_exact_resource_counts():
         "aws:s3/bucketVersioning:BucketVersioning": 3,
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 2,
         "streaming:data:DataTier": 1,
+        # DataTier's parts
+        "streaming:data:Buckets": 1,
+        "streaming:data:Cache": 1,
+        "streaming:data:DataKeys": 1,
+        "streaming:data:Database": 1,
+        "streaming:data:Tables": 1,
         "streaming:data:BucketPolicies": 1,
         "streaming:network:MultiAzNetwork": 1,
     }

@@ -6,7 +6,7 @@ import pytest
 from streaming_platform.media.pipeline import TranscodeBackend
 
 from settings import parse
-from tests.test_settings import US_WEST_2, problems, raw_config
+from tests.test_settings import US_EAST_2, US_WEST_2, problems, raw_config
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_mediaconvert_accepts_large_uploads_and_needs_no_layer():
     settings = parse(
         raw_config("dev", transcodeBackend="mediaconvert", ffmpegLayerArn=None, maxUploadSizeMb=51200),
         stack="dev",
-        region_azs=US_WEST_2,
+        region_azs=US_EAST_2,
     )
     assert settings.media.backend is TranscodeBackend.MEDIACONVERT
     plain = settings.media.plain_args()
@@ -81,7 +81,7 @@ def test_mediaconvert_accepts_large_uploads_and_needs_no_layer():
 
 
 def test_dev_and_prod_media_settings(recording):
-    dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).media
+    dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).media
     assert dev.backend is TranscodeBackend.FFMPEG
     assert dev.ffmpeg_layer_arn == "arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1"
     assert (dev.maximum_concurrency, dev.reserved_concurrency, dev.function_timeout_seconds) == (2, 2, 900)

@@ -89,10 +89,14 @@ PROD_ALARMS = Counter(
         ("AWS/DynamoDB", "WriteThrottleEvents"): 2,
         ("AWS/Lambda", "Errors"): 2,  # transcoder, MediaConvert status function
         ("AWS/Lambda", "Throttles"): 2,
+        ("AWS/S3", "OperationsFailedReplication"): 2,  # uploads and renditions to the DR region
+        ("AWS/S3", "ReplicationLatency"): 2,
     }
 )
 DEV_ALARMS = PROD_ALARMS - Counter(
     {
+        ("AWS/S3", "OperationsFailedReplication"): 2,  # no DR region
+        ("AWS/S3", "ReplicationLatency"): 2,
         ("AWS/ApplicationELB", "UnHealthyHostCount"): 1,  # ECS_ONLY: no fleet target group
         ("AWS/AutoScaling", "GroupInServiceInstances"): 1,  # ... and no fleet
         ("AWS/RDS", "CPUUtilization"): 2,  # no replicas
@@ -374,6 +378,8 @@ MISSING_DATA = {
     ("AWS/DynamoDB", "WriteThrottleEvents"): "notBreaching",
     ("AWS/Lambda", "Errors"): "notBreaching",
     ("AWS/Lambda", "Throttles"): "notBreaching",
+    ("AWS/S3", "OperationsFailedReplication"): "notBreaching",
+    ("AWS/S3", "ReplicationLatency"): "notBreaching",
 }
 
 

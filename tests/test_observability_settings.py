@@ -7,7 +7,7 @@ from streaming_platform.observability.thresholds import AlarmThresholds
 
 from settings import KEYS_BY_NAME, parse
 from settings.observability import ALARM_THRESHOLD_KEYS
-from tests.test_settings import US_WEST_2, problems, raw_config
+from tests.test_settings import US_EAST_2, US_WEST_2, problems, raw_config
 
 RANGE_CASES = [
     pytest.param({key: bad}, f"streaming:{key}: got {bad}; allowed: an integer from {low} to {high}", id=f"{key}={bad}")
@@ -66,7 +66,7 @@ def test_edges_of_each_range_are_accepted():
 
 
 def test_dev_and_prod_observability_settings():
-    dev_s = parse(raw_config("dev"), stack="dev", region_azs=US_WEST_2)
+    dev_s = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2)
     prod_s = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2)
     dev, prod = dev_s.observability, prod_s.observability
     assert dev.alarm_emails == ("platform-team@example.com",)

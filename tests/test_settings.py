@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 import yaml
@@ -11,11 +12,14 @@ from streaming_platform.network.multi_az import NatGatewayStrategy
 
 import settings as stack_settings
 from offline.engine import PROJECT_DIR, load_stack_config, run_program
+from offline.fakes import REGION_AZS
 from settings import ConfigError, Environment, parse
 from settings.network import ENDPOINTS_WITHOUT_NAT
 
-US_WEST_2 = ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]
-US_WEST_1 = ["us-west-1b", "us-west-1c"]
+# The regions' AZs as the offline engine answers them: name -> zone ID, in the order the region lists them.
+US_WEST_2 = dict(REGION_AZS["us-west-2"])
+US_EAST_2 = dict(REGION_AZS["us-east-2"])
+US_WEST_1 = dict(REGION_AZS["us-west-1"])
 
 
 def raw_config(stack: str = "dev", **overrides: object) -> dict[str, str]:
@@ -29,9 +33,14 @@ def raw_config(stack: str = "dev", **overrides: object) -> dict[str, str]:
     return config
 
 
-def problems(stack: str = "dev", azs: list[str] = US_WEST_2, **overrides: object) -> list[str]:
+def zones(stack: str) -> dict[str, str]:
+    """The AZs of the stack's region (as its stack file names it)."""
+    return dict(REGION_AZS[load_stack_config(stack)[1]["aws:region"]])
+
+
+def problems(stack: str = "dev", azs: Mapping[str, str] | None = None, **overrides: object) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        parse(raw_config(stack, **overrides), stack=stack, region_azs=azs)
+        parse(raw_config(stack, **overrides), stack=stack, region_azs=zones(stack) if azs is None else azs)
     return info.value.problems
 
 
@@ -109,7 +118,10 @@ def test_az_count_cannot_exceed_what_the_region_offers():
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"azCount": 2}, "streaming:azCount: got 2; allowed: at least 3 when environment is prod"),
+        (
+            {"azCount": 2, "availabilityZoneIds": ["usw2-az1", "usw2-az2"], "dbReadReplicaZoneIds": ["usw2-az2"]},
+            "streaming:azCount: got 2; allowed: at least 3 when environment is prod",
+        ),
         (
             {"natGatewayStrategy": "SINGLE"},
             "streaming:natGatewayStrategy: got 'SINGLE'; allowed: ONE_PER_AZ when environment is prod",
@@ -130,7 +142,7 @@ def test_the_same_weakening_is_allowed_outside_prod():
     settings = parse(
         raw_config("dev", azCount=2, natGatewayStrategy="NONE", interfaceEndpoints=list(ENDPOINTS_WITHOUT_NAT)),
         stack="dev",
-        region_azs=US_WEST_2,
+        region_azs=US_EAST_2,
     )
     assert settings.network.nat_gateway_strategy is NatGatewayStrategy.NONE
 
@@ -151,7 +163,7 @@ def test_every_problem_is_reported_at_once():
 
 def test_error_message_lists_every_problem_and_says_nothing_was_registered():
     with pytest.raises(ConfigError) as info:
-        parse(raw_config(azCount=0, instanceType="x"), stack="dev", region_azs=US_WEST_2)
+        parse(raw_config(azCount=0, instanceType="x"), stack="dev", region_azs=US_EAST_2)
     message = str(info.value)
     assert message.startswith("invalid configuration for stack 'dev' (2 problems); nothing was registered:\n")
     assert "  - streaming:azCount: got 0;" in message
@@ -166,7 +178,7 @@ def test_invalid_config_registers_no_resources():
 
 
 def test_dev_settings():
-    settings = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"])
+    settings = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2)
     assert settings.environment is Environment.DEV
     assert settings.availability_zones == ("us-east-2a", "us-east-2b")
     assert settings.network.nat_gateway_strategy is NatGatewayStrategy.SINGLE

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from streaming_platform.app.services import Services, ServicesArgs
     from streaming_platform.app.tier import AppTier, AppTierArgs
     from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
+    from streaming_platform.data.buckets import BucketOptions, Buckets, BucketsArgs
+    from streaming_platform.data.cache import Cache, CacheArgs, CacheOptions
+    from streaming_platform.data.database import Database, DatabaseArgs, DatabaseOptions
+    from streaming_platform.data.keys import DataKeys, DataKeysArgs
+    from streaming_platform.data.tables import Tables, TablesArgs
     from streaming_platform.data.tier import DataTier, DataTierArgs
     from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
     from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
@@ -44,6 +49,19 @@ _EXPORTS = {
     "OriginFailover": "streaming_platform.edge.origin_failover",
     "OriginFailoverArgs": "streaming_platform.edge.origin_failover",
     "DataTierArgs": "streaming_platform.data.tier",
+    "DataKeys": "streaming_platform.data.keys",
+    "DataKeysArgs": "streaming_platform.data.keys",
+    "Tables": "streaming_platform.data.tables",
+    "TablesArgs": "streaming_platform.data.tables",
+    "Cache": "streaming_platform.data.cache",
+    "CacheArgs": "streaming_platform.data.cache",
+    "CacheOptions": "streaming_platform.data.cache",
+    "Database": "streaming_platform.data.database",
+    "DatabaseArgs": "streaming_platform.data.database",
+    "DatabaseOptions": "streaming_platform.data.database",
+    "Buckets": "streaming_platform.data.buckets",
+    "BucketsArgs": "streaming_platform.data.buckets",
+    "BucketOptions": "streaming_platform.data.buckets",
     "Tier": "streaming_platform.network.cidr_plan",
     "CidrPlan": "streaming_platform.network.cidr_plan",
     "CidrPlanError": "streaming_platform.network.cidr_plan",
@@ -78,12 +96,23 @@ __all__ = [
     "AlarmTopicsArgs",
     "AppTier",
     "AppTierArgs",
+    "BucketOptions",
     "BucketPolicies",
     "BucketPoliciesArgs",
+    "Buckets",
+    "BucketsArgs",
+    "Cache",
+    "CacheArgs",
+    "CacheOptions",
     "CidrPlan",
     "CidrPlanError",
+    "DataKeys",
+    "DataKeysArgs",
     "DataTier",
     "DataTierArgs",
+    "Database",
+    "DatabaseArgs",
+    "DatabaseOptions",
     "Fleet",
     "FleetArgs",
     "Identity",
@@ -108,6 +137,8 @@ __all__ = [
     "StreamingEdge",
     "StreamingEdgeArgs",
     "SubnetPlan",
+    "Tables",
+    "TablesArgs",
     "Tier",
     "plan_subnets",
 ]

@@ -6,6 +6,8 @@ partition and region look-ups). They live here once:
 * ``child()`` / ``stateful()``: options for a child, ``parent=self``; stateful children are also
   protected and retained on delete when the component was built with ``protect=True`` (a data store
   is never silently deleted in prod).
+* ``moved_from``: the resource a part's children were parented to before the part existed; every child
+  then carries ``Alias(parent=moved_from)`` so a deployed stack adopts it instead of replacing it.
 * ``tags(name)``: the caller's tags plus ``Name``.
 * ``account``, ``partition``, ``region``: invoked once per component, lazily, with ``parent=self``
   so they use the component's provider.
@@ -36,20 +38,32 @@ class StreamingComponent(pulumi.ComponentResource):
         protect: bool = False,
         tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        moved_from: pulumi.Resource | None = None,
     ) -> None:
         super().__init__(type_token, name, None, opts)
         self._name = name
         self._protect_stateful = protect  # not `_protect`: pulumi.Resource passes that on to every child
         self._child_tags = dict(tags or {})
+        self._moved_from = moved_from
+
+    def _with_alias(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self._moved_from is not None:
+            kwargs.setdefault("aliases", [pulumi.Alias(parent=self._moved_from)])
+        return kwargs
 
     def child(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a child: ``parent=self`` merged with ``kwargs`` (``depends_on``, ``provider``, ...)."""
-        return pulumi.ResourceOptions(parent=self, **kwargs)
+        return pulumi.ResourceOptions(parent=self, **self._with_alias(kwargs))
 
-    def stateful(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        """Options for a child that holds data: protected and retained on delete when ``protect`` is on."""
+    def stateful(self, *, retain: bool = True, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a child that holds data: protected, and retained on delete unless ``retain=False``, when
+        ``protect`` is on. ``retain=False`` is for copies (read replicas): deleting one is a deliberate unprotect
+        away, and retaining it would leave a running instance outside the stack."""
         return pulumi.ResourceOptions(
-            parent=self, protect=self._protect_stateful, retain_on_delete=self._protect_stateful, **kwargs
+            parent=self,
+            protect=self._protect_stateful,
+            retain_on_delete=self._protect_stateful and retain,
+            **self._with_alias(kwargs),
         )
 
     def tags(self, name_tag: str, **extra: str) -> dict[str, str]:

@@ -8,6 +8,8 @@ import pulumi
 from streaming_platform import (
     BucketPolicies,
     BucketPoliciesArgs,
+    CacheOptions,
+    DatabaseOptions,
     DataTier,
     DataTierArgs,
     MultiAzNetwork,
@@ -38,11 +40,10 @@ data = DataTier(
         data_subnet_ids=network.data_subnet_ids,
         availability_zones=network.availability_zones,
         resource_prefix=prefix,
-        db_instance_class="db.t4g.medium",
-        db_allocated_storage_gb=20,
-        db_max_allocated_storage_gb=50,
-        cache_node_type="cache.t4g.micro",
-        cache_num_nodes=len(availability_zones),
+        database=DatabaseOptions(
+            db_instance_class="db.t4g.medium", db_allocated_storage_gb=20, db_max_allocated_storage_gb=50
+        ),
+        cache=CacheOptions(cache_node_type="cache.t4g.micro", cache_num_nodes=len(availability_zones)),
         log_retention_days=30,
         tags=tags,
     ),

@@ -250,7 +250,7 @@ class MultiAzNetwork(StreamingComponent):
             opts=stateful,
         )
         self.flow_log_group_name = log_group.name
-        role = self._flow_log_role(name, log_group, tags(f"{name}-flow-logs"), child)
+        role, write = self._flow_log_role(name, log_group, tags(f"{name}-flow-logs"), child)
         aws.ec2.FlowLog(
             f"{name}-flow-log",
             vpc_id=vpc.id,
@@ -260,7 +260,9 @@ class MultiAzNetwork(StreamingComponent):
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
             tags=tags(f"{name}-flow-log"),
-            opts=child,
+            # After the role may write: CreateFlowLogs accepts a role without permissions, and the flow log then
+            # delivers nothing ("Access error" in DescribeFlowLogs' DeliverLogsErrorMessage) until it can.
+            opts=self.child(depends_on=[write]),
         )
 
         self.register_outputs(
@@ -301,7 +303,7 @@ class MultiAzNetwork(StreamingComponent):
 
     def _flow_log_role(
         self, name: str, log_group: aws.cloudwatch.LogGroup, role_tags: dict[str, str], opts: pulumi.ResourceOptions
-    ) -> aws.iam.Role:
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         account, partition, region = self.account, self.partition, self.region
         trust = pulumi.Output.all(account, partition, region).apply(
             lambda a: json.dumps(
@@ -323,7 +325,7 @@ class MultiAzNetwork(StreamingComponent):
             )
         )
         role = aws.iam.Role(f"{name}-flow-log-role", assume_role_policy=trust, tags=role_tags, opts=opts)
-        aws.iam.RolePolicy(
+        write = aws.iam.RolePolicy(
             f"{name}-flow-log-write",
             role=role.id,
             policy=log_group.arn.apply(
@@ -342,4 +344,4 @@ class MultiAzNetwork(StreamingComponent):
             ),
             opts=opts,
         )
-        return role
+        return role, write

@@ -31,6 +31,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from streaming_platform.data.buckets import ReplicationRule
 from streaming_platform.observability.dashboard import _inputs_of, dashboard_body, dashboard_rows
 from streaming_platform.observability.thresholds import (
     BREACHING,
@@ -80,6 +81,10 @@ class ObservabilityArgs:
 
     db_replica_instance_ids: Sequence[pulumi.Input[str]] = ()
     """Read replicas: the same alarms as the primary, plus ``ReplicaLag``. Default: none."""
+
+    s3_replication_rules: Sequence[ReplicationRule] = ()
+    """DR replication rules (``DataTier.replication_rules``; their metrics must be on): a failed-operations and a
+    latency alarm each. Default: none, so a replica falling behind or failing goes unnoticed."""
 
     asg_name: pulumi.Input[str] | None = None
     """The EC2 fleet's Auto Scaling group. Default: none (no fleet, no in-service alarm)."""
@@ -453,6 +458,7 @@ class Observability(pulumi.ComponentResource):
                 missing=MISSING,
                 **cache,
             )
+        self._replication_alarms(t)
         for role, table in a.dynamodb_table_names.items():
             for metric, key in (("ReadThrottleEvents", "read"), ("WriteThrottleEvents", "write")):
                 self._alarm(
@@ -465,3 +471,35 @@ class Observability(pulumi.ComponentResource):
                     comparison=GE,
                     missing=NOT_BREACHING,
                 )
+
+    def _replication_alarms(self, t: AlarmThresholds) -> None:
+        # AWS/S3 replication metrics, per rule, in the source bucket's region (S3 User Guide, "Monitoring progress
+        # with replication metrics"); a quiet bucket publishes nothing, which is not a problem.
+        for rule in self._args.s3_replication_rules:
+            s3: dict[str, Any] = {
+                "namespace": "AWS/S3",
+                "dimensions": {
+                    "SourceBucket": rule.source_bucket,
+                    "DestinationBucket": rule.destination_bucket,
+                    "RuleId": rule.rule_id,
+                },
+                "missing": NOT_BREACHING,
+            }
+            self._alarm(
+                f"s3-{rule.rule_id}-failed",
+                f"Objects fail to replicate ({rule.rule_id}): the DR replica is missing them.",
+                metric="OperationsFailedReplication",
+                threshold=1,
+                comparison=GE,
+                **s3,
+            )
+            self._alarm(
+                f"s3-{rule.rule_id}-latency",
+                f"Replication ({rule.rule_id}) is behind: a failover would serve a stale replica.",
+                metric="ReplicationLatency",
+                statistic="Maximum",
+                evaluation_periods=3,
+                threshold=t.s3_replication_latency_seconds,
+                comparison=GT,
+                **s3,
+            )

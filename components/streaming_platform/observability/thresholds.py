@@ -73,5 +73,9 @@ class AlarmThresholds:
     lambda_throttles: int = 10
     """Throttled invocations of one function in 5 minutes. Default: 10."""
 
+    s3_replication_latency_seconds: int = 900
+    """S3 ``ReplicationLatency`` of a DR replication rule (how far the replica is behind), for 15 minutes, in
+    seconds. Default: 900, the 15 minutes S3's replication events treat as missed."""
+
 
 DEFAULT_THRESHOLDS = AlarmThresholds()
