@@ -28,49 +28,71 @@ import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
 from streaming_platform.app.common import ORIGIN_VERIFY_HEADER  # the ALB forwards only requests carrying it
+from streaming_platform.edge.cache import (
+    ALL_VIEWER_EXCEPT_HOST_HEADER,
+    API_PATTERN,
+    CACHING_DISABLED,
+    CORS_S3_ORIGIN,
+    MANIFEST_PATTERNS,
+    ONE_DAY_SECONDS,
+    ONE_YEAR_SECONDS,
+    SECURITY_HEADERS,
+    SEGMENT_PATTERNS,
+    SIMPLE_CORS,
+    build_cache_policies,
+    default_behavior,
+    ordered_behaviors,
+)
+from streaming_platform.edge.waf import (
+    CLOUDFRONT_REGION,
+    WCU,
+    WCU_BUDGET,
+    EdgeWafSettings,
+    build_edge_waf,
+    web_acl_capacity,
+    web_acl_rules,
+)
 from streaming_platform.edge.zone import PublicZone
-from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
+
+__all__ = [
+    "ALL_VIEWER_EXCEPT_HOST_HEADER",
+    "API_PATTERN",
+    "CACHING_DISABLED",
+    "CLOUDFRONT_HOSTED_ZONE_ID",
+    "CLOUDFRONT_REGION",
+    "CORS_S3_ORIGIN",
+    "ERROR_CODES",
+    "MANIFEST_PATTERNS",
+    "ONE_DAY_SECONDS",
+    "ONE_YEAR_SECONDS",
+    "SECURITY_HEADERS",
+    "SEGMENT_PATTERNS",
+    "SIMPLE_CORS",
+    "WCU",
+    "WCU_BUDGET",
+    "PriceClass",
+    "StreamingEdge",
+    "StreamingEdgeArgs",
+    "origin_access_statement",
+    "validate_args",
+    "web_acl_capacity",
+    "web_acl_rules",
+]
 
 TYPE = "streaming:edge:StreamingEdge"
-CLOUDFRONT_REGION = "us-east-1"  # ACM certificates and CLOUDFRONT web ACLs for CloudFront live here only
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"  # the fixed alias target zone of every distribution
 VIEWER_TLS_POLICY = "TLSv1.2_2021"
 HTTP_VERSION = "http2and3"
 ACCESS_LOG_PREFIX = "cloudfront/"
 MAINTENANCE_PREFIX = "/maintenance"  # the static maintenance page lives under this key prefix of renditions
 
-# AWS managed policies, by their documented, global ids (CloudFront Developer Guide, "Use managed cache
-# policies", "Use managed origin request policies", "Use managed response headers policies").
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-CORS_S3_ORIGIN = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"  # origin request policy
-ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # origin request policy
-SIMPLE_CORS = "60669652-455b-4ae9-85a4-c4c02393f86c"  # response headers policy
-SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"  # response headers policy
-
-MANIFEST_PATTERNS = ("*.m3u8", "*.mpd")
-SEGMENT_PATTERNS = ("*.ts", "*.m4s", "*.mp4")
-API_PATTERN = "/api/*"
 ERROR_CODES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
-ONE_DAY_SECONDS = 86400
-ONE_YEAR_SECONDS = 31536000
 
 # Origin failover: fail fast so the secondary answers within a viewer's patience.
 FAILOVER_CONNECTION_ATTEMPTS = 1
 FAILOVER_CONNECTION_TIMEOUT_SECONDS = 3
 FAILOVER_STATUS_CODES = (500, 502, 503, 504)
 MEDIA_FAILOVER_STATUS_CODES = (403, 404, 500, 502, 503, 504)  # 403/404: not yet replicated or lost
-
-# WAF web ACL capacity units (WCU) per rule, from the AWS Managed Rules rule-group list and the WAF
-# "rule statement" pages. A web ACL's price covers 1,500 WCU; more costs extra, so the budget is checked here.
-WCU_BUDGET = 1500
-WCU = {
-    "AWSManagedRulesCommonRuleSet": 700,
-    "AWSManagedRulesKnownBadInputsRuleSet": 200,
-    "AWSManagedRulesAmazonIpReputationList": 25,
-    "AWSManagedRulesAnonymousIpList": 50,
-    "rate-limit": 2,
-    "geo-block": 1,
-}
 
 
 class PriceClass(StrEnum):
@@ -171,77 +193,6 @@ def validate_args(args: StreamingEdgeArgs) -> list[str]:
     return problems
 
 
-def _visibility(metric: str) -> Any:
-    return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
-
-
-def web_acl_rules(
-    prefix: str, rate_limit: int, anonymous_ip_list: bool, geo_block_countries: Sequence[str]
-) -> list[dict[str, Any]]:
-    """The web ACL's rules in evaluation order (priority = position): cheap IP verdicts first, then the rate
-    limit, then the request-inspecting groups. Raises ValueError when their WCU exceed ``WCU_BUDGET``."""
-    entries: list[tuple[str, int, dict[str, Any]]] = []
-
-    def managed(group: str) -> None:
-        entries.append(
-            (
-                group,
-                WCU[group],
-                {
-                    "override_action": {"none": {}},
-                    "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
-                },
-            )
-        )
-
-    if geo_block_countries:
-        entries.append(
-            (
-                "geo-block",
-                WCU["geo-block"],
-                {
-                    "action": {"block": {}},
-                    "statement": {"geo_match_statement": {"country_codes": list(geo_block_countries)}},
-                },
-            )
-        )
-    managed("AWSManagedRulesAmazonIpReputationList")
-    if anonymous_ip_list:
-        managed("AWSManagedRulesAnonymousIpList")
-    entries.append(
-        (
-            "rate-limit",
-            WCU["rate-limit"],
-            {
-                "action": {"block": {}},
-                # At CloudFront the source address is the viewer's own.
-                "statement": {
-                    "rate_based_statement": {
-                        "limit": rate_limit,
-                        "aggregate_key_type": "IP",
-                        "evaluation_window_sec": 300,
-                    }
-                },
-            },
-        )
-    )
-    managed("AWSManagedRulesCommonRuleSet")
-    managed("AWSManagedRulesKnownBadInputsRuleSet")
-    total = sum(w for _, w, _ in entries)
-    if total > WCU_BUDGET:
-        names = ", ".join(f"{n} ({w})" for n, w, _ in entries)
-        raise ValueError(f"web ACL capacity: got {total} WCU from {names}; allowed: at most {WCU_BUDGET}")
-    return [
-        {"name": name, "priority": i, **body, "visibility_config": _visibility(f"{prefix}-edge-{name}")}
-        for i, (name, _, body) in enumerate(entries, start=1)
-    ]
-
-
-def web_acl_capacity(rules: Sequence[Mapping[str, Any]]) -> int:
-    """WCU of rules built by ``web_acl_rules``."""
-    return sum(WCU[r["name"]] for r in rules)
-
-
 def origin_access_statement(bucket_arn: str, distribution_arn: str, sid: str = "CloudFrontReadsThroughOac") -> dict:
     """Only this distribution (through OAC) may read objects; nothing else in CloudFront may."""
     return {
@@ -291,7 +242,21 @@ class StreamingEdge(StreamingComponent):
         self.certificate_arn = args.zone.certificate(
             f"{name}-cert", [domain], provider=self.us_east_1, parent=self, tags=args.tags
         )
-        self._waf()
+        waf = build_edge_waf(
+            self,
+            name,
+            domain,
+            EdgeWafSettings(
+                resource_prefix=args.resource_prefix,
+                rate_limit=args.waf_rate_limit,
+                anonymous_ip_list=args.waf_anonymous_ip_list,
+                geo_block_countries=args.waf_geo_block_countries,
+                log_retention_days=args.log_retention_days,
+                protect=args.protect,
+            ),
+            self._in_us_east_1,
+        )
+        self.web_acl_arn, self.web_acl_capacity = waf.web_acl_arn, waf.capacity
         self._distribution()
         self.shield_protection_id = (
             aws.shield.Protection(
@@ -336,61 +301,6 @@ class StreamingEdge(StreamingComponent):
             "shieldProtectionId": self.shield_protection_id,
         }
 
-    # ---- WAF (CLOUDFRONT scope, us-east-1) ------------------------------------------------------------------
-
-    def _waf(self) -> None:
-        name, args = self._name, self._args
-        prefix = args.resource_prefix
-        stateful = pulumi.ResourceOptions.merge(
-            self._in_us_east_1, pulumi.ResourceOptions(protect=args.protect, retain_on_delete=args.protect)
-        )
-        allow: Any = {"allow": {}}
-        rules: Any = web_acl_rules(
-            prefix, args.waf_rate_limit, args.waf_anonymous_ip_list, args.waf_geo_block_countries
-        )
-        self.web_acl_capacity = web_acl_capacity(rules)
-        acl = aws.wafv2.WebAcl(
-            f"{name}-waf",
-            scope="CLOUDFRONT",
-            description=f"{name}: CloudFront distribution of {self.site_domain_name}",
-            default_action=allow,
-            rules=rules,
-            visibility_config=_visibility(f"{prefix}-edge-waf"),
-            tags=self.tags(f"{name}-waf"),
-            opts=self._in_us_east_1,
-        )
-        self.web_acl_arn = acl.arn
-        key_statements = pulumi.Output.all(self.partition, self.account).apply(
-            lambda a: policy_document(
-                [account_admin_statement(*a), cloudwatch_logs_statement(a[0], a[1], CLOUDFRONT_REGION)]
-            )
-        )
-        key = aws.kms.Key(
-            f"{name}-logs-key",
-            description=f"{name}: CloudWatch Logs of the CloudFront web ACL (us-east-1)",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=key_statements,
-            tags=self.tags(f"{name}-logs-key"),
-            opts=stateful,
-        )
-        # WAF only logs to groups named aws-waf-logs-*, in the web ACL's region.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-waf-logs",
-            name=f"aws-waf-logs-{prefix}-cloudfront",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=key.arn,
-            tags=self.tags(f"{name}-waf-logs"),
-            opts=stateful,
-        )
-        aws.wafv2.WebAclLoggingConfiguration(
-            f"{name}-waf-logging",
-            resource_arn=acl.arn,
-            log_destination_configs=[log_group.arn],
-            redacted_fields=[{"single_header": {"name": "authorization"}}, {"single_header": {"name": "cookie"}}],
-            opts=self._in_us_east_1,
-        )
-
     # ---- CloudFront -----------------------------------------------------------------------------------------
 
     def _distribution(self) -> None:
@@ -405,74 +315,14 @@ class StreamingEdge(StreamingComponent):
             signing_protocol="sigv4",
             opts=self.child(),
         )
-        manifests = aws.cloudfront.CachePolicy(
-            f"{name}-manifests",
-            name=f"{prefix}-manifests",
-            comment=f"HLS/DASH manifests: {args.manifest_ttl_seconds} s, at most half a segment",
-            min_ttl=0,
-            default_ttl=args.manifest_ttl_seconds,
-            max_ttl=args.manifest_ttl_seconds,
-            parameters_in_cache_key_and_forwarded_to_origin={
-                "cookies_config": {"cookie_behavior": "none"},
-                "headers_config": {"header_behavior": "none"},
-                "query_strings_config": {"query_string_behavior": "none"},
-                "enable_accept_encoding_gzip": True,
-                "enable_accept_encoding_brotli": True,
-            },
-            opts=self.child(),
+        policies = build_cache_policies(
+            self,
+            name,
+            prefix,
+            args.manifest_ttl_seconds,
+            args.segment_ttl_seconds,
+            args.signed_urls_public_key_pem,
         )
-        segments = aws.cloudfront.CachePolicy(
-            f"{name}-segments",
-            name=f"{prefix}-segments",
-            comment="Media segments: immutable, cached for the segment TTL whatever the origin says",
-            min_ttl=args.segment_ttl_seconds,
-            default_ttl=args.segment_ttl_seconds,
-            max_ttl=args.segment_ttl_seconds,
-            parameters_in_cache_key_and_forwarded_to_origin={
-                "cookies_config": {"cookie_behavior": "none"},
-                "headers_config": {"header_behavior": "none"},
-                "query_strings_config": {"query_string_behavior": "none"},
-                "enable_accept_encoding_gzip": False,  # video is already compressed
-                "enable_accept_encoding_brotli": False,
-            },
-            opts=self.child(),
-        )
-        immutable = aws.cloudfront.ResponseHeadersPolicy(
-            f"{name}-immutable",
-            name=f"{prefix}-segments-immutable",
-            comment="SimpleCORS for players plus Cache-Control: immutable on segments",
-            cors_config={
-                "access_control_allow_credentials": False,
-                "access_control_allow_headers": {"items": ["*"]},
-                "access_control_allow_methods": {"items": ["GET", "HEAD", "OPTIONS"]},
-                "access_control_allow_origins": {"items": ["*"]},
-                "origin_override": False,
-            },
-            custom_headers_config={
-                "items": [
-                    {
-                        "header": "Cache-Control",
-                        "value": f"public, max-age={args.segment_ttl_seconds}, immutable",
-                        "override": True,
-                    }
-                ]
-            },
-            opts=self.child(),
-        )
-        key_groups: list[pulumi.Input[str]] | None = None
-        if args.signed_urls_public_key_pem:
-            public_key = aws.cloudfront.PublicKey(
-                f"{name}-signing-key",
-                name=f"{prefix}-signing-key",
-                comment="Signed URLs and cookies for media",
-                encoded_key=args.signed_urls_public_key_pem,
-                opts=self.child(),
-            )
-            key_group = aws.cloudfront.KeyGroup(
-                f"{name}-signers", name=f"{prefix}-signers", items=[public_key.id], opts=self.child()
-            )
-            key_groups = [key_group.id]
-
         shield = (
             {"enabled": True, "origin_shield_region": args.origin_shield_region} if args.origin_shield_region else None
         )
@@ -536,39 +386,6 @@ class StreamingEdge(StreamingComponent):
             )
             media_target = "media"
 
-        read_only = ["GET", "HEAD", "OPTIONS"]
-
-        def media_behavior(pattern: str, cache_policy: pulumi.Input[str], headers: pulumi.Input[str], compress: bool):
-            behavior: dict[str, Any] = {
-                "path_pattern": pattern,
-                "target_origin_id": media_target,
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": read_only,
-                "cached_methods": read_only,
-                "cache_policy_id": cache_policy,
-                "origin_request_policy_id": CORS_S3_ORIGIN,
-                "response_headers_policy_id": headers,
-                "compress": compress,
-            }
-            if key_groups:
-                behavior["trusted_key_groups"] = key_groups
-            return behavior
-
-        behaviors = [
-            {
-                "path_pattern": API_PATTERN,
-                "target_origin_id": "alb",
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
-                "cached_methods": ["GET", "HEAD"],
-                "cache_policy_id": CACHING_DISABLED,
-                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
-                "response_headers_policy_id": SECURITY_HEADERS,
-                "compress": True,
-            },
-            *(media_behavior(p, manifests.id, SIMPLE_CORS, True) for p in MANIFEST_PATTERNS),
-            *(media_behavior(p, segments.id, immutable.id, False) for p in SEGMENT_PATTERNS),
-        ]
         distribution = aws.cloudfront.Distribution(
             f"{name}-cdn",
             enabled=True,
@@ -580,17 +397,8 @@ class StreamingEdge(StreamingComponent):
             web_acl_id=self.web_acl_arn,
             origins=origins,
             origin_groups=groups,
-            default_cache_behavior={
-                "target_origin_id": "web",  # the frontend, or the maintenance page when the ALB fails
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": read_only,  # origin groups serve GET/HEAD/OPTIONS; writes go to /api/*
-                "cached_methods": ["GET", "HEAD"],
-                "cache_policy_id": CACHING_DISABLED,
-                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
-                "response_headers_policy_id": SECURITY_HEADERS,
-                "compress": True,
-            },
-            ordered_cache_behaviors=behaviors,
+            default_cache_behavior=default_behavior(),
+            ordered_cache_behaviors=ordered_behaviors(policies, media_target),
             custom_error_responses=[
                 {"error_code": code, "error_caching_min_ttl": args.error_caching_seconds} for code in ERROR_CODES
             ],
