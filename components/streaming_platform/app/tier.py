@@ -52,7 +52,13 @@ from streaming_platform.app.load_balancer import (
     alb_access_log_policy,
     alb_access_log_statements,
 )
-from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs, PrivateApiOptions, PrivateRoute
+from streaming_platform.app.private_api import (
+    API_BASE_PATH,
+    PrivateApi,
+    PrivateApiArgs,
+    PrivateApiOptions,
+    PrivateRoute,
+)
 from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, api_routes_digest
 from streaming_platform.app.services import Services, ServicesArgs, ServicesOptions
 from streaming_platform.edge.zone import PublicZone
@@ -205,7 +211,7 @@ class AppTier(StreamingComponent):
         domain = args.zone.domain_name
         self.origin_domain_name = f"origin.{domain}"
         self.api_domain_name = f"api.{domain}"
-        self.api_endpoint = f"https://{self.api_domain_name}/"
+        self.api_endpoint = f"https://{self.api_domain_name}/{API_BASE_PATH}/"
         fleet_on = args.compute_mode is ComputeMode.ECS_AND_EC2_FLEET
 
         key = self._compute_key(name, args.resource_prefix, fleet_volumes=fleet_on)
@@ -249,7 +255,7 @@ class AppTier(StreamingComponent):
                     if s.api is not None
                 ],
                 user_pool_arn=identity.user_pool_arn,
-                web_acl_arn=lb.web_acl_arn,
+                origin_verify_secret=args.origin_verify_secret,
                 certificate_arn=certificate_arn,
                 domain_name=self.api_domain_name,
                 logs=args.logs,

@@ -23,10 +23,12 @@ CORS_S3_ORIGIN = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"  # origin request policy
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # origin request policy
 SIMPLE_CORS = "60669652-455b-4ae9-85a4-c4c02393f86c"  # response headers policy
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"  # response headers policy
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # the maintenance page
 
 MANIFEST_PATTERNS = ("*.m3u8", "*.mpd")
 SEGMENT_PATTERNS = ("*.ts", "*.m4s", "*.mp4")
 API_PATTERN = "/api/*"
+MAINTENANCE_PATTERN = "/maintenance/*"
 ONE_DAY_SECONDS = 86400
 ONE_YEAR_SECONDS = 31536000
 READ_ONLY = ["GET", "HEAD", "OPTIONS"]
@@ -123,8 +125,9 @@ def build_cache_policies(
 
 
 def ordered_behaviors(policies: CachePolicies, media_target: str) -> Any:
-    """The ordered cache behaviors, most specific first: ``/api/*`` uncached to the app origin, manifests
-    short-lived and segments immutable from ``media_target`` (the renditions origin or its failover group)."""
+    """The ordered cache behaviors, most specific first: ``/api/*`` uncached to the REST API (the one path to the
+    services' API, authorized and throttled there), the maintenance page, then manifests short-lived and segments
+    immutable from ``media_target`` (the renditions origin or its failover group)."""
 
     def media_behavior(pattern: str, cache_policy: pulumi.Input[str], headers: pulumi.Input[str], compress: bool):
         behavior: dict[str, Any] = {
@@ -145,12 +148,24 @@ def ordered_behaviors(policies: CachePolicies, media_target: str) -> Any:
     return [
         {
             "path_pattern": API_PATTERN,
-            "target_origin_id": "alb",
+            "target_origin_id": "api",
             "viewer_protocol_policy": "redirect-to-https",
             "allowed_methods": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
             "cached_methods": ["GET", "HEAD"],
             "cache_policy_id": CACHING_DISABLED,
             "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
+            "response_headers_policy_id": SECURITY_HEADERS,
+            "compress": True,
+        },
+        {
+            # Fetched by CloudFront for the 502/503/504 error responses (never signed: viewers do not ask for it).
+            "path_pattern": MAINTENANCE_PATTERN,
+            "target_origin_id": media_target,
+            "viewer_protocol_policy": "redirect-to-https",
+            "allowed_methods": READ_ONLY,
+            "cached_methods": ["GET", "HEAD"],
+            "cache_policy_id": CACHING_OPTIMIZED,
+            "origin_request_policy_id": CORS_S3_ORIGIN,
             "response_headers_policy_id": SECURITY_HEADERS,
             "compress": True,
         },
@@ -160,11 +175,12 @@ def ordered_behaviors(policies: CachePolicies, media_target: str) -> Any:
 
 
 def default_behavior() -> Any:
-    """Everything else: the web frontend, uncached (or the maintenance page when the ALB fails)."""
+    """Everything else: the web frontend and the fleet's paths on the ALB, uncached (the maintenance page answers
+    for it through the custom error responses when the ALB fails)."""
     return {
-        "target_origin_id": "web",  # the frontend, or the maintenance page when the ALB fails
+        "target_origin_id": "alb",
         "viewer_protocol_policy": "redirect-to-https",
-        "allowed_methods": READ_ONLY,  # origin groups serve GET/HEAD/OPTIONS; writes go to /api/*
+        "allowed_methods": READ_ONLY,  # pages and streams are read; writes go to /api/*
         "cached_methods": ["GET", "HEAD"],
         "cache_policy_id": CACHING_DISABLED,
         "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,

@@ -2,12 +2,14 @@
 
 - A CloudFront distribution for ``<domain>``: the renditions bucket through Origin Access Control (sigv4,
   always sign; the media key already lets CloudFront decrypt SSE-KMS objects), the app tier's ALB through
-  ``origin.<domain>`` (HTTPS only, TLS 1.2, secret ``X-Origin-Verify`` header), and in prod an origin group
-  that fails over to the DR replica of the renditions bucket. Path behaviors: manifests short-lived,
-  segments immutable for a long time, ``/api/*`` uncached to the ALB, everything else the web frontend
-  (falling back to a static maintenance page in the renditions bucket when the ALB fails).
-- A CLOUDFRONT-scope web ACL (managed rule groups, rate limit, optional geo block, metrics, KMS-encrypted
-  logs) and the ACM certificate, both in us-east-1 through an explicit provider, whatever the stack's region.
+  ``origin.<domain>`` and the REST API through ``api.<domain>`` (HTTPS only, TLS 1.2, secret ``X-Origin-Verify``
+  header), and in prod an origin group that fails over to the DR replica of the renditions bucket. Path
+  behaviors (``cache``): ``/api/*`` uncached to the REST API, manifests short-lived, segments immutable for a
+  long time, everything else the web frontend on the ALB; 502/503/504 answered with one static maintenance page
+  from the renditions bucket (``origins``).
+- A CLOUDFRONT-scope web ACL (``waf``: managed rule groups, a per-viewer rate limit that excludes media and a
+  higher one for media, optional geo block, metrics, KMS-encrypted logs) and the ACM certificate, both in
+  us-east-1 through an explicit provider, whatever the stack's region.
 - Route 53: A and AAAA aliases for the site. The failover records of ``origin.<domain>`` are their own
   component, ``OriginFailover``, which takes the ALB's outputs.
 
@@ -27,7 +29,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
-from streaming_platform.app.common import ORIGIN_VERIFY_HEADER  # the ALB forwards only requests carrying it
+from streaming_platform.app.private_api import API_BASE_PATH
 from streaming_platform.edge.cache import (
     ALL_VIEWER_EXCEPT_HOST_HEADER,
     API_PATTERN,
@@ -42,6 +44,14 @@ from streaming_platform.edge.cache import (
     build_cache_policies,
     default_behavior,
     ordered_behaviors,
+)
+from streaming_platform.edge.origins import (
+    ERROR_CODES,
+    MAINTENANCE_PAGE_PATH,
+    OriginSettings,
+    S3Origin,
+    error_responses,
+    origins,
 )
 from streaming_platform.edge.waf import (
     CLOUDFRONT_REGION,
@@ -62,6 +72,7 @@ __all__ = [
     "CLOUDFRONT_REGION",
     "CORS_S3_ORIGIN",
     "ERROR_CODES",
+    "MAINTENANCE_PAGE_PATH",
     "MANIFEST_PATTERNS",
     "ONE_DAY_SECONDS",
     "ONE_YEAR_SECONDS",
@@ -84,15 +95,6 @@ CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"  # the fixed alias target zone of e
 VIEWER_TLS_POLICY = "TLSv1.2_2021"
 HTTP_VERSION = "http2and3"
 ACCESS_LOG_PREFIX = "cloudfront/"
-MAINTENANCE_PREFIX = "/maintenance"  # the static maintenance page lives under this key prefix of renditions
-
-ERROR_CODES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
-
-# Origin failover: fail fast so the secondary answers within a viewer's patience.
-FAILOVER_CONNECTION_ATTEMPTS = 1
-FAILOVER_CONNECTION_TIMEOUT_SECONDS = 3
-FAILOVER_STATUS_CODES = (500, 502, 503, 504)
-MEDIA_FAILOVER_STATUS_CODES = (403, 404, 500, 502, 503, 504)  # 403/404: not yet replicated or lost
 
 
 class PriceClass(StrEnum):
@@ -110,12 +112,21 @@ class StreamingEdgeArgs:
     zone: PublicZone
     """The site's zone: the certificate is validated in it, and the site and origin records are written in it."""
     origin_verify_secret: pulumi.Input[str]
-    """Value sent in ``X-Origin-Verify`` to the ALB; its listener rules forward only requests that carry it."""
+    """Value sent in ``X-Origin-Verify`` to the ALB and the REST API: the ALB's listener rules forward only requests
+    that carry it; the regional web ACLs rate-limit per connecting IP only the requests without it."""
     renditions_bucket_name: pulumi.Input[str]
     renditions_bucket_region: str
     """The video renditions bucket (SSE-KMS under a key whose policy lets CloudFront decrypt)."""
     log_bucket_name: pulumi.Input[str]
     """SSE-S3 bucket with ACLs enabled (BucketOwnerPreferred) for CloudFront standard logs, under ``cloudfront/``."""
+    log_bucket_dependencies: Sequence[pulumi.Resource] = ()
+    """What the distribution waits for before turning standard logging on, typically the log bucket's
+    ownership controls: CloudFront writes logs through an ACL grant, which a bucket still at the default
+    BucketOwnerEnforced refuses (CloudFront Developer Guide, "Configure standard logging (legacy)", permissions).
+    Default: none; on a new stack the distribution may then be created before ACLs are enabled."""
+    api_domain_name: str | None = None
+    """The REST API's custom domain, the origin of ``/api/*``; the API maps its stage under ``/api``
+    (``API_BASE_PATH``), so both hosts serve the same paths. Default: None, ``api.<zone domain>`` (AppTier's)."""
 
     replica_bucket_name: pulumi.Input[str] | None = None
     replica_bucket_region: str | None = None
@@ -131,7 +142,8 @@ class StreamingEdgeArgs:
     """Seconds CloudFront (min = default = max) and players (``Cache-Control: immutable``) keep segments; at
     least one day. Segments never change under a key. Default: one year."""
     error_caching_seconds: int = 5
-    """How long CloudFront caches 4xx/5xx answers, so an origin hiccup is not hammered. Default: 5."""
+    """How long CloudFront caches 5xx answers (and the maintenance page served for 502/503/504), so an origin
+    hiccup is not hammered. 4xx answers are never cached: on ``/api/*`` they depend on the caller. Default: 5."""
     price_class: PriceClass = PriceClass.P100
     """Edge locations used. Default: PriceClass_100 (North America, Europe, Israel), the cheapest."""
     origin_shield_region: str | None = None
@@ -142,7 +154,12 @@ class StreamingEdgeArgs:
     signed URLs or cookies made with the matching private key. Default: None, media is public."""
 
     waf_rate_limit: int = 2000
-    """Requests per 5 minutes per viewer IP before the rate rule blocks. Default: 2000."""
+    """Requests per 5 minutes per viewer IP, media excluded (pages, API calls), before the rate rule blocks.
+    Default: 2000."""
+    waf_media_rate_limit: int = 10000
+    """Media requests (manifests and segments) per 5 minutes per viewer IP before the media rate rule blocks; at
+    least ``waf_rate_limit``. A player fetches 50 to 75 segments, and as many playlists when live, per 5 minutes,
+    so the default admits about 65 viewers behind one carrier NAT. Default: 10000."""
     waf_anonymous_ip_list: bool = False
     """Add AWSManagedRulesAnonymousIpList (VPNs, Tor, hosting providers). Default: off (it blocks legitimate
     viewers behind VPNs)."""
@@ -179,6 +196,11 @@ def validate_args(args: StreamingEdgeArgs) -> list[str]:
         problems.append(f"error_caching_seconds: got {args.error_caching_seconds}; allowed: 0 to 60")
     if not 10 <= args.waf_rate_limit <= 2_000_000_000:
         problems.append(f"waf_rate_limit: got {args.waf_rate_limit}; allowed: 10 to 2000000000")
+    if not max(10, args.waf_rate_limit) <= args.waf_media_rate_limit <= 2_000_000_000:
+        problems.append(
+            f"waf_media_rate_limit: got {args.waf_media_rate_limit}; allowed: waf_rate_limit "
+            f"({args.waf_rate_limit}) to 2000000000"
+        )
     if (args.replica_bucket_name is None) != (args.replica_bucket_region is None):
         problems.append(
             f"replica_bucket_name/replica_bucket_region: got {args.replica_bucket_name!r}/"
@@ -186,7 +208,11 @@ def validate_args(args: StreamingEdgeArgs) -> list[str]:
         )
     try:
         web_acl_rules(
-            args.resource_prefix, args.waf_rate_limit, args.waf_anonymous_ip_list, args.waf_geo_block_countries
+            args.resource_prefix,
+            args.waf_rate_limit,
+            args.waf_anonymous_ip_list,
+            args.waf_geo_block_countries,
+            args.waf_media_rate_limit,
         )
     except ValueError as e:
         problems.append(str(e))
@@ -217,6 +243,7 @@ class StreamingEdge(StreamingComponent):
     zone_id: pulumi.Output[str]
     site_domain_name: str
     origin_domain_name: str
+    api_domain_name: str
     site_url: str
     api_url: str
     web_acl_capacity: int
@@ -231,8 +258,9 @@ class StreamingEdge(StreamingComponent):
         domain = args.zone.domain_name
         self.site_domain_name = domain
         self.origin_domain_name = f"origin.{domain}"
+        self.api_domain_name = args.api_domain_name or f"api.{domain}"
         self.site_url = f"https://{domain}/"
-        self.api_url = f"https://{domain}/api/"
+        self.api_url = f"https://{domain}/{API_BASE_PATH}/"
         self.zone_id = args.zone.zone_id
 
         # Explicit, whatever the stack's region: CloudFront only takes certificates and web ACLs from here.
@@ -249,6 +277,7 @@ class StreamingEdge(StreamingComponent):
             EdgeWafSettings(
                 resource_prefix=args.resource_prefix,
                 rate_limit=args.waf_rate_limit,
+                media_rate_limit=args.waf_media_rate_limit,
                 anonymous_ip_list=args.waf_anonymous_ip_list,
                 geo_block_countries=args.waf_geo_block_countries,
                 log_retention_days=args.log_retention_days,
@@ -298,6 +327,7 @@ class StreamingEdge(StreamingComponent):
             "siteUrl": self.site_url,
             "apiUrl": self.api_url,
             "originDomainName": self.origin_domain_name,
+            "apiDomainName": self.api_domain_name,
             "shieldProtectionId": self.shield_protection_id,
         }
 
@@ -323,69 +353,22 @@ class StreamingEdge(StreamingComponent):
             args.segment_ttl_seconds,
             args.signed_urls_public_key_pem,
         )
-        shield = (
-            {"enabled": True, "origin_shield_region": args.origin_shield_region} if args.origin_shield_region else None
+        replica = (
+            S3Origin(args.replica_bucket_name, args.replica_bucket_region)
+            if args.replica_bucket_name is not None and args.replica_bucket_region is not None
+            else None
         )
-        replicated = args.replica_bucket_name is not None
-
-        def s3_origin(origin_id: str, bucket: pulumi.Input[str], region: str, path: str | None = None) -> Any:
-            origin: dict[str, Any] = {
-                "origin_id": origin_id,
-                "domain_name": pulumi.Output.concat(bucket, f".s3.{region}.amazonaws.com"),
-                "origin_access_control_id": oac.id,
-            }
-            if path:
-                origin["origin_path"] = path
-            return origin
-
-        renditions = s3_origin("renditions", args.renditions_bucket_name, args.renditions_bucket_region)
-        if shield:
-            renditions["origin_shield"] = shield
-        if replicated:
-            renditions["connection_attempts"] = FAILOVER_CONNECTION_ATTEMPTS
-            renditions["connection_timeout"] = FAILOVER_CONNECTION_TIMEOUT_SECONDS
-        alb: dict[str, Any] = {
-            "origin_id": "alb",
-            "domain_name": self.origin_domain_name,
-            "connection_attempts": FAILOVER_CONNECTION_ATTEMPTS,
-            "connection_timeout": FAILOVER_CONNECTION_TIMEOUT_SECONDS,
-            "custom_origin_config": {
-                "http_port": 80,
-                "https_port": 443,
-                "origin_protocol_policy": "https-only",
-                "origin_ssl_protocols": ["TLSv1.2"],
-                "origin_read_timeout": 30,
-                "origin_keepalive_timeout": 5,
-            },
-            "custom_headers": [{"name": ORIGIN_VERIFY_HEADER, "value": args.origin_verify_secret}],
-        }
-        if shield:
-            alb["origin_shield"] = shield
-        origins = [
-            renditions,
-            alb,
-            s3_origin("maintenance", args.renditions_bucket_name, args.renditions_bucket_region, MAINTENANCE_PREFIX),
-        ]
-        groups: list[Any] = [
-            {
-                "origin_id": "web",
-                "failover_criteria": {"status_codes": list(FAILOVER_STATUS_CODES)},
-                "members": [{"origin_id": "alb"}, {"origin_id": "maintenance"}],
-            }
-        ]
-        media_target = "renditions"
-        if replicated:
-            assert args.replica_bucket_name is not None and args.replica_bucket_region is not None
-            origins.append(s3_origin("renditions-dr", args.replica_bucket_name, args.replica_bucket_region))
-            groups.append(
-                {
-                    "origin_id": "media",
-                    "failover_criteria": {"status_codes": list(MEDIA_FAILOVER_STATUS_CODES)},
-                    "members": [{"origin_id": "renditions"}, {"origin_id": "renditions-dr"}],
-                }
+        all_origins, groups, media_target = origins(
+            OriginSettings(
+                renditions=S3Origin(args.renditions_bucket_name, args.renditions_bucket_region),
+                replica=replica,
+                alb_domain_name=self.origin_domain_name,
+                api_domain_name=self.api_domain_name,
+                origin_verify_secret=args.origin_verify_secret,
+                origin_access_control_id=oac.id,
+                origin_shield_region=args.origin_shield_region,
             )
-            media_target = "media"
-
+        )
         distribution = aws.cloudfront.Distribution(
             f"{name}-cdn",
             enabled=True,
@@ -395,13 +378,11 @@ class StreamingEdge(StreamingComponent):
             is_ipv6_enabled=True,
             price_class=args.price_class.value,
             web_acl_id=self.web_acl_arn,
-            origins=origins,
-            origin_groups=groups,
+            origins=all_origins,
+            origin_groups=groups or None,
             default_cache_behavior=default_behavior(),
             ordered_cache_behaviors=ordered_behaviors(policies, media_target),
-            custom_error_responses=[
-                {"error_code": code, "error_caching_min_ttl": args.error_caching_seconds} for code in ERROR_CODES
-            ],
+            custom_error_responses=error_responses(args.error_caching_seconds),
             viewer_certificate={
                 "acm_certificate_arn": self.certificate_arn,
                 "ssl_support_method": "sni-only",
@@ -414,7 +395,7 @@ class StreamingEdge(StreamingComponent):
                 "include_cookies": False,
             },
             tags=self.tags(f"{name}-cdn"),
-            opts=self.child(),
+            opts=self.child(depends_on=list(args.log_bucket_dependencies)),
         )
         self._distribution_resource = distribution
         self.distribution_id = distribution.id

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
+from streaming_platform.edge.cache import media_patterns
 from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
 
 CLOUDFRONT_REGION = "us-east-1"  # ACM certificates and CLOUDFRONT web ACLs for CloudFront live here only
@@ -27,9 +28,49 @@ WCU = {
     "AWSManagedRulesKnownBadInputsRuleSet": 200,
     "AWSManagedRulesAmazonIpReputationList": 25,
     "AWSManagedRulesAnonymousIpList": 50,
-    "rate-limit": 2,
+    # A rate-based statement costs 2 WCU plus its scope-down statement; a regex match statement costs 3 (AWS WAF
+    # Developer Guide, "Using rate-based rule statements" and "Regex match rule statement"; NOT adds nothing).
+    "rate-limit": 2 + 3,
+    "rate-limit-media": 2 + 3,
     "geo-block": 1,
 }
+RATE_WINDOW_SECONDS = 300
+
+
+def media_path_regex(patterns: Sequence[str] | None = None) -> str:
+    """A regex matching the URI paths the media behaviors serve (``*.m3u8`` ... ``*.mp4``), built from the same
+    path patterns, so the WAF's idea of "media" cannot drift from CloudFront's. Case-sensitive, as CloudFront's
+    path patterns are."""
+    given = list(patterns if patterns is not None else media_patterns())
+    extensions = [p.removeprefix("*.") for p in given]
+    if not given or any(not p.startswith("*.") or not e.isalnum() for p, e in zip(given, extensions, strict=True)):
+        raise ValueError(f"media path patterns: got {given}; allowed: one or more '*.<alphanumeric extension>'")
+    return r"\.(" + "|".join(extensions) + r")$"
+
+
+def _media_paths() -> dict[str, Any]:
+    return {
+        "regex_match_statement": {
+            "regex_string": media_path_regex(),
+            "field_to_match": {"uri_path": {}},
+            "text_transformations": [{"priority": 0, "type": "NONE"}],
+        }
+    }
+
+
+def _rate(limit: int, scope_down: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "action": {"block": {}},
+        # At CloudFront the connecting address is the viewer's own: no forwarded-IP header is trusted.
+        "statement": {
+            "rate_based_statement": {
+                "limit": limit,
+                "aggregate_key_type": "IP",
+                "evaluation_window_sec": RATE_WINDOW_SECONDS,
+                "scope_down_statement": scope_down,
+            }
+        },
+    }
 
 
 def visibility(metric: str) -> Any:
@@ -37,10 +78,18 @@ def visibility(metric: str) -> Any:
 
 
 def web_acl_rules(
-    prefix: str, rate_limit: int, anonymous_ip_list: bool, geo_block_countries: Sequence[str]
+    prefix: str,
+    rate_limit: int,
+    anonymous_ip_list: bool,
+    geo_block_countries: Sequence[str],
+    media_rate_limit: int,
 ) -> list[dict[str, Any]]:
-    """The web ACL's rules in evaluation order (priority = position): cheap IP verdicts first, then the rate
-    limit, then the request-inspecting groups. Raises ValueError when their WCU exceed ``WCU_BUDGET``."""
+    """The web ACL's rules in evaluation order (priority = position): cheap IP verdicts first, then the two rate
+    limits, then the request-inspecting groups. Raises ValueError when their WCU exceed ``WCU_BUDGET``.
+
+    ``rate-limit`` counts every request except media (manifests and segments): a player fetches one segment and
+    often one playlist every few seconds, so counting media would block a few dozen viewers behind one carrier
+    NAT. ``rate-limit-media`` counts media alone, per viewer address, at its own ``media_rate_limit``."""
     entries: list[tuple[str, int, dict[str, Any]]] = []
 
     def managed(group: str) -> None:
@@ -69,23 +118,9 @@ def web_acl_rules(
     managed("AWSManagedRulesAmazonIpReputationList")
     if anonymous_ip_list:
         managed("AWSManagedRulesAnonymousIpList")
-    entries.append(
-        (
-            "rate-limit",
-            WCU["rate-limit"],
-            {
-                "action": {"block": {}},
-                # At CloudFront the source address is the viewer's own.
-                "statement": {
-                    "rate_based_statement": {
-                        "limit": rate_limit,
-                        "aggregate_key_type": "IP",
-                        "evaluation_window_sec": 300,
-                    }
-                },
-            },
-        )
-    )
+    not_media = {"not_statement": {"statements": [_media_paths()]}}
+    entries.append(("rate-limit", WCU["rate-limit"], _rate(rate_limit, not_media)))
+    entries.append(("rate-limit-media", WCU["rate-limit-media"], _rate(media_rate_limit, _media_paths())))
     managed("AWSManagedRulesCommonRuleSet")
     managed("AWSManagedRulesKnownBadInputsRuleSet")
     total = sum(w for _, w, _ in entries)
@@ -109,6 +144,7 @@ class EdgeWafSettings:
 
     resource_prefix: str
     rate_limit: int
+    media_rate_limit: int
     anonymous_ip_list: bool
     geo_block_countries: Sequence[str]
     log_retention_days: int
@@ -137,7 +173,9 @@ def build_edge_waf(
         in_us_east_1, pulumi.ResourceOptions(protect=settings.protect, retain_on_delete=settings.protect)
     )
     allow: Any = {"allow": {}}
-    rules: Any = web_acl_rules(prefix, settings.rate_limit, settings.anonymous_ip_list, settings.geo_block_countries)
+    rules: Any = web_acl_rules(
+        prefix, settings.rate_limit, settings.anonymous_ip_list, settings.geo_block_countries, settings.media_rate_limit
+    )
     acl = aws.wafv2.WebAcl(
         f"{name}-waf",
         scope="CLOUDFRONT",
