@@ -102,6 +102,7 @@ edge = StreamingEdge(
         replica_bucket_name=data.bucket_names[f"{RENDITIONS}-dr"] if dr_region else None,
         replica_bucket_region=dr_region,
         log_bucket_name=data.bucket_names["logs"],
+        log_bucket_dependencies=[data.bucket_ownership_controls["logs"]],  # standard logging writes through ACLs
         log_retention_days=settings.app.log_retention_days,
         resource_prefix=prefix,
         **common,

@@ -72,7 +72,10 @@ class EdgeSettings(TierModel):
         alias="edgeErrorCachingSeconds",
         ge=0,
         le=60,
-        description="Seconds CloudFront caches 4xx/5xx responses, 0 to 60.",
+        description=(
+            "Seconds CloudFront caches 5xx responses and the maintenance page it serves for 502/503/504, 0 to 60 "
+            "(4xx responses are never cached: on /api/* they depend on the caller)."
+        ),
     )
     origin_shield_region: Annotated[
         str,
@@ -108,7 +111,20 @@ class EdgeSettings(TierModel):
         alias="edgeWafRateLimit",
         ge=10,
         le=2_000_000_000,
-        description="Requests per 5 minutes per viewer IP before the CloudFront web ACL blocks, 10 to 2000000000.",
+        description=(
+            "Requests per 5 minutes per viewer IP, media (manifests and segments) excluded, before the CloudFront web "
+            "ACL blocks, 10 to 2000000000."
+        ),
+    )
+    waf_media_rate_limit: int = key(
+        _d("waf_media_rate_limit"),
+        alias="edgeWafMediaRateLimit",
+        ge=10,
+        le=2_000_000_000,
+        description=(
+            "Media requests (manifests and segments) per 5 minutes per viewer IP before the CloudFront web ACL blocks, "
+            "edgeWafRateLimit to 2000000000; a player fetches 50 to 75 segments per 5 minutes."
+        ),
     )
     waf_anonymous_ip_list: bool = key(
         _d("waf_anonymous_ip_list"),
@@ -200,6 +216,14 @@ def check(r: Reader) -> None:
             r.value("edgeManifestTtlSeconds"),
             lambda v: v <= segment / 2,
             f"at most half of edgeSegmentDurationSeconds ({segment} -> {segment / 2:g})",
+        )
+    rate = r.value("edgeWafRateLimit")
+    if r.ok("edgeWafRateLimit"):
+        r.check(
+            "edgeWafMediaRateLimit",
+            r.value("edgeWafMediaRateLimit"),
+            lambda v: v >= rate,
+            f"at least edgeWafRateLimit ({rate}): media has its own, higher limit",
         )
     standby, zone = r.value("edgeOriginStandbyDnsName"), r.value("edgeOriginStandbyZoneId")
     if standby is not None and zone is not None and bool(standby) != bool(zone):

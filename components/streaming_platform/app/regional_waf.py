@@ -42,16 +42,14 @@ def not_from_edge(origin_verify_secret: pulumi.Input[str]) -> dict[str, Any]:
     """Matches requests that do not carry the edge's ``X-Origin-Verify`` value exactly."""
     return {
         "not_statement": {
-            "statements": [
-                {
-                    "byte_match_statement": {
-                        "field_to_match": {"single_header": {"name": ORIGIN_VERIFY_HEADER.lower()}},
-                        "positional_constraint": "EXACTLY",
-                        "search_string": origin_verify_secret,
-                        "text_transformations": [{"priority": 0, "type": "NONE"}],
-                    }
+            "statement": {
+                "byte_match_statement": {
+                    "field_to_match": {"single_header": {"name": ORIGIN_VERIFY_HEADER.lower()}},
+                    "positional_constraint": "EXACTLY",
+                    "search_string": origin_verify_secret,
+                    "text_transformations": [{"priority": 0, "type": "NONE"}],
                 }
-            ]
+            }
         }
     }
 

@@ -142,6 +142,8 @@ class DataTier(StreamingComponent):
     bucket_ids: dict[str, pulumi.Output[str]]
     bucket_arns: dict[str, pulumi.Output[str]]
     bucket_regions: dict[str, str | None]
+    bucket_ownership_controls: dict[str, aws.s3.BucketOwnershipControls]
+    """By bucket role, for ``depends_on``: CloudFront's standard logging needs the log bucket's ACLs enabled first."""
     """Region by role; None for buckets in the provider's region, the DR region for the replicas."""
 
     def __init__(self, name: str, args: DataTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -158,6 +160,7 @@ class DataTier(StreamingComponent):
         self._args = args
         self._azs = azs
         self._buckets: dict[str, aws.s3.Bucket] = {}
+        self.bucket_ownership_controls = {}
         self._bucket_regions: dict[str, str | None] = {}
         self._all_keys: dict[str, aws.kms.Key] = {}
 
@@ -203,6 +206,7 @@ class DataTier(StreamingComponent):
                 "bucketIds": self.bucket_ids,
                 "bucketArns": self.bucket_arns,
                 "bucketRegions": self.bucket_regions,
+                "bucketOwnershipControlIds": {role: c.id for role, c in self.bucket_ownership_controls.items()},
             }
         )
 
@@ -671,7 +675,7 @@ class DataTier(StreamingComponent):
             region=region,
             opts=self.child(),
         )
-        aws.s3.BucketOwnershipControls(
+        self.bucket_ownership_controls[role] = aws.s3.BucketOwnershipControls(
             resource, bucket=bucket.id, rule={"object_ownership": ownership}, region=region, opts=self.child()
         )
         encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgsDict = (

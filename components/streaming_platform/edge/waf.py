@@ -118,7 +118,7 @@ def web_acl_rules(
     managed("AWSManagedRulesAmazonIpReputationList")
     if anonymous_ip_list:
         managed("AWSManagedRulesAnonymousIpList")
-    not_media = {"not_statement": {"statements": [_media_paths()]}}
+    not_media = {"not_statement": {"statement": _media_paths()}}
     entries.append(("rate-limit", WCU["rate-limit"], _rate(rate_limit, not_media)))
     entries.append(("rate-limit-media", WCU["rate-limit-media"], _rate(media_rate_limit, _media_paths())))
     managed("AWSManagedRulesCommonRuleSet")
