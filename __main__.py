@@ -4,6 +4,11 @@ from typing import Any
 
 import pulumi
 import pulumi_random
+from streaming_platform.app.apigateway_account import (
+    ApiGatewayAccount,
+    ApiGatewayAccountArgs,
+    previous_parents_in_app_tier,
+)
 from streaming_platform.app.tier import (
     AccessLogs,
     AppNetwork,
@@ -126,6 +131,16 @@ bucket_policies = BucketPolicies(
     ),
 )
 
+# The region's API Gateway CloudWatch role is one setting per account and region: only a stack that opts in owns it.
+api_gateway_account = (
+    ApiGatewayAccount(
+        "app",
+        ApiGatewayAccountArgs(previous_parent_urns=previous_parents_in_app_tier("app"), tags=settings.tags),
+    )
+    if settings.app.api_gateway_cloudwatch_role
+    else None
+)
+
 # The ALB turns on access logging only once the log bucket's policy grants delivery.
 app = AppTier(
     "app",
@@ -157,6 +172,7 @@ app = AppTier(
         ),
         logs=LogSettings(kms_key_arn=data.key_arns["logs"], retention_days=settings.app.log_retention_days),
         access_logs=AccessLogs(bucket=data.bucket_names["logs"], dependencies=[bucket_policies.policies["logs"]]),
+        api_stage_dependencies=[api_gateway_account.account_setting] if api_gateway_account else [],
         resource_prefix=prefix,
         **common,
         **settings.app.tier_args(advanced_security_enforced=settings.is_prod),

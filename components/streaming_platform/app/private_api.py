@@ -20,10 +20,8 @@ from streaming_platform.app.common import (
     ORIGIN_VERIFY_HEADER,
     AppPart,
     LogSettings,
-    attach_managed,
     log_group,
     raise_problems,
-    service_role,
     target_group,
 )
 from streaming_platform.app.regional_waf import RegionalAclNames, rate_limit_problems, regional_web_acl
@@ -91,6 +89,10 @@ class PrivateApiArgs:
     """Key and retention of the stage's access-log group."""
     options: PrivateApiOptions = field(default_factory=PrivateApiOptions)
     """Default: ``PrivateApiOptions()`` (100 requests per second, burst 200)."""
+    stage_dependencies: Sequence[pulumi.Resource] = ()
+    """What the stage waits for before turning access logging on: the region's API Gateway account setting
+    (``ApiGatewayAccount.account_setting``) when this stack manages it. Default: none; the account must then already
+    have a CloudWatch Logs role for the region, set by another stack or by hand, or the stage fails to create."""
     routes_digest: str | None = None
     """The deployment's trigger. Default: None, a digest of ``routes``; AppTier passes the digest 0.1 used."""
     resource_prefix: str = "streaming"
@@ -201,10 +203,6 @@ class PrivateApi(AppPart):
             )
 
     def _api(self, name: str, args: PrivateApiArgs) -> None:
-        # Access logging needs the account-level CloudWatch role of API Gateway (one per account and region).
-        cw_role = service_role(self, f"{name}-apigw-cloudwatch", "apigateway.amazonaws.com", None)
-        attach_managed(self, f"{name}-apigw-cloudwatch", cw_role, "service-role/AmazonAPIGatewayPushToCloudWatchLogs")
-        account = aws.apigateway.Account(f"{name}-apigw-account", cloudwatch_role_arn=cw_role.arn, opts=self.child())
         api = aws.apigateway.RestApi(
             f"{name}-api",
             name=f"{args.resource_prefix}-api",
@@ -292,7 +290,7 @@ class PrivateApi(AppPart):
         deployment = aws.apigateway.Deployment(
             f"{name}-api-deployment", rest_api=api.id, triggers={"routes": digest}, opts=self.child(depends_on=routed)
         )
-        self._stage(name, args, api, deployment, account)
+        self._stage(name, args, api, deployment)
 
     def _stage(
         self,
@@ -300,7 +298,6 @@ class PrivateApi(AppPart):
         args: PrivateApiArgs,
         api: aws.apigateway.RestApi,
         deployment: aws.apigateway.Deployment,
-        account: aws.apigateway.Account,
     ) -> None:
         access_logs = log_group(
             self, f"{name}-api-access-logs", f"/aws/apigateway/{args.resource_prefix}-api", args.logs
@@ -328,7 +325,8 @@ class PrivateApi(AppPart):
                 ),
             },
             tags=self.tags(f"{name}-api-stage"),
-            opts=self.child(depends_on=[account]),
+            # Access logging needs the region's API Gateway CloudWatch role (ApiGatewayAccount, a stack-level opt-in).
+            opts=self.child(depends_on=list(args.stage_dependencies)),
         )
         self.stage_arn = stage.arn
         aws.apigateway.MethodSettings(

@@ -142,6 +142,9 @@ class AppTierArgs:
     """Images (required, one per service), sizes, capacity and scaling bounds."""
     private_api: PrivateApiOptions = field(default_factory=PrivateApiOptions)
     """Default: ``PrivateApiOptions()``."""
+    api_stage_dependencies: Sequence[pulumi.Resource] = ()
+    """What the API stage waits for before turning access logging on: the stack's ``ApiGatewayAccount.account_setting``
+    when the stack manages the region's API Gateway CloudWatch role. Default: none (the account already has one)."""
     identity: IdentityOptions = field(default_factory=IdentityOptions)
     """Default: ``IdentityOptions()``."""
     resource_prefix: str = "streaming"
@@ -260,6 +263,7 @@ class AppTier(StreamingComponent):
                 domain_name=self.api_domain_name,
                 logs=args.logs,
                 options=args.private_api,
+                stage_dependencies=args.api_stage_dependencies,
                 routes_digest=api_routes_digest(),
                 resource_prefix=args.resource_prefix,
                 **common,
