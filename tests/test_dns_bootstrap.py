@@ -137,7 +137,9 @@ def test_zone_delegation_follows_the_args():
     assert validate_args(PublicZoneArgs(domain_name="dev.example.com", parent_zone_name="example.com")) == []
     cases = {
         ZoneDelegation.ADOPTED: PublicZoneArgs(domain_name="example.com", hosted_zone_id="Z1"),
-        ZoneDelegation.BY_PARENT_IN_ACCOUNT: PublicZoneArgs(domain_name="a.example.com", parent_zone_name="example.com"),
+        ZoneDelegation.BY_PARENT_IN_ACCOUNT: PublicZoneArgs(
+            domain_name="a.example.com", parent_zone_name="example.com"
+        ),
         ZoneDelegation.PENDING: PublicZoneArgs(domain_name="example.com"),
         ZoneDelegation.CONFIRMED: PublicZoneArgs(domain_name="example.com", delegation_confirmed=True),
     }
@@ -145,8 +147,8 @@ def test_zone_delegation_follows_the_args():
         assert validate_args(args) == []
         seen: list[ZoneDelegation] = []
 
-        def program(a: PublicZoneArgs = args) -> None:
-            seen.append(PublicZone("z", a).delegation)
+        def program(a: PublicZoneArgs = args, out: list[ZoneDelegation] = seen) -> None:
+            out.append(PublicZone("z", a).delegation)
 
         run_component(program)
         assert seen == [expected]
