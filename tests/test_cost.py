@@ -63,11 +63,11 @@ def test_dev_estimate_line_by_line(dev):
         ("edge", "Route 53 health checks", "global"): None,
         ("edge", "Route 53 hosted zones", "global"): None,
         ("edge", "WAF requests (assumed)", "global"): 10 * p("waf_million_requests"),
-        ("edge", "WAF requests (assumed)", "us-east-2"): 1 * p("waf_million_requests"),
-        ("edge", "WAF rules", "global"): 4 * p("waf_rule_month"),
-        ("edge", "WAF rules", "us-east-2"): 3 * p("waf_rule_month"),
+        ("edge", "WAF requests (assumed)", "us-east-2"): 2 * p("waf_million_requests"),  # the ALB's, the API's
+        ("edge", "WAF rules", "global"): 5 * p("waf_rule_month"),  # + rate-limit-media
+        ("edge", "WAF rules", "us-east-2"): 6 * p("waf_rule_month"),  # 3 per entry point
         ("edge", "WAF web ACLs", "global"): p("waf_web_acl_month"),
-        ("edge", "WAF web ACLs", "us-east-2"): p("waf_web_acl_month"),
+        ("edge", "WAF web ACLs", "us-east-2"): 2 * p("waf_web_acl_month"),  # one per entry point
         ("app", "ALB LCU-hours (assumed)", "us-east-2"): 1 * H * p("alb_lcu_hour"),
         ("app", "Application Load Balancer hours", "us-east-2"): H * p("alb_hour"),
         ("app", "Fargate Spot vCPU-hours", "us-east-2"): tasks * D("0.25") * H * p("fargate_vcpu_hour") * spot,
@@ -87,7 +87,7 @@ def test_dev_estimate_line_by_line(dev):
         ("observability", "CloudWatch alarms", "us-east-2"): alarms["us-east-2"] * p("cloudwatch_alarm_month"),
         ("observability", "CloudWatch dashboards", "us-east-2"): p("cloudwatch_dashboard_month"),
     }
-    assert (alarms, keys) == (Counter({"us-east-2": 43, "us-east-1": 2}), Counter({"us-east-2": 8, "us-east-1": 1}))
+    assert (alarms, keys) == (Counter({"us-east-2": 42, "us-east-1": 2}), Counter({"us-east-2": 8, "us-east-1": 1}))
     est = estimate(dev)
     assert lines_of(est) == expected
     by_tier = {
@@ -96,19 +96,19 @@ def test_dev_estimate_line_by_line(dev):
     assert est.by_tier() == by_tier
     assert {t: money(v) for t, v in by_tier.items()} == {
         "network": "$37.35",
-        "edge": "$113.10",
+        "edge": "$122.70",
         "app": "$54.70",
         "data": "$108.90",
         "media": "$11.50",
-        "observability": "$17.50",
+        "observability": "$17.40",
     }
-    assert money(est.total) == "$343.05" and len(est.unpriced) == 5
+    assert money(est.total) == "$352.55" and len(est.unpriced) == 5
 
 
 def test_prod_estimate_line_by_line(prod):
     alarms, keys = regions(prod, "aws:cloudwatch/metricAlarm:MetricAlarm"), regions(prod, "aws:kms/key:Key")
     assert (alarms, keys) == (
-        Counter({"us-west-2": 59, "us-east-1": 2}),
+        Counter({"us-west-2": 58, "us-east-1": 2}),
         Counter({"us-west-2": 8, "us-east-1": 1, "us-east-2": 1}),
     )
     # ECS: desiredCount 3 per service, base 3 on FARGATE, so every minimum task is on-demand Fargate.
@@ -123,13 +123,13 @@ def test_prod_estimate_line_by_line(prod):
         ("edge", "CloudFront data out (assumed)", "global"): 10000 * p("cloudfront_gb_out"),
         ("edge", "Data out to the internet, not via CloudFront (assumed)", "us-west-2"): 500 * p("internet_egress_gb"),
         ("edge", "Route 53 health checks", "global"): None,
-        ("edge", "Route 53 hosted zones", "global"): None,
+        # No hosted zone line: prod adopts its zone (hostedZoneId), it does not own one.
         ("edge", "WAF requests (assumed)", "global"): 200 * p("waf_million_requests"),
-        ("edge", "WAF requests (assumed)", "us-west-2"): 50 * p("waf_million_requests"),
-        ("edge", "WAF rules", "global"): 5 * p("waf_rule_month"),
-        ("edge", "WAF rules", "us-west-2"): 3 * p("waf_rule_month"),
+        ("edge", "WAF requests (assumed)", "us-west-2"): 100 * p("waf_million_requests"),  # the ALB's, the API's
+        ("edge", "WAF rules", "global"): 6 * p("waf_rule_month"),  # + rate-limit-media
+        ("edge", "WAF rules", "us-west-2"): 6 * p("waf_rule_month"),  # 3 per entry point
         ("edge", "WAF web ACLs", "global"): p("waf_web_acl_month"),
-        ("edge", "WAF web ACLs", "us-west-2"): p("waf_web_acl_month"),
+        ("edge", "WAF web ACLs", "us-west-2"): 2 * p("waf_web_acl_month"),  # one per entry point
         ("app", "ALB LCU-hours (assumed)", "us-west-2"): 5 * H * p("alb_lcu_hour"),
         ("app", "Application Load Balancer hours", "us-west-2"): H * p("alb_hour"),
         ("app", "EC2 on-demand instance-hours (t3.large)", "us-west-2"): None,  # minSize 3 = on-demand base 3
@@ -150,7 +150,7 @@ def test_prod_estimate_line_by_line(prod):
         ("media", "S3 Standard media storage (assumed)", "us-west-2"): 5000 * p("s3_standard_gb_month"),
         ("observability", "CloudWatch Logs ingestion (assumed)", "us-west-2"): 200 * p("cloudwatch_logs_ingest_gb"),
         ("observability", "CloudWatch alarms", "us-east-1"): 2 * p("cloudwatch_alarm_month"),
-        ("observability", "CloudWatch alarms", "us-west-2"): 59 * p("cloudwatch_alarm_month"),
+        ("observability", "CloudWatch alarms", "us-west-2"): 58 * p("cloudwatch_alarm_month"),
         ("observability", "CloudWatch dashboards", "us-west-2"): p("cloudwatch_dashboard_month"),
     }
     est = estimate(prod)
@@ -161,13 +161,13 @@ def test_prod_estimate_line_by_line(prod):
     assert quantities["ElastiCache cache.r7g.large node-hours"] == 3 * H
     assert {t: money(v) for t, v in est.by_tier().items()} == {
         "network": "$275.55",
-        "edge": "$1,063.00",
+        "edge": "$1,102.00",
         "app": "$478.11",
         "data": "$102.40",
         "media": "$230.00",
-        "observability": "$109.10",
+        "observability": "$109.00",
     }
-    assert money(est.total) == "$2,258.16" and len(est.unpriced) == 8
+    assert money(est.total) == "$2,297.06" and len(est.unpriced) == 7
 
 
 def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(dev):
@@ -188,7 +188,7 @@ def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_insta
     base = estimate(prod)
     more = run_program("prod", config_overrides={"streaming:dbReadReplicaCount": "3"})
     head = estimate(more)
-    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 61
+    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 60
     assert extra_alarms == 4  # the replica's own alarms (observability tier)
     assert head.total - base.total == 200 * p("rds_gp3_gb_month") + extra_alarms * p("cloudwatch_alarm_month")
     assert head.by_tier()["data"] - base.by_tier()["data"] == D("23.000")
@@ -269,7 +269,7 @@ def test_readme_cost_tables_are_current():
     assert cost.main(["--readme", "--check"]) == 0
     readme = (PROJECT_DIR / "README.md").read_text()
     block = readme[readme.index(BEGIN) : readme.index(END)]
-    assert "#### dev (us-east-2): $343.05 per month" in block and "#### prod (us-west-2): $2,258.16 per month" in block
+    assert "#### dev (us-east-2): $352.55 per month" in block and "#### prod (us-west-2): $2,297.06 per month" in block
     assert f"prices of {TABLE['date']}" in block
 
 
@@ -277,7 +277,7 @@ def test_cost_command_prints_the_difference_from_a_base_recording(tmp_path: Path
     recording_json = tmp_path / "base-recording.json"
     assert preview_main(["--stack", "dev", "--no-policy", "--json", str(recording_json)]) == 0
     printed = capsys.readouterr().out
-    assert "== monthly cost estimate (offline/cost.py) ==" in printed and "total: $343.05 per month" in printed
+    assert "== monthly cost estimate (offline/cost.py) ==" in printed and "total: $352.55 per month" in printed
     assert json.loads(recording_json.read_text())["cost"]["total"] == str(estimate(run_program("dev")).total)
     base_cost = tmp_path / "base-cost.json"
     assert cost.main(["--stack", "dev", "--json", str(base_cost)]) == 0
@@ -287,6 +287,6 @@ def test_cost_command_prints_the_difference_from_a_base_recording(tmp_path: Path
         assert cost.main(args) == 0
         out = capsys.readouterr().out
         assert "| network / NAT gateway hours / us-east-2 | $32.85 | $65.70 | $32.85 |" in out
-        assert "| **total** | $343.05 | $380.40 | **$37.35** |" in out
+        assert "| **total** | $352.55 | $389.90 | **$37.35** |" in out
     assert cost.main(["--head", str(base_cost), "--base", str(recording_json)]) == 0
-    assert "| **total** | $343.05 | $343.05 | **$0.00** |" in capsys.readouterr().out
+    assert "| **total** | $352.55 | $352.55 | **$0.00** |" in capsys.readouterr().out
