@@ -4,6 +4,11 @@ from typing import Any
 
 import pulumi
 import pulumi_random
+from streaming_platform.app.apigateway_account import (
+    ApiGatewayAccount,
+    ApiGatewayAccountArgs,
+    previous_parents_in_app_tier,
+)
 from streaming_platform.app.tier import (
     AccessLogs,
     AppNetwork,
@@ -17,7 +22,7 @@ from streaming_platform.data.bucket_policies import BucketPolicies, BucketPolici
 from streaming_platform.data.tier import RENDITIONS, UPLOADS, DataTier
 from streaming_platform.edge.distribution import StreamingEdge
 from streaming_platform.edge.origin_failover import OriginFailover
-from streaming_platform.edge.zone import PublicZone, PublicZoneArgs
+from streaming_platform.edge.zone import PublicZone
 from streaming_platform.media.pipeline import MediaPipeline
 from streaming_platform.network.multi_az import MultiAzNetwork
 from streaming_platform.observability.alarms import Observability, ObservabilityArgs
@@ -80,30 +85,32 @@ media = MediaPipeline(
 )
 zone = PublicZone(
     "zone",
-    PublicZoneArgs(
-        domain_name=settings.domain_name,
-        hosted_zone_id=settings.app.hosted_zone_id or None,
-        **common,
-    ),
+    settings.edge.zone_args(domain_name=settings.domain_name, hosted_zone_id=settings.app.hosted_zone_id, **common),
 )
-# The edge sends this header to the ALB; listener rules forward only requests that carry it.
-origin_verify = pulumi_random.RandomPassword("origin-verify", length=48, special=False)
+# First phase of a zone delegated from outside the account (README: DNS bootstrap): nothing that needs a certificate
+# is built until zoneDelegationConfirmed, so no ACM validation starts that could only time out.
+certificates = zone.accepts_certificates
 dr_region = settings.data.dr_region or None
-edge = StreamingEdge(
-    "edge",
-    settings.edge.to_args(
-        zone=zone,
-        origin_verify_secret=origin_verify.result,
-        renditions_bucket_name=data.bucket_names[RENDITIONS],
-        renditions_bucket_region=settings.region,
-        replica_bucket_name=data.bucket_names[f"{RENDITIONS}-dr"] if dr_region else None,
-        replica_bucket_region=dr_region,
-        log_bucket_name=data.bucket_names["logs"],
-        log_retention_days=settings.app.log_retention_days,
-        resource_prefix=prefix,
-        **common,
-    ),
-)
+edge: StreamingEdge | None = None
+if certificates:
+    # The edge sends this header to the ALB; listener rules forward only requests that carry it.
+    origin_verify = pulumi_random.RandomPassword("origin-verify", length=48, special=False)
+    edge = StreamingEdge(
+        "edge",
+        settings.edge.to_args(
+            zone=zone,
+            origin_verify_secret=origin_verify.result,
+            renditions_bucket_name=data.bucket_names[RENDITIONS],
+            renditions_bucket_region=settings.region,
+            replica_bucket_name=data.bucket_names[f"{RENDITIONS}-dr"] if dr_region else None,
+            replica_bucket_region=dr_region,
+            log_bucket_name=data.bucket_names["logs"],
+            log_bucket_dependencies=[data.bucket_ownership_controls["logs"]],  # standard logging writes through ACLs
+            log_retention_days=settings.app.log_retention_days,
+            resource_prefix=prefix,
+            **common,
+        ),
+    )
 # One policy per bucket, from every tier's statements: the edge reads the renditions (and their DR
 # replica) through OAC; the ALB delivers access logs to the log bucket.
 edge_read = [RENDITIONS, f"{RENDITIONS}-dr"] if dr_region else [RENDITIONS]
@@ -115,95 +122,108 @@ bucket_policies = BucketPolicies(
         bucket_regions=data.bucket_regions,
         statements={
             "logs": [alb_access_log_policy(data.bucket_arns["logs"])],
-            **{role: [edge.origin_access_statements(data.bucket_arns[role])] for role in edge_read},
+            **{role: [edge.origin_access_statements(data.bucket_arns[role])] for role in edge_read if edge},
         },
         previous_parent=data,
         previous_child_prefix="data",
     ),
 )
 
-# The ALB turns on access logging only once the log bucket's policy grants delivery.
-app = AppTier(
-    "app",
-    AppTierArgs(
-        network=AppNetwork(
-            vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            app_subnet_ids=network.app_subnet_ids,
-            availability_zones=network.availability_zones,
-        ),
-        zone=zone,
-        publish_origin_record=False,  # the edge owns origin.<domain>: failover records, below
-        origin_verify_secret=origin_verify.result,
-        data=DataAccess(
-            client_security_group_id=data.client_security_group_id,
-            video_table_arn=data.video_table_arn,
-            session_table_arn=data.session_table_arn,
-            uploads_bucket_arn=data.bucket_arns[UPLOADS],
-            renditions_bucket_arn=data.bucket_arns[RENDITIONS],
-            media_key_arn=data.key_arns["media"],
-            environment={
-                "VIDEO_TABLE": data.video_table_name,
-                "SESSION_TABLE": data.session_table_name,
-                "REDIS_ENDPOINT": data.redis_primary_endpoint,
-                "DB_ENDPOINT": data.db_endpoint,
-                "UPLOADS_BUCKET": data.bucket_names[UPLOADS],
-                "RENDITIONS_BUCKET": data.bucket_names[RENDITIONS],
-            },
-        ),
-        logs=LogSettings(kms_key_arn=data.key_arns["logs"], retention_days=settings.app.log_retention_days),
-        access_logs=AccessLogs(bucket=data.bucket_names["logs"], dependencies=[bucket_policies.policies["logs"]]),
-        resource_prefix=prefix,
-        **common,
-        **settings.app.tier_args(advanced_security_enforced=settings.is_prod),
-    ),
-)
+if certificates:
+    assert edge is not None
+    # The region's API Gateway CloudWatch role is one setting per account and region: only a stack that opts in owns it.
+    api_gateway_account = (
+        ApiGatewayAccount(
+            "app",
+            ApiGatewayAccountArgs(previous_parent_urns=previous_parents_in_app_tier("app"), tags=settings.tags),
+        )
+        if settings.app.api_gateway_cloudwatch_role
+        else None
+    )
 
-# origin.<domain>: PRIMARY to this region's ALB behind a health check, SECONDARY to the standby if any.
-origin_failover = OriginFailover(
-    "edge",
-    settings.edge.failover_args(
-        zone_id=zone.zone_id,
-        origin_domain_name=edge.origin_domain_name,
-        alb_dns_name=app.alb_dns_name,
-        alb_zone_id=app.alb_zone_id,
-        alb_arn_suffix=app.alb_arn_suffix,
-        alarm_topic_arn=alarm_topics.topic_arn,
-        resource_prefix=prefix,
-        tags=settings.tags,
-        previous_parent=edge,
-    ),
-)
+    # The ALB turns on access logging only once the log bucket's policy grants delivery.
+    app = AppTier(
+        "app",
+        AppTierArgs(
+            network=AppNetwork(
+                vpc_id=network.vpc_id,
+                public_subnet_ids=network.public_subnet_ids,
+                app_subnet_ids=network.app_subnet_ids,
+                availability_zones=network.availability_zones,
+            ),
+            zone=zone,
+            publish_origin_record=False,  # the edge owns origin.<domain>: failover records, below
+            origin_verify_secret=origin_verify.result,
+            data=DataAccess(
+                client_security_group_id=data.client_security_group_id,
+                video_table_arn=data.video_table_arn,
+                session_table_arn=data.session_table_arn,
+                uploads_bucket_arn=data.bucket_arns[UPLOADS],
+                renditions_bucket_arn=data.bucket_arns[RENDITIONS],
+                media_key_arn=data.key_arns["media"],
+                environment={
+                    "VIDEO_TABLE": data.video_table_name,
+                    "SESSION_TABLE": data.session_table_name,
+                    "REDIS_ENDPOINT": data.redis_primary_endpoint,
+                    "DB_ENDPOINT": data.db_endpoint,
+                    "UPLOADS_BUCKET": data.bucket_names[UPLOADS],
+                    "RENDITIONS_BUCKET": data.bucket_names[RENDITIONS],
+                },
+            ),
+            logs=LogSettings(kms_key_arn=data.key_arns["logs"], retention_days=settings.app.log_retention_days),
+            access_logs=AccessLogs(bucket=data.bucket_names["logs"], dependencies=[bucket_policies.policies["logs"]]),
+            api_stage_dependencies=[api_gateway_account.account_setting] if api_gateway_account else [],
+            resource_prefix=prefix,
+            **common,
+            **settings.app.tier_args(advanced_security_enforced=settings.is_prod),
+        ),
+    )
 
-# Last: alarms on every tier and the dashboard, from the identifiers the tiers expose.
-functions = {"transcoder": media.transcoder_function_name}
-if media.status_function_name is not None:
-    functions["transcode-status"] = media.status_function_name
-observability = Observability(
-    "observability",
-    ObservabilityArgs(
-        alarm_topic_arn=alarm_topics.topic_arn,
-        edge_alarm_topic_arn=alarm_topics.edge_topic_arn,
-        cloudfront_distribution_id=edge.distribution_id,
-        health_check_id=origin_failover.health_check_id,
-        alb_arn_suffix=app.alb_arn_suffix,
-        alb_target_group_arn_suffixes=app.alb_target_group_arn_suffixes,
-        asg_name=app.asg_name,
-        asg_min_size=settings.app.asg_min_size,
-        ecs_cluster_name=app.cluster_name,
-        ecs_service_names=app.service_names,
-        db_instance_id=data.db_instance_id,
-        db_replica_instance_ids=data.db_replica_instance_ids,
-        s3_replication_rules=data.replication_rules,
-        cache_member_cluster_ids=data.redis_member_cluster_ids,
-        dynamodb_table_names={"videos": data.video_table_name, "sessions": data.session_table_name},
-        lambda_function_names=functions,
-        queue_names={"uploads": sqs_queue_name(media.queue_arn), "uploads-dlq": sqs_queue_name(media.dlq_arn)},
-        thresholds=settings.thresholds,
-        resource_prefix=prefix,
-        tags=settings.tags,
-    ),
-)
+    # origin.<domain>: PRIMARY to this region's ALB behind a health check, SECONDARY to the standby if any.
+    origin_failover = OriginFailover(
+        "edge",
+        settings.edge.failover_args(
+            zone_id=zone.zone_id,
+            origin_domain_name=edge.origin_domain_name,
+            alb_dns_name=app.alb_dns_name,
+            alb_zone_id=app.alb_zone_id,
+            alb_arn_suffix=app.alb_arn_suffix,
+            alarm_topic_arn=alarm_topics.topic_arn,
+            resource_prefix=prefix,
+            tags=settings.tags,
+            previous_parent=edge,
+        ),
+    )
+
+    # Last: alarms on every tier and the dashboard, from the identifiers the tiers expose.
+    functions = {"transcoder": media.transcoder_function_name}
+    if media.status_function_name is not None:
+        functions["transcode-status"] = media.status_function_name
+    observability = Observability(
+        "observability",
+        ObservabilityArgs(
+            alarm_topic_arn=alarm_topics.topic_arn,
+            edge_alarm_topic_arn=alarm_topics.edge_topic_arn,
+            cloudfront_distribution_id=edge.distribution_id,
+            health_check_id=origin_failover.health_check_id,
+            alb_arn_suffix=app.alb_arn_suffix,
+            alb_target_group_arn_suffixes=app.alb_target_group_arn_suffixes,
+            asg_name=app.asg_name,
+            asg_min_size=settings.app.asg_min_size,
+            ecs_cluster_name=app.cluster_name,
+            ecs_service_names=app.service_names,
+            db_instance_id=data.db_instance_id,
+            db_replica_instance_ids=data.db_replica_instance_ids,
+            s3_replication_rules=data.replication_rules,
+            cache_member_cluster_ids=data.redis_member_cluster_ids,
+            dynamodb_table_names={"videos": data.video_table_name, "sessions": data.session_table_name},
+            lambda_function_names=functions,
+            queue_names={"uploads": sqs_queue_name(media.queue_arn), "uploads-dlq": sqs_queue_name(media.dlq_arn)},
+            thresholds=settings.thresholds,
+            resource_prefix=prefix,
+            tags=settings.tags,
+        ),
+    )
 
 pulumi.export("environment", settings.environment.value)
 pulumi.export("availabilityZones", network.availability_zones)
@@ -232,22 +252,25 @@ pulumi.export("transcoderFunctionName", media.transcoder_function_name)
 pulumi.export("transcodeStatusFunctionName", media.status_function_name)
 pulumi.export("hostedZoneId", zone.zone_id)
 pulumi.export("nameServers", zone.name_servers)
-pulumi.export("albDnsName", app.alb_dns_name)
-pulumi.export("albArn", app.alb_arn)
-pulumi.export("listenerArns", {"https": app.https_listener_arn, "http": app.http_listener_arn})
-pulumi.export("originDomainName", app.origin_domain_name)
-pulumi.export("asgName", app.asg_name)
-pulumi.export("ecsClusterName", app.cluster_name)
-pulumi.export("ecsServiceNames", app.service_names)
-pulumi.export("apiEndpoint", app.api_endpoint)
-pulumi.export("distributionId", edge.distribution_id)
-pulumi.export("distributionDomainName", edge.distribution_domain_name)
-pulumi.export("edgeWebAclArn", edge.web_acl_arn)
-pulumi.export("edgeCertificateArn", edge.certificate_arn)
-pulumi.export("siteUrl", edge.site_url)
-pulumi.export("siteApiUrl", edge.api_url)
-pulumi.export("userPoolId", app.user_pool_id)
-pulumi.export("userPoolClientId", app.user_pool_client_id)
-pulumi.export("userPoolDomain", app.user_pool_domain)
 pulumi.export("alarmTopicArns", {"regional": alarm_topics.topic_arn, "us-east-1": alarm_topics.edge_topic_arn})
-pulumi.export("dashboardName", observability.dashboard_name)
+pulumi.export("zoneDelegation", zone.delegation.value)
+if certificates:
+    assert edge is not None
+    pulumi.export("albDnsName", app.alb_dns_name)
+    pulumi.export("albArn", app.alb_arn)
+    pulumi.export("listenerArns", {"https": app.https_listener_arn, "http": app.http_listener_arn})
+    pulumi.export("originDomainName", app.origin_domain_name)
+    pulumi.export("asgName", app.asg_name)
+    pulumi.export("ecsClusterName", app.cluster_name)
+    pulumi.export("ecsServiceNames", app.service_names)
+    pulumi.export("apiEndpoint", app.api_endpoint)
+    pulumi.export("distributionId", edge.distribution_id)
+    pulumi.export("distributionDomainName", edge.distribution_domain_name)
+    pulumi.export("edgeWebAclArn", edge.web_acl_arn)
+    pulumi.export("edgeCertificateArn", edge.certificate_arn)
+    pulumi.export("siteUrl", edge.site_url)
+    pulumi.export("siteApiUrl", edge.api_url)
+    pulumi.export("userPoolId", app.user_pool_id)
+    pulumi.export("userPoolClientId", app.user_pool_client_id)
+    pulumi.export("userPoolDomain", app.user_pool_domain)
+    pulumi.export("dashboardName", observability.dashboard_name)

@@ -64,6 +64,7 @@ class Invokes:
             "aws:index/getRegion:getRegion": self._region,
             "aws:ec2/getManagedPrefixList:getManagedPrefixList": self._managed_prefix_list,
             "aws:ssm/getParameter:getParameter": self._ssm_parameter,
+            "aws:route53/getZone:getZone": self._public_zone,
         }
 
     def register(self, token: str, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
@@ -135,6 +136,28 @@ class Invokes:
             "insecureValue": ami,
             "version": 1,
             "withDecryption": True,
+        }
+
+    def _public_zone(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A public zone looked up by name (the parent a created zone is delegated from), in this fake account."""
+        name = str(args.get("name") or "").rstrip(".")
+        if not name or args.get("privateZone") or args.get("zoneId"):
+            raise UnknownInvokeError(f"route53 getZone {sorted(args)} is not modelled (only public zones by name are)")
+        zone_id = "Z" + hashlib.sha256(name.encode()).hexdigest()[:20].upper()
+        return {
+            "id": zone_id,
+            "zoneId": zone_id,
+            "name": name,
+            "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+            "privateZone": False,
+            "nameServers": [f"ns-{i}.awsdns-{i:02d}.net" for i in (11, 12, 13, 14)],
+            "primaryNameServer": "ns-11.awsdns-11.net",
+            "callerReference": name,
+            "comment": "",
+            "resourceRecordSetCount": 2,
+            "linkedServiceDescription": "",
+            "linkedServicePrincipal": "",
+            "tags": {},
         }
 
     def _region(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -98,8 +98,8 @@ def _graph(recording: Recording) -> Any:
                   graph_attr=GRAPH, node_attr=NODE) as picture:  # fmt: skip
         users = Users("Viewers", nodeid="users")
         zones, checks = b.of("aws:route53/zone:Zone"), b.of("aws:route53/healthCheck:HealthCheck")
-        dns = Route53(f"Route 53\n{_count('hosted zone', len(zones))}, {_count('health check', len(checks))}",
-                      nodeid="route53")  # fmt: skip
+        zone = _count("hosted zone", len(zones)) if zones else "adopted hosted zone"  # hostedZoneId: not ours
+        dns = Route53(f"Route 53\n{zone}, {_count('health check', len(checks))}", nodeid="route53")
         users >> dns
         with _cluster("Edge (global)", "edge"):
             cdn = CloudFront(_count("CloudFront distribution", len(b.of("aws:cloudfront/distribution:Distribution"))),

@@ -324,6 +324,16 @@ class AppSettings(TierModel):
         ),
     )
 
+    api_gateway_cloudwatch_role: bool = key(
+        False,
+        alias="apiGatewayCloudWatchRole",
+        description=(
+            "Manage the region's API Gateway account setting (the CloudWatch Logs role that API stage access logging "
+            "needs) from this stack. One setting per account and region: turn it on in exactly one stack per account "
+            "and region; with it off the account must already have the role."
+        ),
+    )
+
     def tier_args(self, *, advanced_security_enforced: bool) -> dict[str, Any]:
         """AppTierArgs' compute mode and each part's options (the zone id goes to PublicZoneArgs, the log
         retention to AppTierArgs.logs)."""

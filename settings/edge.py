@@ -13,6 +13,7 @@ from streaming_platform.edge.distribution import (
     StreamingEdgeArgs,
 )
 from streaming_platform.edge.origin_failover import OriginFailoverArgs
+from streaming_platform.edge.zone import PublicZoneArgs
 
 from settings import aws_values
 from settings._base import Reader, TierModel, arg_default, distinct, each, key, rule
@@ -72,7 +73,10 @@ class EdgeSettings(TierModel):
         alias="edgeErrorCachingSeconds",
         ge=0,
         le=60,
-        description="Seconds CloudFront caches 4xx/5xx responses, 0 to 60.",
+        description=(
+            "Seconds CloudFront caches 5xx responses and the maintenance page it serves for 502/503/504, 0 to 60 "
+            "(4xx responses are never cached: on /api/* they depend on the caller)."
+        ),
     )
     origin_shield_region: Annotated[
         str,
@@ -108,7 +112,20 @@ class EdgeSettings(TierModel):
         alias="edgeWafRateLimit",
         ge=10,
         le=2_000_000_000,
-        description="Requests per 5 minutes per viewer IP before the CloudFront web ACL blocks, 10 to 2000000000.",
+        description=(
+            "Requests per 5 minutes per viewer IP, media (manifests and segments) excluded, before the CloudFront web "
+            "ACL blocks, 10 to 2000000000."
+        ),
+    )
+    waf_media_rate_limit: int = key(
+        _d("waf_media_rate_limit"),
+        alias="edgeWafMediaRateLimit",
+        ge=10,
+        le=2_000_000_000,
+        description=(
+            "Media requests (manifests and segments) per 5 minutes per viewer IP before the CloudFront web ACL blocks, "
+            "edgeWafRateLimit to 2000000000; a player fetches 50 to 75 segments per 5 minutes."
+        ),
     )
     waf_anonymous_ip_list: bool = key(
         _d("waf_anonymous_ip_list"),
@@ -166,6 +183,40 @@ class EdgeSettings(TierModel):
         ),
     )
 
+    zone_parent_domain: Annotated[
+        str,
+        rule(
+            lambda v: v == "" or is_domain_name(v.lower().rstrip(".")), "a DNS name such as video.example.com, or empty"
+        ),
+    ] = key(
+        "",
+        alias="zoneParentDomain",
+        description=(
+            "Public zone, in this account, of the name one label above domainName (dev.video.example.com -> "
+            "video.example.com): when the stack creates its zone (hostedZoneId empty) it writes the NS delegation "
+            "there, and certificates wait for it. Empty: no delegation by this stack."
+        ),
+    )
+    zone_delegation_confirmed: bool = key(
+        False,
+        alias="zoneDelegationConfirmed",
+        description=(
+            "The registrar or another account now delegates the zone this stack created (hostedZoneId and "
+            "zoneParentDomain empty) to its nameServers output. Until then the stack builds no certificate, nor the "
+            "edge, app tier and alarms that need one (first phase)."
+        ),
+    )
+
+    def zone_args(self, *, domain_name: str, hosted_zone_id: str, **wiring: Any) -> PublicZoneArgs:
+        """PublicZoneArgs: the zone to adopt (``hosted_zone_id``, "" to create one) and how it is delegated."""
+        return PublicZoneArgs(
+            domain_name=domain_name,
+            hosted_zone_id=hosted_zone_id or None,
+            parent_zone_name=self.zone_parent_domain.rstrip(".") or None,
+            delegation_confirmed=self.zone_delegation_confirmed,
+            **wiring,
+        )
+
     def plain_args(self, *, as_secret: bool = True) -> dict[str, Any]:
         """StreamingEdgeArgs fields by name ("" becomes None: not set).
 
@@ -178,6 +229,7 @@ class EdgeSettings(TierModel):
         plain["signed_urls_public_key_pem"] = (pulumi.Output.secret(pem) if as_secret else pem) if pem else None
         plain["waf_geo_block_countries"] = tuple(self.waf_geo_block_countries)
         del plain["origin_standby_dns_name"], plain["origin_standby_zone_id"]  # OriginFailover's: failover_args()
+        del plain["zone_parent_domain"], plain["zone_delegation_confirmed"]  # PublicZone's: zone_args()
         return plain
 
     def to_args(self, *, as_secret: bool = True, **wiring: Any) -> StreamingEdgeArgs:
@@ -200,6 +252,28 @@ def check(r: Reader) -> None:
             r.value("edgeManifestTtlSeconds"),
             lambda v: v <= segment / 2,
             f"at most half of edgeSegmentDurationSeconds ({segment} -> {segment / 2:g})",
+        )
+    rate = r.value("edgeWafRateLimit")
+    if r.ok("edgeWafRateLimit"):
+        r.check(
+            "edgeWafMediaRateLimit",
+            r.value("edgeWafMediaRateLimit"),
+            lambda v: v >= rate,
+            f"at least edgeWafRateLimit ({rate}): media has its own, higher limit",
+        )
+    zone_id, parent, domain = r.value("hostedZoneId"), r.value("zoneParentDomain"), r.value("domainName")
+    if zone_id and parent:
+        r.problem(
+            "zoneParentDomain", parent, f"empty when hostedZoneId is set ({zone_id}: an adopted zone is delegated)"
+        )
+    elif parent and r.ok("domainName") and domain.rstrip(".").partition(".")[2] != parent.rstrip("."):
+        above = domain.rstrip(".").partition(".")[2]
+        r.problem("zoneParentDomain", parent, f"the name one label above domainName ({domain} -> {above})")
+    if r.value("zoneDelegationConfirmed") and (zone_id or parent):
+        r.problem(
+            "zoneDelegationConfirmed",
+            True,
+            "false when hostedZoneId or zoneParentDomain is set (only a zone delegated outside the stack is confirmed)",
         )
     standby, zone = r.value("edgeOriginStandbyDnsName"), r.value("edgeOriginStandbyZoneId")
     if standby is not None and zone is not None and bool(standby) != bool(zone):

@@ -102,7 +102,15 @@ def test_load_balancer_associates_its_regional_web_acl_with_the_alb():
         "AWSManagedRulesKnownBadInputsRuleSet",
         "rate-limit-per-client-ip",
     ]
-    assert acl.inputs["rules"][2]["statement"]["rateBasedStatement"]["limit"] == 2000
+    rate = acl.inputs["rules"][2]["statement"]["rateBasedStatement"]
+    # The connecting address, never X-Forwarded-For: behind CloudFront its first address is the viewer's to choose
+    # (AWS WAF Developer Guide, "Using forwarded IP addresses": only the first address is evaluated).
+    assert (rate["limit"], rate["aggregateKeyType"]) == (2000, "IP")
+    assert "forwardedIpConfig" not in rate
+    not_from_edge = rate["scopeDownStatement"]["notStatement"]["statement"]
+    assert not_from_edge["byteMatchStatement"]["searchString"] == "origin-secret"
+    assert not_from_edge["byteMatchStatement"]["fieldToMatch"] == {"singleHeader": {"name": "x-origin-verify"}}
+    assert not_from_edge["byteMatchStatement"]["positionalConstraint"] == "EXACTLY"
     (assoc,) = rec.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
     assert dep(rec, assoc, "resourceArn").name == "t-alb"
     assert dep(rec, assoc, "webAclArn").urn == acl.urn

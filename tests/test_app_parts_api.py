@@ -184,9 +184,7 @@ def test_private_api_alone_registers_exactly_its_children():
         "aws:lb/loadBalancer:LoadBalancer": 1,
         "aws:lb/targetGroup:TargetGroup": 2,
         "aws:lb/listener:Listener": 2,
-        "aws:iam/role:Role": 1,
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
-        "aws:apigateway/account:Account": 1,
+        # No aws.apigateway.Account (nor its role): a region-wide singleton is the stack's opt-in, not the part's.
         "aws:apigateway/restApi:RestApi": 1,
         "aws:apigateway/authorizer:Authorizer": 1,
         "aws:apigateway/vpcLink:VpcLink": 1,
@@ -194,9 +192,11 @@ def test_private_api_alone_registers_exactly_its_children():
         "aws:apigateway/method:Method": 3,
         "aws:apigateway/integration:Integration": 3,
         "aws:apigateway/deployment:Deployment": 1,
-        LOG_GROUP: 1,
+        LOG_GROUP: 2,  # access logs, WAF logs
         "aws:apigateway/stage:Stage": 1,
         "aws:apigateway/methodSettings:MethodSettings": 1,
+        "aws:wafv2/webAcl:WebAcl": 1,  # the stage's own: one web ACL per entry point
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": 1,
         "aws:wafv2/webAclAssociation:WebAclAssociation": 1,
         "aws:apigateway/domainName:DomainName": 1,
         "aws:apigateway/basePathMapping:BasePathMapping": 1,
@@ -222,10 +222,10 @@ def test_private_api_authorizes_every_method_with_cognito_and_reaches_the_nlb_pr
     assert api.inputs["disableExecuteApiEndpoint"] is True
 
 
-def test_private_api_stage_is_throttled_logged_and_behind_the_given_web_acl():
+def test_private_api_stage_is_throttled_logged_and_behind_its_own_web_acl():
     rec = build("private_api")
     (assoc,) = rec.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
-    assert assoc.inputs["webAclArn"] == "arn:aws:wafv2:us-east-2:111122223333:regional/webacl/acl/1"
+    assert dep(rec, assoc, "webAclArn").name == "t-api-acl"
     assert dep(rec, assoc, "resourceArn").name == "t-api-stage"
     settings = one(rec, "aws:apigateway/methodSettings:MethodSettings", "t-api-throttling").inputs["settings"]
     assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"], settings["dataTraceEnabled"]) == (
@@ -246,7 +246,7 @@ def _api_args(**changes: Any) -> PrivateApiArgs:
         "app_subnet_ids": ["a", "b"],
         "routes": [PrivateRoute(service="api", nlb_port=8080)],
         "user_pool_arn": "p",
-        "web_acl_arn": "w",
+        "origin_verify_secret": "s",
         "certificate_arn": "c",
         "domain_name": "api.example.com",
         "logs": LogSettings(kms_key_arn="k"),
@@ -267,11 +267,64 @@ def _api_args(**changes: Any) -> PrivateApiArgs:
             "got 300/200; allowed: 0 < rate <= burst",
         ),
         ({"app_subnet_ids": ["a"]}, "PrivateApiArgs.app_subnet_ids: got 1; allowed: at least 2"),
+        (
+            {"options": PrivateApiOptions(waf_rate_limit=99)},
+            "PrivateApiOptions.waf_rate_limit: got 99; allowed: 100 to 2000000000",
+        ),
     ],
 )
 def test_private_api_rejects_bad_arguments(changes, expected):
     assert any(expected in p for p in validate_private_api_args(_api_args(**changes)))
     assert validate_private_api_args(_api_args()) == []
+
+
+def test_private_api_web_acl_limits_direct_clients_by_their_connecting_address_not_a_forwarded_header():
+    # AWS WAF reads only the first X-Forwarded-For address and skips the rule when the header is absent (AWS WAF
+    # Developer Guide, "Using forwarded IP addresses"): a direct client sends none, so FORWARDED_IP limits nobody.
+    rec = build("private_api")
+    acl = one(rec, "aws:wafv2/webAcl:WebAcl", "t-api-acl")
+    assert acl.inputs["scope"] == "REGIONAL"
+    assert [(r["name"], r["priority"]) for r in acl.inputs["rules"]] == [
+        ("AWSManagedRulesCommonRuleSet", 1),
+        ("AWSManagedRulesKnownBadInputsRuleSet", 2),
+        ("rate-limit-per-client-ip", 3),
+    ]
+    rate = acl.inputs["rules"][2]
+    assert rate["action"] == {"block": {}}
+    assert rate["statement"] == {
+        "rateBasedStatement": {
+            "limit": 2000,
+            "aggregateKeyType": "IP",
+            "evaluationWindowSec": 300,
+            # Requests through CloudFront carry the origin secret and were limited per viewer at the edge.
+            "scopeDownStatement": {
+                "notStatement": {
+                    "statement": {
+                        "byteMatchStatement": {
+                            "fieldToMatch": {"singleHeader": {"name": "x-origin-verify"}},
+                            "positionalConstraint": "EXACTLY",
+                            "searchString": "origin-secret",
+                            "textTransformations": [{"priority": 0, "type": "NONE"}],
+                        }
+                    }
+                }
+            },
+        }
+    }
+    logging = one(rec, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "t-api-acl-logging")
+    assert dep(rec, logging, "resourceArn").urn == acl.urn
+    assert dep(rec, logging, "logDestinationConfigs").inputs["name"] == "aws-waf-logs-streaming-api"
+    assert logging.inputs["redactedFields"] == [
+        {"singleHeader": {"name": "x-origin-verify"}},
+        {"singleHeader": {"name": "authorization"}},
+    ]
+
+
+def test_private_api_maps_the_stage_under_api_the_prefix_cloudfront_routes_to_it():
+    rec = build("private_api")
+    mapping = one(rec, "aws:apigateway/basePathMapping:BasePathMapping", "t-api-mapping")
+    assert mapping.inputs["basePath"] == "api"
+    assert dep(rec, mapping, "domainName").name == "t-api-domain"
 
 
 # ---- Identity -----------------------------------------------------------------------------------------------

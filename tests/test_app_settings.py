@@ -184,7 +184,7 @@ def test_the_stacks_parse_into_the_app_settings_they_declare():
     assert prod["services"].service_sizes == {"api": ServiceSize(1024, 2048), "video": ServiceSize(1024, 2048)}
     assert tuple(prod["fleet"].fleet_extra_instance_types) == ("t3a.large", "m6i.large", "m5.large")
     assert prod["identity"].cognito_mfa is CognitoMfa.ON
-    assert prod_app.hosted_zone_id == ""
+    assert prod_app.hosted_zone_id == "Z0EXAMPLEVIDEOPROD"  # prod adopts its registrar-delegated zone
 
 
 def test_digest_pinned_images_and_an_adopted_zone_are_accepted():

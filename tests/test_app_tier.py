@@ -75,12 +75,12 @@ COMMON_COUNTS = {
     "aws:route53/record:Record": 3,  # 2 validation records, api alias (origin.<domain>: the edge's failover records)
     "aws:kms/key:Key": 1,
     "aws:kms/alias:Alias": 1,
-    WEB_ACL: 1,
+    WEB_ACL: 2,  # one per entry point: the ALB's, the API stage's
     ASSOCIATION: 2,  # the ALB and the API stage
-    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": 1,
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": 2,
     LB: 2,  # public ALB, internal NLB
     LISTENER: 6,  # 443, 80, 4 NLB ports
-    LOG_GROUP: 8,  # 6 services, WAF, API access
+    LOG_GROUP: 9,  # 6 services, 2 WAF, API access
     "aws:ecs/cluster:Cluster": 1,
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
     "aws:servicediscovery/httpNamespace:HttpNamespace": 1,
@@ -94,7 +94,7 @@ COMMON_COUNTS = {
     USER_POOL: 1,
     CLIENT: 1,
     "aws:cognito/userPoolDomain:UserPoolDomain": 1,
-    "aws:apigateway/account:Account": 1,
+    # aws:apigateway/account:Account: the stack's ApiGatewayAccount (apiGatewayCloudWatchRole), not the tier's
     "aws:apigateway/restApi:RestApi": 1,
     AUTHORIZER: 1,
     "aws:apigateway/vpcLink:VpcLink": 1,
@@ -111,24 +111,23 @@ COUNTS = {
     "dev": {
         **COMMON_COUNTS,
         SG: 8,
-        INGRESS: 14,
-        EGRESS: 19,
-        RULE: 2,
-        TG: 6,
-        "aws:iam/role:Role": 13,
+        INGRESS: 13,
+        EGRESS: 18,
+        RULE: 1,
+        TG: 5,
+        "aws:iam/role:Role": 12,
         ROLE_POLICY: 10,
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
     },
     "prod": {
         **COMMON_COUNTS,
         SG: 9,
-        INGRESS: 15,
-        EGRESS: 21,
-        RULE: 3,
-        TG: 7,
-        "aws:iam/role:Role": 14,
+        INGRESS: 14,
+        EGRESS: 20,
+        RULE: 2,
+        TG: 6,
+        "aws:iam/role:Role": 13,
         ROLE_POLICY: 11,
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
         "aws:iam/instanceProfile:InstanceProfile": 1,
         LT: 1,
         ASG: 1,
@@ -143,7 +142,7 @@ EXPECTED_INGRESS = {
     "nlb": set(),
     "fleet": {("app-alb-sg", 8080)},
     "frontend": {("app-alb-sg", 8080)},
-    "api": {("app-alb-sg", 8080), ("app-nlb-sg", 8080)},
+    "api": {("app-nlb-sg", 8080)},  # the REST API's NLB only: the ALB no longer reaches it
     "video": {("app-nlb-sg", 8080), ("app-api-sg", 8080)},
     "user": {("app-nlb-sg", 8080), ("app-api-sg", 8080)},
     "comment": {("app-nlb-sg", 8080), ("app-api-sg", 8080)},
@@ -202,7 +201,7 @@ def test_outputs_the_issue_lists_are_exported(recording, stack, preview):
     assert sorted(outputs["ecsServiceNames"]) == sorted(SERVICE_NAMES)
     assert set(outputs["listenerArns"]) == {"https", "http"}
     domain = "dev.video.example.com" if stack == "dev" else "video.example.com"
-    assert outputs["apiEndpoint"] == f"https://api.{domain}/"
+    assert outputs["apiEndpoint"] == f"https://api.{domain}/api/"  # the same /api/ paths as through CloudFront
     if stack == "prod":
         assert "asgName" in outputs
     if not preview:
@@ -249,7 +248,8 @@ def test_listener_rules_forward_only_with_the_origin_secret_and_route_by_path(re
     full = recording(stack, preview=preview)
     rec = app(recording, stack, preview)
     rules = sorted(rec.of_type(RULE), key=lambda r: r.inputs["priority"])
-    expected = [("app-api-rule", ["/api/*"], "app-api-tg"), ("app-frontend-rule", ["/*"], "app-frontend-tg")]
+    # No /api/* rule: the api service is reached through the REST API only (authorizer, throttling).
+    expected = [("app-frontend-rule", ["/*"], "app-frontend-tg")]
     if stack == "prod":
         expected.insert(0, ("app-fleet-rule", ["/stream/*", "/watch/*"], "app-fleet-tg"))
     assert [(r.name, r.inputs["conditions"][1]["pathPattern"]["values"]) for r in rules] == [
@@ -287,26 +287,42 @@ def test_alb_spans_every_public_subnet_with_logs_waf_and_hardening(recording, st
 
 
 @pytest.mark.parametrize(("stack", "preview"), MODES)
-def test_regional_web_acl_has_managed_and_rate_rules_metrics_and_redacted_logging(recording, stack, preview):
+@pytest.mark.parametrize("entry", ["alb", "api"])
+def test_each_entry_point_has_its_own_regional_web_acl_keyed_on_the_connecting_ip(recording, stack, preview, entry):
+    full = recording(stack, preview=preview)
     rec = app(recording, stack, preview)
-    (acl,) = rec.of_type(WEB_ACL)
+    acl_name, target, log_suffix = {
+        "alb": ("app-waf", "app-alb", "regional"),
+        "api": ("app-api-acl", "app-api-stage", "api"),
+    }[entry]
+    acl = one(rec, WEB_ACL, acl_name)
+    (assoc,) = [a for a in rec.of_type(ASSOCIATION) if dep(rec, a, "webAclArn").urn == acl.urn]
+    assert dep(rec, assoc, "resourceArn").name == target
     rules = {r["name"]: r for r in acl.inputs["rules"]}
     assert set(rules) == {
         "AWSManagedRulesCommonRuleSet",
         "AWSManagedRulesKnownBadInputsRuleSet",
         "rate-limit-per-client-ip",
     }
-    assert rules["rate-limit-per-client-ip"]["statement"]["rateBasedStatement"] == {
-        "limit": 2000,
-        "aggregateKeyType": "FORWARDED_IP",
-        "forwardedIpConfig": {"headerName": "X-Forwarded-For", "fallbackBehavior": "MATCH"},
-    }
+    rate = rules["rate-limit-per-client-ip"]["statement"]["rateBasedStatement"]
+    # The connecting address: a forwarded-IP rule is skipped when the header is absent (a direct client) and reads
+    # only the first, viewer-chosen address behind CloudFront (AWS WAF Developer Guide, "Using forwarded IP
+    # addresses"). Requests carrying the edge's secret were already limited per viewer at the edge.
+    assert (rate["limit"], rate["aggregateKeyType"], rate["evaluationWindowSec"]) == (2000, "IP", 300)
+    assert "forwardedIpConfig" not in rate
+    match = rate["scopeDownStatement"]["notStatement"]["statement"]["byteMatchStatement"]
+    assert match["fieldToMatch"] == {"singleHeader": {"name": "x-origin-verify"}}
+    assert match["positionalConstraint"] == "EXACTLY"
+    assert acl.property_dependencies["rules"] == (full.named("origin-verify").urn,)
     assert all(r["visibilityConfig"]["cloudwatchMetricsEnabled"] is True for r in rules.values())
     assert acl.inputs["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
-    (logging,) = rec.of_type("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
-    assert dep(rec, logging, "resourceArn").urn == acl.urn
+    (logging,) = [
+        g
+        for g in rec.of_type("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+        if dep(rec, g, "resourceArn").urn == acl.urn
+    ]
     group = dep(rec, logging, "logDestinationConfigs")
-    assert group.inputs["name"] == f"aws-waf-logs-streaming-{stack}-regional"
+    assert group.inputs["name"] == f"aws-waf-logs-streaming-{stack}-{log_suffix}"
     assert logging.inputs["redactedFields"] == [
         {"singleHeader": {"name": "x-origin-verify"}},
         {"singleHeader": {"name": "authorization"}},
@@ -699,7 +715,7 @@ def test_web_client_is_a_public_pkce_code_flow_client_with_configured_callbacks(
 def test_stateful_children_are_protected_and_retained_in_prod_only(recording, stack, preview):
     rec = app(recording, stack, preview)
     stateful = [r for r in rec.resources if r.type in (KEY, USER_POOL, LOG_GROUP, SECRET)]
-    assert len(stateful) == 11
+    assert len(stateful) == 12
     assert {(r.protect, r.retain_on_delete) for r in stateful} == {(stack == "prod", stack == "prod")}
     nlb = one(rec, LB, "app-nlb")
     assert nlb.inputs["enableDeletionProtection"] is (stack == "prod")
@@ -774,7 +790,7 @@ def test_preview_leaves_ids_unknown(recording):
     assert is_unknown(one(rec, LISTENER, "app-https").inputs["loadBalancerArn"])
 
 
-@pytest.mark.parametrize(("stack", "moved"), [("dev", 162), ("prod", 176)])
+@pytest.mark.parametrize(("stack", "moved"), [("dev", 158), ("prod", 172)])
 def test_parts_are_children_of_the_tier_and_their_children_alias_their_0_1_urns(recording, stack, moved):
     rec = app(recording, stack, False)
     (tier,) = rec.of_type(COMPONENT)

@@ -67,11 +67,11 @@ def test_dev_estimate_line_by_line(dev):
         ("edge", "Route 53 health checks", "global"): checks * p("route53_health_check_month"),
         ("edge", "Route 53 hosted zones", "global"): zones * p("route53_hosted_zone_month"),
         ("edge", "WAF requests (assumed)", "global"): 10 * p("waf_million_requests"),
-        ("edge", "WAF requests (assumed)", "us-east-2"): 1 * p("waf_million_requests"),
-        ("edge", "WAF rules", "global"): 4 * p("waf_rule_month"),
-        ("edge", "WAF rules", "us-east-2"): 3 * p("waf_rule_month"),
+        ("edge", "WAF requests (assumed)", "us-east-2"): 2 * p("waf_million_requests"),  # the ALB's, the API's
+        ("edge", "WAF rules", "global"): 5 * p("waf_rule_month"),  # + rate-limit-media
+        ("edge", "WAF rules", "us-east-2"): 6 * p("waf_rule_month"),  # 3 per entry point
         ("edge", "WAF web ACLs", "global"): p("waf_web_acl_month"),
-        ("edge", "WAF web ACLs", "us-east-2"): p("waf_web_acl_month"),
+        ("edge", "WAF web ACLs", "us-east-2"): 2 * p("waf_web_acl_month"),  # one per entry point
         ("app", "ALB LCU-hours (assumed)", "us-east-2"): 1 * H * p("alb_lcu_hour"),
         ("app", "Application Load Balancer hours", "us-east-2"): H * p("alb_hour"),
         ("app", "Fargate Spot vCPU-hours", "us-east-2"): tasks * D("0.25") * H * p("fargate_vcpu_hour") * spot,
@@ -91,7 +91,7 @@ def test_dev_estimate_line_by_line(dev):
         ("observability", "CloudWatch alarms", "us-east-2"): alarms["us-east-2"] * p("cloudwatch_alarm_month"),
         ("observability", "CloudWatch dashboards", "us-east-2"): p("cloudwatch_dashboard_month"),
     }
-    assert (alarms, keys) == (Counter({"us-east-2": 43, "us-east-1": 2}), Counter({"us-east-2": 8, "us-east-1": 1}))
+    assert (alarms, keys) == (Counter({"us-east-2": 42, "us-east-1": 2}), Counter({"us-east-2": 8, "us-east-1": 1}))
     est = estimate(dev)
     assert lines_of(est) == expected
     by_tier = {
@@ -106,7 +106,7 @@ def test_dev_estimate_line_by_line(dev):
 def test_prod_estimate_line_by_line(prod):
     alarms, keys = regions(prod, "aws:cloudwatch/metricAlarm:MetricAlarm"), regions(prod, "aws:kms/key:Key")
     assert (alarms, keys) == (
-        Counter({"us-west-2": 59, "us-east-1": 2}),
+        Counter({"us-west-2": 58, "us-east-1": 2}),
         Counter({"us-west-2": 8, "us-east-1": 1, "us-east-2": 1}),
     )
     # ECS: desiredCount 3 per service, base 3 on FARGATE, so every minimum task is on-demand Fargate.
@@ -115,7 +115,7 @@ def test_prod_estimate_line_by_line(prod):
     assert (cpu, mem) == (D(4), D(8))  # four services 0.5/1, api and video 1/2
     checks = len(prod.of_type("aws:route53/healthCheck:HealthCheck"))
     zones = len(prod.of_type("aws:route53/zone:Zone"))
-    assert (checks, zones) == (1, 1)
+    assert (checks, zones) == (1, 0)  # prod adopts its zone (hostedZoneId): no hosted zone line
     expected = {
         ("network", "Interface VPC endpoint AZ-hours", "us-west-2"): 5 * 3 * H * p("interface_endpoint_az_hour"),
         ("network", "NAT gateway data processed (assumed)", "us-west-2"): 3 * 500 * p("nat_gateway_gb"),
@@ -125,13 +125,12 @@ def test_prod_estimate_line_by_line(prod):
         ("edge", "CloudFront data out (assumed)", "global"): 10000 * p("cloudfront_gb_out"),
         ("edge", "Data out to the internet, not via CloudFront (assumed)", "us-west-2"): 500 * p("internet_egress_gb"),
         ("edge", "Route 53 health checks", "global"): checks * p("route53_health_check_month"),
-        ("edge", "Route 53 hosted zones", "global"): zones * p("route53_hosted_zone_month"),
         ("edge", "WAF requests (assumed)", "global"): 200 * p("waf_million_requests"),
-        ("edge", "WAF requests (assumed)", "us-west-2"): 50 * p("waf_million_requests"),
-        ("edge", "WAF rules", "global"): 5 * p("waf_rule_month"),
-        ("edge", "WAF rules", "us-west-2"): 3 * p("waf_rule_month"),
+        ("edge", "WAF requests (assumed)", "us-west-2"): 100 * p("waf_million_requests"),  # the ALB's, the API's
+        ("edge", "WAF rules", "global"): 6 * p("waf_rule_month"),  # + rate-limit-media
+        ("edge", "WAF rules", "us-west-2"): 6 * p("waf_rule_month"),  # 3 per entry point
         ("edge", "WAF web ACLs", "global"): p("waf_web_acl_month"),
-        ("edge", "WAF web ACLs", "us-west-2"): p("waf_web_acl_month"),
+        ("edge", "WAF web ACLs", "us-west-2"): 2 * p("waf_web_acl_month"),  # one per entry point
         ("app", "ALB LCU-hours (assumed)", "us-west-2"): 5 * H * p("alb_lcu_hour"),
         ("app", "Application Load Balancer hours", "us-west-2"): H * p("alb_hour"),
         ("app", "EC2 on-demand instance-hours (t3.large)", "us-west-2"): None,  # minSize 3 = on-demand base 3
@@ -152,7 +151,7 @@ def test_prod_estimate_line_by_line(prod):
         ("media", "S3 Standard media storage (assumed)", "us-west-2"): 5000 * p("s3_standard_gb_month"),
         ("observability", "CloudWatch Logs ingestion (assumed)", "us-west-2"): 200 * p("cloudwatch_logs_ingest_gb"),
         ("observability", "CloudWatch alarms", "us-east-1"): 2 * p("cloudwatch_alarm_month"),
-        ("observability", "CloudWatch alarms", "us-west-2"): 59 * p("cloudwatch_alarm_month"),
+        ("observability", "CloudWatch alarms", "us-west-2"): 58 * p("cloudwatch_alarm_month"),
         ("observability", "CloudWatch dashboards", "us-west-2"): p("cloudwatch_dashboard_month"),
     }
     est = estimate(prod)
@@ -193,7 +192,7 @@ def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_insta
     base = estimate(prod)
     more = run_program("prod", config_overrides={"streaming:dbReadReplicaCount": "3"})
     head = estimate(more)
-    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 61
+    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 60
     assert extra_alarms == 4  # the replica's own alarms (observability tier)
     assert head.total - base.total == 200 * p("rds_gp3_gb_month") + extra_alarms * p("cloudwatch_alarm_month")
     assert head.by_tier()["data"] - base.by_tier()["data"] == D("23.000")

@@ -127,7 +127,7 @@ def test_prod_picture_puts_each_az_nat_gateway_tasks_fleet_and_cache_node_in_its
     assert nodes["s3_us_east_2"] == ("S3 replica bucket ×2\nKMS key", ("cluster_dr_us-east-2",))
     assert nodes["alarms"][0] == "CloudWatch alarm ×65"
     assert nodes["waf_edge"] == ("WAF web ACL\n5 rules", ("cluster_edge",))
-    assert nodes["users"] == ("Viewers", ()) and nodes["route53"] == ("Route 53\nhosted zone, health check", ())
+    assert nodes["users"] == ("Viewers", ()) and nodes["route53"] == ("Route 53\nadopted hosted zone, health check", ())
 
 
 def test_dev_picture_has_one_nat_gateway_two_az_boxes_and_no_fleet(dev):

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from typing import Any
 
 import pytest
+from streaming_platform.edge.cache import CACHING_OPTIMIZED
 from streaming_platform.edge.distribution import (
     ALL_VIEWER_EXCEPT_HOST_HEADER,
     CACHING_DISABLED,
     CLOUDFRONT_HOSTED_ZONE_ID,
     CORS_S3_ORIGIN,
     ERROR_CODES,
+    MAINTENANCE_PAGE_PATH,
+    MANIFEST_PATTERNS,
     SECURITY_HEADERS,
+    SEGMENT_PATTERNS,
     SIMPLE_CORS,
     WCU_BUDGET,
     StreamingEdgeArgs,
@@ -20,6 +26,7 @@ from streaming_platform.edge.distribution import (
     validate_args,
     web_acl_rules,
 )
+from streaming_platform.edge.waf import media_path_regex
 
 from offline.engine import Recording, ResourceRecord, is_unknown
 from offline.fakes import ACCOUNT_ID
@@ -74,10 +81,10 @@ def test_cache_behaviors_and_ttls_per_path_pattern(recording, stack, preview):
     rec = recording(stack, preview=preview)
     e = edge(rec)
     by_path = behaviors(rec)
-    assert list(by_path) == ["/api/*", "*.m3u8", "*.mpd", "*.ts", "*.m4s", "*.mp4"]
+    assert list(by_path) == ["/api/*", "/maintenance/*", "*.m3u8", "*.mpd", "*.ts", "*.m4s", "*.mp4"]
     media_target = "media" if stack == "prod" else "renditions"
     api = by_path["/api/*"]
-    assert api["targetOriginId"] == "alb"
+    assert api["targetOriginId"] == "api"  # the REST API (authorizer, throttling), never the ALB
     assert api["cachePolicyId"] == CACHING_DISABLED
     assert api["originRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
     assert set(api["allowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"}
@@ -102,11 +109,32 @@ def test_cache_behaviors_and_ttls_per_path_pattern(recording, stack, preview):
         assert b["originRequestPolicyId"] == CORS_S3_ORIGIN
     assert set(d.property_dependencies["orderedCacheBehaviors"]) >= {manifests.urn, segments.urn, immutable.urn}
     default = d.inputs["defaultCacheBehavior"]
-    assert default["targetOriginId"] == "web"
+    assert default["targetOriginId"] == "alb"
     assert default["responseHeadersPolicyId"] == SECURITY_HEADERS
     for b in [default, *by_path.values()]:
         assert b["viewerProtocolPolicy"] == "redirect-to-https"
-    assert d.inputs["customErrorResponses"] == [{"errorCode": c, "errorCachingMinTtl": 5} for c in ERROR_CODES]
+    maintenance = by_path["/maintenance/*"]
+    assert maintenance["targetOriginId"] == media_target and maintenance["cachePolicyId"] == CACHING_OPTIMIZED
+    assert maintenance["allowedMethods"] == READ_ONLY and "trustedKeyGroups" not in maintenance
+
+
+@pytest.mark.parametrize(("stack", "preview"), MODES)
+def test_4xx_are_never_cached_and_502_503_504_answer_with_the_one_maintenance_page(recording, stack, preview):
+    d = distribution(recording(stack, preview=preview))
+    uncached_4xx = [{"errorCode": c, "errorCachingMinTtl": 0} for c in (400, 403, 404, 405, 414, 416)]
+    passed_5xx = [{"errorCode": c, "errorCachingMinTtl": 5} for c in (500, 501)]
+    maintenance = [
+        {
+            "errorCode": c,
+            "errorCachingMinTtl": 5,
+            "responseCode": str(c),
+            "responsePagePath": "/maintenance/index.html",
+        }
+        for c in (502, 503, 504)
+    ]
+    assert d.inputs["customErrorResponses"] == uncached_4xx + passed_5xx + maintenance
+    assert [r["errorCode"] for r in d.inputs["customErrorResponses"]] == list(ERROR_CODES)
+    assert MAINTENANCE_PAGE_PATH == "/maintenance/index.html"
 
 
 @pytest.mark.parametrize(("stack", "preview"), MODES)
@@ -135,9 +163,9 @@ def test_renditions_origin_uses_oac_and_the_alb_origin_https_with_the_secret_hea
     oac = rec.named("edge-oac")
     assert oac.inputs["signingBehavior"] == "always" and oac.inputs["signingProtocol"] == "sigv4"
     assert oac.inputs["originAccessControlOriginType"] == "s3"
-    expected = {"renditions", "alb", "maintenance"} | ({"renditions-dr"} if stack == "prod" else set())
+    expected = {"renditions", "alb", "api"} | ({"renditions-dr"} if stack == "prod" else set())
     assert set(origins) == expected
-    for origin_id in expected - {"alb"}:
+    for origin_id in expected - {"alb", "api"}:
         assert "s3OriginConfig" not in origins[origin_id]
         if not preview:
             assert origins[origin_id]["originAccessControlId"] == oac.id
@@ -152,9 +180,17 @@ def test_renditions_origin_uses_oac_and_the_alb_origin_https_with_the_secret_hea
     (header,) = alb["customHeaders"]
     assert header["name"] == "X-Origin-Verify"
     assert rec.named("origin-verify").urn in d.property_dependencies["origins"]
-    groups = {g["originId"]: g for g in d.inputs["originGroups"]}
-    assert [m["originId"] for m in groups["web"]["members"]] == ["alb", "maintenance"]
-    assert origins["maintenance"]["originPath"] == "/maintenance"
+    # The frontend fails fast to the maintenance page; the API has no fallback and keeps CloudFront's retries.
+    assert (alb["connectionAttempts"], alb["connectionTimeout"]) == (1, 3)
+    api = origins["api"]
+    assert api["domainName"] == f"api.{DOMAIN[stack]}"
+    assert (api["connectionAttempts"], api["connectionTimeout"]) == (3, 10)
+    assert api["customOriginConfig"]["originProtocolPolicy"] == "https-only"
+    assert api["customOriginConfig"]["originSslProtocols"] == ["TLSv1.2"]
+    assert api["customOriginConfig"]["originReadTimeout"] == 30
+    assert [h["name"] for h in api["customHeaders"]] == ["X-Origin-Verify"] and "originShield" not in api
+    assert all("originPath" not in o for o in origins.values())
+    groups = {g["originId"]: g for g in d.inputs.get("originGroups") or []}
     if stack == "prod":
         assert [m["originId"] for m in groups["media"]["members"]] == ["renditions", "renditions-dr"]
         assert origins["renditions"]["connectionAttempts"] == 1 and origins["renditions"]["connectionTimeout"] == 3
@@ -162,7 +198,7 @@ def test_renditions_origin_uses_oac_and_the_alb_origin_https_with_the_secret_hea
         if not preview:
             assert origins["renditions-dr"]["domainName"].endswith(".s3.us-east-2.amazonaws.com")
     else:
-        assert set(groups) == {"web"} and "originShield" not in origins["renditions"]
+        assert groups == {} and "originShield" not in origins["renditions"]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -196,13 +232,34 @@ def test_web_acl_is_cloudfront_scope_with_rules_in_order_and_metrics(recording, 
         "AWSManagedRulesAmazonIpReputationList",
         *(["AWSManagedRulesAnonymousIpList"] if stack == "prod" else []),
         "rate-limit",
+        "rate-limit-media",
         "AWSManagedRulesCommonRuleSet",
         "AWSManagedRulesKnownBadInputsRuleSet",
     ]
     assert [(r["name"], r["priority"]) for r in rules] == [(n, i) for i, n in enumerate(expected, start=1)]
+    media_paths = {
+        "regexMatchStatement": {
+            "regexString": r"\.(m3u8|mpd|ts|m4s|mp4)$",
+            "fieldToMatch": {"uriPath": {}},
+            "textTransformations": [{"priority": 0, "type": "NONE"}],
+        }
+    }
     rate = next(r for r in rules if r["name"] == "rate-limit")
-    assert rate["statement"]["rateBasedStatement"]["limit"] == (1000 if stack == "dev" else 2000)
     assert rate["action"] == {"block": {}}
+    assert rate["statement"]["rateBasedStatement"] == {
+        "limit": 1000 if stack == "dev" else 2000,
+        "aggregateKeyType": "IP",
+        "evaluationWindowSec": 300,
+        "scopeDownStatement": {"notStatement": {"statement": media_paths}},  # everything but media
+    }
+    media = next(r for r in rules if r["name"] == "rate-limit-media")
+    assert media["action"] == {"block": {}}
+    assert media["statement"]["rateBasedStatement"] == {
+        "limit": 10000,
+        "aggregateKeyType": "IP",
+        "evaluationWindowSec": 300,
+        "scopeDownStatement": media_paths,
+    }
     for r in [*rules, acl.inputs]:
         assert r["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
     d = distribution(rec)
@@ -218,13 +275,41 @@ def test_web_acl_is_cloudfront_scope_with_rules_in_order_and_metrics(recording, 
 
 
 def test_waf_rule_capacity_is_checked_against_the_budget():
-    rules = web_acl_rules("p", 2000, True, ["KP"])
+    rules = web_acl_rules("p", 2000, True, ["KP"], 10000)
     assert rules[0]["name"] == "geo-block"
     assert rules[0]["statement"] == {"geo_match_statement": {"country_codes": ["KP"]}}
-    # 700 + 200 + 25 + 50 + 2 + 1
+    # 700 + 200 + 25 + 50 + (2 + 3) + (2 + 3) + 1: each rate rule's scope-down regex costs 3
     from streaming_platform.edge.distribution import web_acl_capacity
 
-    assert web_acl_capacity(rules) == 978 <= WCU_BUDGET
+    assert web_acl_capacity(rules) == 986 <= WCU_BUDGET
+
+
+@pytest.mark.parametrize(
+    ("path", "media"),
+    [
+        ("/v/abc/720p/index.m3u8", True),
+        ("/v/abc/master.mpd", True),
+        ("/v/abc/720p/seg_00042.ts", True),
+        ("/v/abc/720p/seg_00042.m4s", True),
+        ("/v/abc/720p/init.mp4", True),
+        ("/watch/abc", False),
+        ("/api/videos/abc", False),
+        ("/index.html", False),
+        ("/v/abc.ts/evil", False),
+        ("/v/abc.TS", False),  # CloudFront's path patterns are case-sensitive; so is the WAF's media regex
+    ],
+)
+def test_edge_media_regex_matches_exactly_what_the_media_behaviors_serve(path, media):
+    # The regex the two rate rules share; Python's re agrees with PCRE on this subset (a class-free alternation).
+    assert bool(re.search(media_path_regex(), path)) is media
+    assert any(fnmatch.fnmatchcase(path.rsplit("/", 1)[1], p) for p in (*MANIFEST_PATTERNS, *SEGMENT_PATTERNS)) is (
+        media
+    )
+
+
+def test_edge_media_regex_rejects_patterns_it_cannot_express():
+    with pytest.raises(ValueError, match=r"media path patterns: got \['/video/\*'\]; allowed: one or more"):
+        media_path_regex(["/video/*"])
 
 
 @pytest.mark.parametrize(("stack", "preview"), MODES)
@@ -247,7 +332,7 @@ def test_certificate_and_waf_resources_use_an_explicit_us_east_1_provider(record
 def test_site_has_a_and_aaaa_aliases_to_the_distribution(recording, stack, preview):
     rec = recording(stack, preview=preview)
     d = distribution(rec)
-    site = [r for r in rec.of_type(RECORD) if r.inputs.get("name") == DOMAIN[stack]]
+    site = [r for r in rec.of_type(RECORD) if r.inputs.get("name") == DOMAIN[stack] and r.inputs["type"] != "NS"]
     assert sorted(r.inputs["type"] for r in site) == ["A", "AAAA"]
     for r in site:
         (alias,) = r.inputs["aliases"]
@@ -321,3 +406,25 @@ def test_args_reject_a_manifest_ttl_above_half_a_segment_and_half_set_pairs():
     assert problems[0].startswith("manifest_ttl_seconds: got 4; allowed: 1 to half the segment duration")
     assert problems[1].startswith("replica_bucket_name/replica_bucket_region: got 'r'/None")
     assert validate_args(_args(segment_ttl_seconds=3600))[0].startswith("segment_ttl_seconds: got 3600")
+
+
+def test_args_reject_a_media_rate_limit_below_the_general_one():
+    assert validate_args(_args(waf_rate_limit=2000, waf_media_rate_limit=2000)) == []
+    assert validate_args(_args(waf_rate_limit=2000, waf_media_rate_limit=1999)) == [
+        "waf_media_rate_limit: got 1999; allowed: waf_rate_limit (2000) to 2000000000"
+    ]
+
+
+@pytest.mark.parametrize(("stack", "preview"), MODES)
+def test_distribution_turns_logging_on_only_after_the_log_bucket_enables_acls(recording, stack, preview):
+    # CloudFront standard logging writes through an ACL grant: the log bucket's BucketOwnerPreferred ownership
+    # controls must exist before the distribution is created with logging on.
+    rec = recording(stack, preview=preview)
+    d = distribution(rec)
+    (controls,) = [
+        c
+        for c in rec.of_type("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+        if c.inputs["rule"] == {"objectOwnership": "BucketOwnerPreferred"}
+    ]
+    assert controls.name == "data-logs"
+    assert controls.urn in d.dependencies

@@ -61,7 +61,7 @@ def test_signed_urls_guard_every_media_behavior_and_nothing_else():
     guarded = {
         b["pathPattern"]: len(b.get("trustedKeyGroups", [])) for b in distribution.inputs["orderedCacheBehaviors"]
     }
-    assert guarded == {"/api/*": 0, "*.m3u8": 1, "*.mpd": 1, "*.ts": 1, "*.m4s": 1, "*.mp4": 1}
+    assert guarded == {"/api/*": 0, "/maintenance/*": 0, "*.m3u8": 1, "*.mpd": 1, "*.ts": 1, "*.m4s": 1, "*.mp4": 1}
     assert "trustedKeyGroups" not in distribution.inputs["defaultCacheBehavior"]
     assert group.urn in distribution.property_dependencies["orderedCacheBehaviors"]
 

@@ -45,6 +45,14 @@ PEM = (
             "streaming:edgeSignedUrlPublicKey: got <secret, 12 characters>; allowed: a PEM",
         ),
         ({"edgeWafRateLimit": 9}, "streaming:edgeWafRateLimit: got 9; allowed: an integer from 10 to 2000000000"),
+        (
+            {"edgeWafMediaRateLimit": 999},
+            "streaming:edgeWafMediaRateLimit: got 999; allowed: at least edgeWafRateLimit (1000): media has its own",
+        ),
+        (
+            {"edgeWafMediaRateLimit": 9},
+            "streaming:edgeWafMediaRateLimit: got 9; allowed: an integer from 10 to 2000000000",
+        ),
         ({"edgeWafAnonymousIpList": "maybe"}, "streaming:edgeWafAnonymousIpList: got 'maybe'; allowed: true or false"),
         ({"edgeWafGeoBlockCountries": ["kp"]}, "streaming:edgeWafGeoBlockCountries: got 'kp'; allowed: ISO 3166-1"),
         (

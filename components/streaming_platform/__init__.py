@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from streaming_platform.app.apigateway_account import ApiGatewayAccount, ApiGatewayAccountArgs
     from streaming_platform.app.fleet import Fleet, FleetArgs
     from streaming_platform.app.identity import Identity, IdentityArgs
     from streaming_platform.app.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from streaming_platform.data.tier import DataTier, DataTierArgs
     from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
     from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
-    from streaming_platform.edge.zone import PublicZone, PublicZoneArgs
+    from streaming_platform.edge.zone import PublicZone, PublicZoneArgs, ZoneDelegation
     from streaming_platform.media.pipeline import MediaPipeline, MediaPipelineArgs
     from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
     from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
@@ -81,6 +82,9 @@ _EXPORTS = {
     "IdentityArgs": "streaming_platform.app.identity",
     "PublicZone": "streaming_platform.edge.zone",
     "PublicZoneArgs": "streaming_platform.edge.zone",
+    "ZoneDelegation": "streaming_platform.edge.zone",
+    "ApiGatewayAccount": "streaming_platform.app.apigateway_account",
+    "ApiGatewayAccountArgs": "streaming_platform.app.apigateway_account",
     "StreamingEdge": "streaming_platform.edge.distribution",
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",
@@ -94,6 +98,8 @@ _EXPORTS = {
 __all__ = [
     "AlarmTopics",
     "AlarmTopicsArgs",
+    "ApiGatewayAccount",
+    "ApiGatewayAccountArgs",
     "AppTier",
     "AppTierArgs",
     "BucketOptions",
@@ -140,6 +146,7 @@ __all__ = [
     "Tables",
     "TablesArgs",
     "Tier",
+    "ZoneDelegation",
     "plan_subnets",
 ]
 

@@ -344,7 +344,8 @@ def test_coverage_of_the_stacks() -> None:
 
     pairs = [(r.type, r.inputs) for s in ("dev", "prod") for r in recording(s, False).resources if r.custom]
     cov = compute(pairs)
-    assert cov.summary() == "152 of 187 constrained inputs mapped (81%)"
+    # 188: the regional web ACLs' scope-down header name is a constrained input not mapped yet
+    assert cov.summary() == "152 of 188 constrained inputs mapped (81%)"
     assert ("aws:lambda/function:Function", "timeout") in cov.mapped
     assert ("aws:cognito/userPoolClient:UserPoolClient", "refreshTokenValidity") in cov.unmapped
 

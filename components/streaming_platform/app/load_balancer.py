@@ -4,8 +4,8 @@
 - Listener rules forward only requests carrying the edge's secret ``X-Origin-Verify`` header; everything else
   gets a fixed 403 from the default action.
 - The ALB's security group admits 443 from CloudFront's origin-facing managed prefix list only.
-- The web ACL (managed common + known-bad-inputs rules, a per-client-IP rate limit) is associated with the ALB
-  and offered as ``web_acl_arn`` for other regional resources (the REST API stage).
+- The ALB's own web ACL (managed common + known-bad-inputs rules, a per-connecting-IP rate limit on requests
+  without the origin secret; see ``regional_waf``) is associated with the ALB. The REST API stage has its own.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from streaming_platform.app.common import (
     ORIGIN_VERIFY_HEADER,
     AppPart,
     LogSettings,
-    log_group,
     raise_problems,
     target_group,
 )
+from streaming_platform.app.regional_waf import RegionalAclNames, rate_limit_problems, regional_web_acl
 
 ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
@@ -116,8 +116,9 @@ class LoadBalancerOptions:
     """Plain settings of the ALB and its web ACL."""
 
     waf_rate_limit: int = 2000
-    """Requests per 5 minutes per client IP (X-Forwarded-For, as set by CloudFront) before WAF blocks.
-    Default: 2000; lower blocks heavy viewers sooner, higher lets a single client hammer the origin longer."""
+    """Requests per 5 minutes per connecting IP, counting only requests without the edge's origin secret (anything
+    reaching the ALB other than through this stack's distribution), before WAF blocks. Viewers are limited per
+    address by the edge's own web ACL. Default: 2000."""
 
 
 @dataclass
@@ -157,11 +158,7 @@ def validate_load_balancer_args(args: LoadBalancerArgs) -> list[str]:
     targets = [r.target for r in args.routes]
     if not targets or len(set(targets)) != len(targets):
         problems.append(f"LoadBalancerArgs.routes: got targets {targets}; allowed: at least one, each once")
-    if not 100 <= args.options.waf_rate_limit <= 2_000_000_000:
-        # AWS WAF API Reference, RateBasedStatement.Limit: 100 to 2,000,000,000.
-        problems.append(
-            f"LoadBalancerOptions.waf_rate_limit: got {args.options.waf_rate_limit}; allowed: 100 to 2000000000"
-        )
+    problems += rate_limit_problems("LoadBalancerOptions.waf_rate_limit", args.options.waf_rate_limit)
     return problems
 
 
@@ -309,58 +306,17 @@ class LoadBalancer(AppPart):
 
     def _web_acl(self, name: str, args: LoadBalancerArgs) -> aws.wafv2.WebAcl:
         prefix = args.resource_prefix
-
-        def visibility(metric: str) -> Any:
-            return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
-
-        def managed(priority: int, group: str) -> Any:
-            return {
-                "name": group,
-                "priority": priority,
-                "override_action": {"none": {}},
-                "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
-                "visibility_config": visibility(f"{prefix}-{group}"),
-            }
-
-        acl = aws.wafv2.WebAcl(
-            f"{name}-waf",
-            scope="REGIONAL",
-            description=f"{name}: ALB and REST API",
-            default_action={"allow": {}},
-            rules=[
-                managed(1, "AWSManagedRulesCommonRuleSet"),
-                managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
-                {
-                    "name": "rate-limit-per-client-ip",
-                    "priority": 3,
-                    "action": {"block": {}},
-                    "statement": {
-                        "rate_based_statement": {
-                            "limit": args.options.waf_rate_limit,
-                            # Behind CloudFront the source address is an edge server; CloudFront appends the
-                            # viewer's address to X-Forwarded-For.
-                            "aggregate_key_type": "FORWARDED_IP",
-                            "forwarded_ip_config": {"header_name": "X-Forwarded-For", "fallback_behavior": "MATCH"},
-                        }
-                    },
-                    "visibility_config": visibility(f"{prefix}-rate-limit"),
-                },
-            ],
-            visibility_config=visibility(f"{prefix}-regional-waf"),
-            tags=self.tags(f"{name}-waf"),
-            opts=self.child(),
+        return regional_web_acl(
+            self,
+            RegionalAclNames(
+                acl=f"{name}-waf",
+                description=f"{name}: ALB, reached through CloudFront only",
+                metric_prefix=prefix,
+                acl_metric=f"{prefix}-regional-waf",
+                log_group_name=f"aws-waf-logs-{prefix}-regional",
+            ),
+            args.options.waf_rate_limit,
+            args.origin_verify_secret,
+            args.logs,
+            redacted_headers=(ORIGIN_VERIFY_HEADER.lower(), "authorization"),
         )
-        # WAF only logs to groups named aws-waf-logs-* (AWS WAF Developer Guide, "CloudWatch Logs log group").
-        group = log_group(self, f"{name}-waf-logs", f"aws-waf-logs-{prefix}-regional", args.logs)
-        aws.wafv2.WebAclLoggingConfiguration(
-            f"{name}-waf-logging",
-            resource_arn=acl.arn,
-            log_destination_configs=[group.arn],
-            # The origin secret and the users' tokens never reach the logs.
-            redacted_fields=[
-                {"single_header": {"name": ORIGIN_VERIFY_HEADER.lower()}},
-                {"single_header": {"name": "authorization"}},
-            ],
-            opts=self.child(),
-        )
-        return acl

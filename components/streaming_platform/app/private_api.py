@@ -2,7 +2,8 @@
 
 An internal NLB in the private-app subnets with one TCP listener and target group per routed service, a VPC
 link to it, a REGIONAL REST API with a Cognito user-pool authorizer on every method, a stage with throttling,
-X-Ray and KMS-encrypted access logs, the regional web ACL on the stage, and the custom domain (TLS 1.2).
+X-Ray and KMS-encrypted access logs, the stage's own regional web ACL, and the custom domain (TLS 1.2) with the
+stage mapped under ``/api``. This is the one path to the services' API: CloudFront routes ``/api/*`` here too.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform.app.common import (
+    ORIGIN_VERIFY_HEADER,
     AppPart,
     LogSettings,
-    attach_managed,
     log_group,
     raise_problems,
-    service_role,
     target_group,
 )
+from streaming_platform.app.regional_waf import RegionalAclNames, rate_limit_problems, regional_web_acl
 
 API_DOMAIN_TLS_POLICY = "TLS_1_2"
+API_BASE_PATH = "api"
+"""The custom domain maps the stage under ``/api``, the prefix CloudFront routes to it, so a client calls the same
+paths at ``https://api.<domain>/api/...`` and ``https://<domain>/api/...``; the services see the path after it."""
 INTEGRATION_TIMEOUT_MS = 29000  # REST API integrations time out after 29 s by default (API Gateway quotas)
 
 
@@ -49,14 +53,19 @@ class PrivateApiOptions:
     """Stage-wide steady-state requests per second. Default: 100; requests above it get 429."""
     api_throttle_burst_limit: int = 200
     """Stage-wide burst. Default: 200."""
+    waf_rate_limit: int = 2000
+    """Requests per 5 minutes per connecting IP from clients that call ``api.<domain>`` directly, before the
+    stage's web ACL blocks. Requests through CloudFront are limited per viewer by the edge's web ACL instead.
+    Default: 2000."""
 
     def problems(self) -> list[str]:
+        problems = rate_limit_problems("PrivateApiOptions.waf_rate_limit", self.waf_rate_limit)
         if not 0 < self.api_throttle_rate_limit <= self.api_throttle_burst_limit:
-            return [
+            problems.append(
                 f"PrivateApiOptions.api_throttle_rate_limit/api_throttle_burst_limit: got "
                 f"{self.api_throttle_rate_limit}/{self.api_throttle_burst_limit}; allowed: 0 < rate <= burst"
-            ]
-        return []
+            )
+        return problems
 
 
 @dataclass
@@ -69,8 +78,9 @@ class PrivateApiArgs:
     """One NLB listener + target group and one API resource tree per route. At least one."""
     user_pool_arn: pulumi.Input[str]
     """The Cognito user pool whose tokens the authorizer accepts."""
-    web_acl_arn: pulumi.Input[str]
-    """The REGIONAL web ACL associated with the stage."""
+    origin_verify_secret: pulumi.Input[str]
+    """Value the edge sends in ``X-Origin-Verify``: the stage's web ACL rate-limits, per connecting IP, only the
+    requests without it (clients calling ``api.<domain>`` directly)."""
     certificate_arn: pulumi.Input[str]
     """Validated regional certificate of ``domain_name``."""
     domain_name: str
@@ -79,6 +89,10 @@ class PrivateApiArgs:
     """Key and retention of the stage's access-log group."""
     options: PrivateApiOptions = field(default_factory=PrivateApiOptions)
     """Default: ``PrivateApiOptions()`` (100 requests per second, burst 200)."""
+    stage_dependencies: Sequence[pulumi.Resource] = ()
+    """What the stage waits for before turning access logging on: the region's API Gateway account setting
+    (``ApiGatewayAccount.account_setting``) when this stack manages it. Default: none; the account must then already
+    have a CloudWatch Logs role for the region, set by another stack or by hand, or the stage fails to create."""
     routes_digest: str | None = None
     """The deployment's trigger. Default: None, a digest of ``routes``; AppTier passes the digest 0.1 used."""
     resource_prefix: str = "streaming"
@@ -116,6 +130,8 @@ class PrivateApi(AppPart):
     """The NLB listeners, for ``depends_on``: ECS fails a service whose target group has no listener."""
     api_id: pulumi.Output[str]
     stage_arn: pulumi.Output[str]
+    web_acl_arn: pulumi.Output[str]
+    """The stage's own REGIONAL web ACL."""
     regional_domain_name: pulumi.Output[str]
     regional_zone_id: pulumi.Output[str]
 
@@ -140,6 +156,7 @@ class PrivateApi(AppPart):
                 "targetGroupArns": self.target_group_arns,
                 "apiId": self.api_id,
                 "stageArn": self.stage_arn,
+                "webAclArn": self.web_acl_arn,
                 "regionalDomainName": self.regional_domain_name,
                 "regionalZoneId": self.regional_zone_id,
             }
@@ -186,10 +203,6 @@ class PrivateApi(AppPart):
             )
 
     def _api(self, name: str, args: PrivateApiArgs) -> None:
-        # Access logging needs the account-level CloudWatch role of API Gateway (one per account and region).
-        cw_role = service_role(self, f"{name}-apigw-cloudwatch", "apigateway.amazonaws.com", None)
-        attach_managed(self, f"{name}-apigw-cloudwatch", cw_role, "service-role/AmazonAPIGatewayPushToCloudWatchLogs")
-        account = aws.apigateway.Account(f"{name}-apigw-account", cloudwatch_role_arn=cw_role.arn, opts=self.child())
         api = aws.apigateway.RestApi(
             f"{name}-api",
             name=f"{args.resource_prefix}-api",
@@ -277,7 +290,7 @@ class PrivateApi(AppPart):
         deployment = aws.apigateway.Deployment(
             f"{name}-api-deployment", rest_api=api.id, triggers={"routes": digest}, opts=self.child(depends_on=routed)
         )
-        self._stage(name, args, api, deployment, account)
+        self._stage(name, args, api, deployment)
 
     def _stage(
         self,
@@ -285,7 +298,6 @@ class PrivateApi(AppPart):
         args: PrivateApiArgs,
         api: aws.apigateway.RestApi,
         deployment: aws.apigateway.Deployment,
-        account: aws.apigateway.Account,
     ) -> None:
         access_logs = log_group(
             self, f"{name}-api-access-logs", f"/aws/apigateway/{args.resource_prefix}-api", args.logs
@@ -313,7 +325,8 @@ class PrivateApi(AppPart):
                 ),
             },
             tags=self.tags(f"{name}-api-stage"),
-            opts=self.child(depends_on=[account]),
+            # Access logging needs the region's API Gateway CloudWatch role (ApiGatewayAccount, a stack-level opt-in).
+            opts=self.child(depends_on=list(args.stage_dependencies)),
         )
         self.stage_arn = stage.arn
         aws.apigateway.MethodSettings(
@@ -330,9 +343,24 @@ class PrivateApi(AppPart):
             },
             opts=self.child(),
         )
-        aws.wafv2.WebAclAssociation(
-            f"{name}-api-waf", resource_arn=stage.arn, web_acl_arn=args.web_acl_arn, opts=self.child()
+        # WAF descriptions allow only letters, digits, spaces and +=:#@/-,. (botocore wafv2 EntityDescription).
+        prefix = args.resource_prefix
+        acl = regional_web_acl(
+            self,
+            RegionalAclNames(
+                acl=f"{name}-api-acl",
+                description=f"{name}: REST API stage, {args.domain_name} and /api through CloudFront",
+                metric_prefix=f"{prefix}-api",
+                acl_metric=f"{prefix}-api-waf",
+                log_group_name=f"aws-waf-logs-{prefix}-api",
+            ),
+            args.options.waf_rate_limit,
+            args.origin_verify_secret,
+            args.logs,
+            redacted_headers=(ORIGIN_VERIFY_HEADER.lower(), "authorization"),
         )
+        self.web_acl_arn = acl.arn
+        aws.wafv2.WebAclAssociation(f"{name}-api-waf", resource_arn=stage.arn, web_acl_arn=acl.arn, opts=self.child())
         custom_domain = aws.apigateway.DomainName(
             f"{name}-api-domain",
             domain_name=args.domain_name,
@@ -345,6 +373,7 @@ class PrivateApi(AppPart):
         aws.apigateway.BasePathMapping(
             f"{name}-api-mapping",
             rest_api=api.id,
+            base_path=API_BASE_PATH,
             stage_name=stage.stage_name,
             domain_name=custom_domain.domain_name,
             opts=self.child(),

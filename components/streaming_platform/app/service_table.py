@@ -67,8 +67,9 @@ class Service:
 SERVICES: tuple[Service, ...] = (
     Service(name=FRONTEND, alb_paths=("/*",)),
     Service(
+        # Reached only through the REST API (Cognito authorizer, stage throttling): CloudFront routes /api/* there,
+        # not to the ALB.
         name=API,
-        alb_paths=("/api/*",),
         api=ApiRoute(nlb_port=8080),
         uses_data_tier=True,
         secrets=(SESSION_SIGNING_KEY,),

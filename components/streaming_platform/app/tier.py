@@ -52,7 +52,13 @@ from streaming_platform.app.load_balancer import (
     alb_access_log_policy,
     alb_access_log_statements,
 )
-from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs, PrivateApiOptions, PrivateRoute
+from streaming_platform.app.private_api import (
+    API_BASE_PATH,
+    PrivateApi,
+    PrivateApiArgs,
+    PrivateApiOptions,
+    PrivateRoute,
+)
 from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, api_routes_digest
 from streaming_platform.app.services import Services, ServicesArgs, ServicesOptions
 from streaming_platform.edge.zone import PublicZone
@@ -136,6 +142,9 @@ class AppTierArgs:
     """Images (required, one per service), sizes, capacity and scaling bounds."""
     private_api: PrivateApiOptions = field(default_factory=PrivateApiOptions)
     """Default: ``PrivateApiOptions()``."""
+    api_stage_dependencies: Sequence[pulumi.Resource] = ()
+    """What the API stage waits for before turning access logging on: the stack's ``ApiGatewayAccount.account_setting``
+    when the stack manages the region's API Gateway CloudWatch role. Default: none (the account already has one)."""
     identity: IdentityOptions = field(default_factory=IdentityOptions)
     """Default: ``IdentityOptions()``."""
     resource_prefix: str = "streaming"
@@ -205,7 +214,7 @@ class AppTier(StreamingComponent):
         domain = args.zone.domain_name
         self.origin_domain_name = f"origin.{domain}"
         self.api_domain_name = f"api.{domain}"
-        self.api_endpoint = f"https://{self.api_domain_name}/"
+        self.api_endpoint = f"https://{self.api_domain_name}/{API_BASE_PATH}/"
         fleet_on = args.compute_mode is ComputeMode.ECS_AND_EC2_FLEET
 
         key = self._compute_key(name, args.resource_prefix, fleet_volumes=fleet_on)
@@ -249,11 +258,12 @@ class AppTier(StreamingComponent):
                     if s.api is not None
                 ],
                 user_pool_arn=identity.user_pool_arn,
-                web_acl_arn=lb.web_acl_arn,
+                origin_verify_secret=args.origin_verify_secret,
                 certificate_arn=certificate_arn,
                 domain_name=self.api_domain_name,
                 logs=args.logs,
                 options=args.private_api,
+                stage_dependencies=args.api_stage_dependencies,
                 routes_digest=api_routes_digest(),
                 resource_prefix=args.resource_prefix,
                 **common,

@@ -92,6 +92,8 @@ class Buckets(StreamingComponent):
     bucket_arns: dict[str, pulumi.Output[str]]
     bucket_regions: dict[str, str | None]
     """Region by role; None for buckets in the provider's region, the DR region for the replicas."""
+    bucket_ownership_controls: dict[str, aws.s3.BucketOwnershipControls]
+    """By bucket role, for ``depends_on``: CloudFront's standard logging needs the log bucket's ACLs enabled first."""
     replication_rules: list[ReplicationRule]
     """One per replicated bucket (empty without ``replication``), for the replication alarms."""
 
@@ -108,6 +110,7 @@ class Buckets(StreamingComponent):
         )
         self._args = args
         self._buckets: dict[str, aws.s3.Bucket] = {}
+        self.bucket_ownership_controls = {}
         self._regions: dict[str, str | None] = {}
         self.replication_rules = []
         options = args.options
@@ -178,6 +181,7 @@ class Buckets(StreamingComponent):
                 "bucketIds": self.bucket_ids,
                 "bucketArns": self.bucket_arns,
                 "bucketRegions": self.bucket_regions,
+                "bucketOwnershipControlIds": {role: c.id for role, c in self.bucket_ownership_controls.items()},
                 "replicationRules": [
                     {"sourceBucket": r.source_bucket, "destinationBucket": r.destination_bucket, "ruleId": r.rule_id}
                     for r in self.replication_rules
@@ -214,7 +218,7 @@ class Buckets(StreamingComponent):
             region=region,
             opts=self.child(),
         )
-        aws.s3.BucketOwnershipControls(
+        self.bucket_ownership_controls[role] = aws.s3.BucketOwnershipControls(
             resource, bucket=bucket.id, rule={"object_ownership": ownership}, region=region, opts=self.child()
         )
         encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgsDict = (

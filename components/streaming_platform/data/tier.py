@@ -149,6 +149,8 @@ class DataTier(StreamingComponent):
     bucket_arns: dict[str, pulumi.Output[str]]
     bucket_regions: dict[str, str | None]
     """Region by role; None for buckets in the provider's region, the DR region for the replicas."""
+    bucket_ownership_controls: dict[str, aws.s3.BucketOwnershipControls]
+    """By bucket role, for ``depends_on``: CloudFront's standard logging needs the log bucket's ACLs enabled first."""
     replication_rules: list[ReplicationRule]
     """The DR replication rules (empty without ``dr_region``), for the replication alarms."""
 
@@ -238,6 +240,7 @@ class DataTier(StreamingComponent):
         self.bucket_names, self.bucket_ids = buckets.bucket_names, buckets.bucket_ids
         self.bucket_arns, self.bucket_regions = buckets.bucket_arns, buckets.bucket_regions
         self.replication_rules = buckets.replication_rules
+        self.bucket_ownership_controls = buckets.bucket_ownership_controls
         self.register_outputs(
             {
                 "keys": keys.urn,
@@ -268,6 +271,7 @@ class DataTier(StreamingComponent):
                 "bucketIds": self.bucket_ids,
                 "bucketArns": self.bucket_arns,
                 "bucketRegions": self.bucket_regions,
+                "bucketOwnershipControlIds": {role: c.id for role, c in self.bucket_ownership_controls.items()},
                 "replicationRules": [
                     {"sourceBucket": r.source_bucket, "destinationBucket": r.destination_bucket, "ruleId": r.rule_id}
                     for r in self.replication_rules

@@ -2,12 +2,14 @@
 
 - A CloudFront distribution for ``<domain>``: the renditions bucket through Origin Access Control (sigv4,
   always sign; the media key already lets CloudFront decrypt SSE-KMS objects), the app tier's ALB through
-  ``origin.<domain>`` (HTTPS only, TLS 1.2, secret ``X-Origin-Verify`` header), and in prod an origin group
-  that fails over to the DR replica of the renditions bucket. Path behaviors: manifests short-lived,
-  segments immutable for a long time, ``/api/*`` uncached to the ALB, everything else the web frontend
-  (falling back to a static maintenance page in the renditions bucket when the ALB fails).
-- A CLOUDFRONT-scope web ACL (managed rule groups, rate limit, optional geo block, metrics, KMS-encrypted
-  logs) and the ACM certificate, both in us-east-1 through an explicit provider, whatever the stack's region.
+  ``origin.<domain>`` and the REST API through ``api.<domain>`` (HTTPS only, TLS 1.2, secret ``X-Origin-Verify``
+  header), and in prod an origin group that fails over to the DR replica of the renditions bucket. Path
+  behaviors (``cache``): ``/api/*`` uncached to the REST API, manifests short-lived, segments immutable for a
+  long time, everything else the web frontend on the ALB; 502/503/504 answered with one static maintenance page
+  from the renditions bucket (``origins``).
+- A CLOUDFRONT-scope web ACL (``waf``: managed rule groups, a per-viewer rate limit that excludes media and a
+  higher one for media, optional geo block, metrics, KMS-encrypted logs) and the ACM certificate, both in
+  us-east-1 through an explicit provider, whatever the stack's region.
 - Route 53: A and AAAA aliases for the site. The failover records of ``origin.<domain>`` are their own
   component, ``OriginFailover``, which takes the ALB's outputs.
 
@@ -27,50 +29,72 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
-from streaming_platform.app.common import ORIGIN_VERIFY_HEADER  # the ALB forwards only requests carrying it
+from streaming_platform.app.private_api import API_BASE_PATH
+from streaming_platform.edge.cache import (
+    ALL_VIEWER_EXCEPT_HOST_HEADER,
+    API_PATTERN,
+    CACHING_DISABLED,
+    CORS_S3_ORIGIN,
+    MANIFEST_PATTERNS,
+    ONE_DAY_SECONDS,
+    ONE_YEAR_SECONDS,
+    SECURITY_HEADERS,
+    SEGMENT_PATTERNS,
+    SIMPLE_CORS,
+    build_cache_policies,
+    default_behavior,
+    ordered_behaviors,
+)
+from streaming_platform.edge.origins import (
+    ERROR_CODES,
+    MAINTENANCE_PAGE_PATH,
+    OriginSettings,
+    S3Origin,
+    error_responses,
+    origins,
+)
+from streaming_platform.edge.waf import (
+    CLOUDFRONT_REGION,
+    WCU,
+    WCU_BUDGET,
+    EdgeWafSettings,
+    build_edge_waf,
+    web_acl_capacity,
+    web_acl_rules,
+)
 from streaming_platform.edge.zone import PublicZone
-from streaming_platform.iam import account_admin_statement, cloudwatch_logs_statement, policy_document
+
+__all__ = [
+    "ALL_VIEWER_EXCEPT_HOST_HEADER",
+    "API_PATTERN",
+    "CACHING_DISABLED",
+    "CLOUDFRONT_HOSTED_ZONE_ID",
+    "CLOUDFRONT_REGION",
+    "CORS_S3_ORIGIN",
+    "ERROR_CODES",
+    "MAINTENANCE_PAGE_PATH",
+    "MANIFEST_PATTERNS",
+    "ONE_DAY_SECONDS",
+    "ONE_YEAR_SECONDS",
+    "SECURITY_HEADERS",
+    "SEGMENT_PATTERNS",
+    "SIMPLE_CORS",
+    "WCU",
+    "WCU_BUDGET",
+    "PriceClass",
+    "StreamingEdge",
+    "StreamingEdgeArgs",
+    "origin_access_statement",
+    "validate_args",
+    "web_acl_capacity",
+    "web_acl_rules",
+]
 
 TYPE = "streaming:edge:StreamingEdge"
-CLOUDFRONT_REGION = "us-east-1"  # ACM certificates and CLOUDFRONT web ACLs for CloudFront live here only
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"  # the fixed alias target zone of every distribution
 VIEWER_TLS_POLICY = "TLSv1.2_2021"
 HTTP_VERSION = "http2and3"
 ACCESS_LOG_PREFIX = "cloudfront/"
-MAINTENANCE_PREFIX = "/maintenance"  # the static maintenance page lives under this key prefix of renditions
-
-# AWS managed policies, by their documented, global ids (CloudFront Developer Guide, "Use managed cache
-# policies", "Use managed origin request policies", "Use managed response headers policies").
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-CORS_S3_ORIGIN = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"  # origin request policy
-ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # origin request policy
-SIMPLE_CORS = "60669652-455b-4ae9-85a4-c4c02393f86c"  # response headers policy
-SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"  # response headers policy
-
-MANIFEST_PATTERNS = ("*.m3u8", "*.mpd")
-SEGMENT_PATTERNS = ("*.ts", "*.m4s", "*.mp4")
-API_PATTERN = "/api/*"
-ERROR_CODES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
-ONE_DAY_SECONDS = 86400
-ONE_YEAR_SECONDS = 31536000
-
-# Origin failover: fail fast so the secondary answers within a viewer's patience.
-FAILOVER_CONNECTION_ATTEMPTS = 1
-FAILOVER_CONNECTION_TIMEOUT_SECONDS = 3
-FAILOVER_STATUS_CODES = (500, 502, 503, 504)
-MEDIA_FAILOVER_STATUS_CODES = (403, 404, 500, 502, 503, 504)  # 403/404: not yet replicated or lost
-
-# WAF web ACL capacity units (WCU) per rule, from the AWS Managed Rules rule-group list and the WAF
-# "rule statement" pages. A web ACL's price covers 1,500 WCU; more costs extra, so the budget is checked here.
-WCU_BUDGET = 1500
-WCU = {
-    "AWSManagedRulesCommonRuleSet": 700,
-    "AWSManagedRulesKnownBadInputsRuleSet": 200,
-    "AWSManagedRulesAmazonIpReputationList": 25,
-    "AWSManagedRulesAnonymousIpList": 50,
-    "rate-limit": 2,
-    "geo-block": 1,
-}
 
 
 class PriceClass(StrEnum):
@@ -88,12 +112,21 @@ class StreamingEdgeArgs:
     zone: PublicZone
     """The site's zone: the certificate is validated in it, and the site and origin records are written in it."""
     origin_verify_secret: pulumi.Input[str]
-    """Value sent in ``X-Origin-Verify`` to the ALB; its listener rules forward only requests that carry it."""
+    """Value sent in ``X-Origin-Verify`` to the ALB and the REST API: the ALB's listener rules forward only requests
+    that carry it; the regional web ACLs rate-limit per connecting IP only the requests without it."""
     renditions_bucket_name: pulumi.Input[str]
     renditions_bucket_region: str
     """The video renditions bucket (SSE-KMS under a key whose policy lets CloudFront decrypt)."""
     log_bucket_name: pulumi.Input[str]
     """SSE-S3 bucket with ACLs enabled (BucketOwnerPreferred) for CloudFront standard logs, under ``cloudfront/``."""
+    log_bucket_dependencies: Sequence[pulumi.Resource] = ()
+    """What the distribution waits for before turning standard logging on, typically the log bucket's
+    ownership controls: CloudFront writes logs through an ACL grant, which a bucket still at the default
+    BucketOwnerEnforced refuses (CloudFront Developer Guide, "Configure standard logging (legacy)", permissions).
+    Default: none; on a new stack the distribution may then be created before ACLs are enabled."""
+    api_domain_name: str | None = None
+    """The REST API's custom domain, the origin of ``/api/*``; the API maps its stage under ``/api``
+    (``API_BASE_PATH``), so both hosts serve the same paths. Default: None, ``api.<zone domain>`` (AppTier's)."""
 
     replica_bucket_name: pulumi.Input[str] | None = None
     replica_bucket_region: str | None = None
@@ -109,7 +142,8 @@ class StreamingEdgeArgs:
     """Seconds CloudFront (min = default = max) and players (``Cache-Control: immutable``) keep segments; at
     least one day. Segments never change under a key. Default: one year."""
     error_caching_seconds: int = 5
-    """How long CloudFront caches 4xx/5xx answers, so an origin hiccup is not hammered. Default: 5."""
+    """How long CloudFront caches 5xx answers (and the maintenance page served for 502/503/504), so an origin
+    hiccup is not hammered. 4xx answers are never cached: on ``/api/*`` they depend on the caller. Default: 5."""
     price_class: PriceClass = PriceClass.P100
     """Edge locations used. Default: PriceClass_100 (North America, Europe, Israel), the cheapest."""
     origin_shield_region: str | None = None
@@ -120,7 +154,12 @@ class StreamingEdgeArgs:
     signed URLs or cookies made with the matching private key. Default: None, media is public."""
 
     waf_rate_limit: int = 2000
-    """Requests per 5 minutes per viewer IP before the rate rule blocks. Default: 2000."""
+    """Requests per 5 minutes per viewer IP, media excluded (pages, API calls), before the rate rule blocks.
+    Default: 2000."""
+    waf_media_rate_limit: int = 10000
+    """Media requests (manifests and segments) per 5 minutes per viewer IP before the media rate rule blocks; at
+    least ``waf_rate_limit``. A player fetches 50 to 75 segments, and as many playlists when live, per 5 minutes,
+    so the default admits about 65 viewers behind one carrier NAT. Default: 10000."""
     waf_anonymous_ip_list: bool = False
     """Add AWSManagedRulesAnonymousIpList (VPNs, Tor, hosting providers). Default: off (it blocks legitimate
     viewers behind VPNs)."""
@@ -157,6 +196,11 @@ def validate_args(args: StreamingEdgeArgs) -> list[str]:
         problems.append(f"error_caching_seconds: got {args.error_caching_seconds}; allowed: 0 to 60")
     if not 10 <= args.waf_rate_limit <= 2_000_000_000:
         problems.append(f"waf_rate_limit: got {args.waf_rate_limit}; allowed: 10 to 2000000000")
+    if not max(10, args.waf_rate_limit) <= args.waf_media_rate_limit <= 2_000_000_000:
+        problems.append(
+            f"waf_media_rate_limit: got {args.waf_media_rate_limit}; allowed: waf_rate_limit "
+            f"({args.waf_rate_limit}) to 2000000000"
+        )
     if (args.replica_bucket_name is None) != (args.replica_bucket_region is None):
         problems.append(
             f"replica_bucket_name/replica_bucket_region: got {args.replica_bucket_name!r}/"
@@ -164,82 +208,15 @@ def validate_args(args: StreamingEdgeArgs) -> list[str]:
         )
     try:
         web_acl_rules(
-            args.resource_prefix, args.waf_rate_limit, args.waf_anonymous_ip_list, args.waf_geo_block_countries
+            args.resource_prefix,
+            args.waf_rate_limit,
+            args.waf_anonymous_ip_list,
+            args.waf_geo_block_countries,
+            args.waf_media_rate_limit,
         )
     except ValueError as e:
         problems.append(str(e))
     return problems
-
-
-def _visibility(metric: str) -> Any:
-    return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
-
-
-def web_acl_rules(
-    prefix: str, rate_limit: int, anonymous_ip_list: bool, geo_block_countries: Sequence[str]
-) -> list[dict[str, Any]]:
-    """The web ACL's rules in evaluation order (priority = position): cheap IP verdicts first, then the rate
-    limit, then the request-inspecting groups. Raises ValueError when their WCU exceed ``WCU_BUDGET``."""
-    entries: list[tuple[str, int, dict[str, Any]]] = []
-
-    def managed(group: str) -> None:
-        entries.append(
-            (
-                group,
-                WCU[group],
-                {
-                    "override_action": {"none": {}},
-                    "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
-                },
-            )
-        )
-
-    if geo_block_countries:
-        entries.append(
-            (
-                "geo-block",
-                WCU["geo-block"],
-                {
-                    "action": {"block": {}},
-                    "statement": {"geo_match_statement": {"country_codes": list(geo_block_countries)}},
-                },
-            )
-        )
-    managed("AWSManagedRulesAmazonIpReputationList")
-    if anonymous_ip_list:
-        managed("AWSManagedRulesAnonymousIpList")
-    entries.append(
-        (
-            "rate-limit",
-            WCU["rate-limit"],
-            {
-                "action": {"block": {}},
-                # At CloudFront the source address is the viewer's own.
-                "statement": {
-                    "rate_based_statement": {
-                        "limit": rate_limit,
-                        "aggregate_key_type": "IP",
-                        "evaluation_window_sec": 300,
-                    }
-                },
-            },
-        )
-    )
-    managed("AWSManagedRulesCommonRuleSet")
-    managed("AWSManagedRulesKnownBadInputsRuleSet")
-    total = sum(w for _, w, _ in entries)
-    if total > WCU_BUDGET:
-        names = ", ".join(f"{n} ({w})" for n, w, _ in entries)
-        raise ValueError(f"web ACL capacity: got {total} WCU from {names}; allowed: at most {WCU_BUDGET}")
-    return [
-        {"name": name, "priority": i, **body, "visibility_config": _visibility(f"{prefix}-edge-{name}")}
-        for i, (name, _, body) in enumerate(entries, start=1)
-    ]
-
-
-def web_acl_capacity(rules: Sequence[Mapping[str, Any]]) -> int:
-    """WCU of rules built by ``web_acl_rules``."""
-    return sum(WCU[r["name"]] for r in rules)
 
 
 def origin_access_statement(bucket_arn: str, distribution_arn: str, sid: str = "CloudFrontReadsThroughOac") -> dict:
@@ -266,6 +243,7 @@ class StreamingEdge(StreamingComponent):
     zone_id: pulumi.Output[str]
     site_domain_name: str
     origin_domain_name: str
+    api_domain_name: str
     site_url: str
     api_url: str
     web_acl_capacity: int
@@ -280,8 +258,9 @@ class StreamingEdge(StreamingComponent):
         domain = args.zone.domain_name
         self.site_domain_name = domain
         self.origin_domain_name = f"origin.{domain}"
+        self.api_domain_name = args.api_domain_name or f"api.{domain}"
         self.site_url = f"https://{domain}/"
-        self.api_url = f"https://{domain}/api/"
+        self.api_url = f"https://{domain}/{API_BASE_PATH}/"
         self.zone_id = args.zone.zone_id
 
         # Explicit, whatever the stack's region: CloudFront only takes certificates and web ACLs from here.
@@ -291,7 +270,22 @@ class StreamingEdge(StreamingComponent):
         self.certificate_arn = args.zone.certificate(
             f"{name}-cert", [domain], provider=self.us_east_1, parent=self, tags=args.tags
         )
-        self._waf()
+        waf = build_edge_waf(
+            self,
+            name,
+            domain,
+            EdgeWafSettings(
+                resource_prefix=args.resource_prefix,
+                rate_limit=args.waf_rate_limit,
+                media_rate_limit=args.waf_media_rate_limit,
+                anonymous_ip_list=args.waf_anonymous_ip_list,
+                geo_block_countries=args.waf_geo_block_countries,
+                log_retention_days=args.log_retention_days,
+                protect=args.protect,
+            ),
+            self._in_us_east_1,
+        )
+        self.web_acl_arn, self.web_acl_capacity = waf.web_acl_arn, waf.capacity
         self._distribution()
         self.shield_protection_id = (
             aws.shield.Protection(
@@ -333,63 +327,9 @@ class StreamingEdge(StreamingComponent):
             "siteUrl": self.site_url,
             "apiUrl": self.api_url,
             "originDomainName": self.origin_domain_name,
+            "apiDomainName": self.api_domain_name,
             "shieldProtectionId": self.shield_protection_id,
         }
-
-    # ---- WAF (CLOUDFRONT scope, us-east-1) ------------------------------------------------------------------
-
-    def _waf(self) -> None:
-        name, args = self._name, self._args
-        prefix = args.resource_prefix
-        stateful = pulumi.ResourceOptions.merge(
-            self._in_us_east_1, pulumi.ResourceOptions(protect=args.protect, retain_on_delete=args.protect)
-        )
-        allow: Any = {"allow": {}}
-        rules: Any = web_acl_rules(
-            prefix, args.waf_rate_limit, args.waf_anonymous_ip_list, args.waf_geo_block_countries
-        )
-        self.web_acl_capacity = web_acl_capacity(rules)
-        acl = aws.wafv2.WebAcl(
-            f"{name}-waf",
-            scope="CLOUDFRONT",
-            description=f"{name}: CloudFront distribution of {self.site_domain_name}",
-            default_action=allow,
-            rules=rules,
-            visibility_config=_visibility(f"{prefix}-edge-waf"),
-            tags=self.tags(f"{name}-waf"),
-            opts=self._in_us_east_1,
-        )
-        self.web_acl_arn = acl.arn
-        key_statements = pulumi.Output.all(self.partition, self.account).apply(
-            lambda a: policy_document(
-                [account_admin_statement(*a), cloudwatch_logs_statement(a[0], a[1], CLOUDFRONT_REGION)]
-            )
-        )
-        key = aws.kms.Key(
-            f"{name}-logs-key",
-            description=f"{name}: CloudWatch Logs of the CloudFront web ACL (us-east-1)",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=key_statements,
-            tags=self.tags(f"{name}-logs-key"),
-            opts=stateful,
-        )
-        # WAF only logs to groups named aws-waf-logs-*, in the web ACL's region.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-waf-logs",
-            name=f"aws-waf-logs-{prefix}-cloudfront",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=key.arn,
-            tags=self.tags(f"{name}-waf-logs"),
-            opts=stateful,
-        )
-        aws.wafv2.WebAclLoggingConfiguration(
-            f"{name}-waf-logging",
-            resource_arn=acl.arn,
-            log_destination_configs=[log_group.arn],
-            redacted_fields=[{"single_header": {"name": "authorization"}}, {"single_header": {"name": "cookie"}}],
-            opts=self._in_us_east_1,
-        )
 
     # ---- CloudFront -----------------------------------------------------------------------------------------
 
@@ -405,170 +345,30 @@ class StreamingEdge(StreamingComponent):
             signing_protocol="sigv4",
             opts=self.child(),
         )
-        manifests = aws.cloudfront.CachePolicy(
-            f"{name}-manifests",
-            name=f"{prefix}-manifests",
-            comment=f"HLS/DASH manifests: {args.manifest_ttl_seconds} s, at most half a segment",
-            min_ttl=0,
-            default_ttl=args.manifest_ttl_seconds,
-            max_ttl=args.manifest_ttl_seconds,
-            parameters_in_cache_key_and_forwarded_to_origin={
-                "cookies_config": {"cookie_behavior": "none"},
-                "headers_config": {"header_behavior": "none"},
-                "query_strings_config": {"query_string_behavior": "none"},
-                "enable_accept_encoding_gzip": True,
-                "enable_accept_encoding_brotli": True,
-            },
-            opts=self.child(),
+        policies = build_cache_policies(
+            self,
+            name,
+            prefix,
+            args.manifest_ttl_seconds,
+            args.segment_ttl_seconds,
+            args.signed_urls_public_key_pem,
         )
-        segments = aws.cloudfront.CachePolicy(
-            f"{name}-segments",
-            name=f"{prefix}-segments",
-            comment="Media segments: immutable, cached for the segment TTL whatever the origin says",
-            min_ttl=args.segment_ttl_seconds,
-            default_ttl=args.segment_ttl_seconds,
-            max_ttl=args.segment_ttl_seconds,
-            parameters_in_cache_key_and_forwarded_to_origin={
-                "cookies_config": {"cookie_behavior": "none"},
-                "headers_config": {"header_behavior": "none"},
-                "query_strings_config": {"query_string_behavior": "none"},
-                "enable_accept_encoding_gzip": False,  # video is already compressed
-                "enable_accept_encoding_brotli": False,
-            },
-            opts=self.child(),
+        replica = (
+            S3Origin(args.replica_bucket_name, args.replica_bucket_region)
+            if args.replica_bucket_name is not None and args.replica_bucket_region is not None
+            else None
         )
-        immutable = aws.cloudfront.ResponseHeadersPolicy(
-            f"{name}-immutable",
-            name=f"{prefix}-segments-immutable",
-            comment="SimpleCORS for players plus Cache-Control: immutable on segments",
-            cors_config={
-                "access_control_allow_credentials": False,
-                "access_control_allow_headers": {"items": ["*"]},
-                "access_control_allow_methods": {"items": ["GET", "HEAD", "OPTIONS"]},
-                "access_control_allow_origins": {"items": ["*"]},
-                "origin_override": False,
-            },
-            custom_headers_config={
-                "items": [
-                    {
-                        "header": "Cache-Control",
-                        "value": f"public, max-age={args.segment_ttl_seconds}, immutable",
-                        "override": True,
-                    }
-                ]
-            },
-            opts=self.child(),
-        )
-        key_groups: list[pulumi.Input[str]] | None = None
-        if args.signed_urls_public_key_pem:
-            public_key = aws.cloudfront.PublicKey(
-                f"{name}-signing-key",
-                name=f"{prefix}-signing-key",
-                comment="Signed URLs and cookies for media",
-                encoded_key=args.signed_urls_public_key_pem,
-                opts=self.child(),
+        all_origins, groups, media_target = origins(
+            OriginSettings(
+                renditions=S3Origin(args.renditions_bucket_name, args.renditions_bucket_region),
+                replica=replica,
+                alb_domain_name=self.origin_domain_name,
+                api_domain_name=self.api_domain_name,
+                origin_verify_secret=args.origin_verify_secret,
+                origin_access_control_id=oac.id,
+                origin_shield_region=args.origin_shield_region,
             )
-            key_group = aws.cloudfront.KeyGroup(
-                f"{name}-signers", name=f"{prefix}-signers", items=[public_key.id], opts=self.child()
-            )
-            key_groups = [key_group.id]
-
-        shield = (
-            {"enabled": True, "origin_shield_region": args.origin_shield_region} if args.origin_shield_region else None
         )
-        replicated = args.replica_bucket_name is not None
-
-        def s3_origin(origin_id: str, bucket: pulumi.Input[str], region: str, path: str | None = None) -> Any:
-            origin: dict[str, Any] = {
-                "origin_id": origin_id,
-                "domain_name": pulumi.Output.concat(bucket, f".s3.{region}.amazonaws.com"),
-                "origin_access_control_id": oac.id,
-            }
-            if path:
-                origin["origin_path"] = path
-            return origin
-
-        renditions = s3_origin("renditions", args.renditions_bucket_name, args.renditions_bucket_region)
-        if shield:
-            renditions["origin_shield"] = shield
-        if replicated:
-            renditions["connection_attempts"] = FAILOVER_CONNECTION_ATTEMPTS
-            renditions["connection_timeout"] = FAILOVER_CONNECTION_TIMEOUT_SECONDS
-        alb: dict[str, Any] = {
-            "origin_id": "alb",
-            "domain_name": self.origin_domain_name,
-            "connection_attempts": FAILOVER_CONNECTION_ATTEMPTS,
-            "connection_timeout": FAILOVER_CONNECTION_TIMEOUT_SECONDS,
-            "custom_origin_config": {
-                "http_port": 80,
-                "https_port": 443,
-                "origin_protocol_policy": "https-only",
-                "origin_ssl_protocols": ["TLSv1.2"],
-                "origin_read_timeout": 30,
-                "origin_keepalive_timeout": 5,
-            },
-            "custom_headers": [{"name": ORIGIN_VERIFY_HEADER, "value": args.origin_verify_secret}],
-        }
-        if shield:
-            alb["origin_shield"] = shield
-        origins = [
-            renditions,
-            alb,
-            s3_origin("maintenance", args.renditions_bucket_name, args.renditions_bucket_region, MAINTENANCE_PREFIX),
-        ]
-        groups: list[Any] = [
-            {
-                "origin_id": "web",
-                "failover_criteria": {"status_codes": list(FAILOVER_STATUS_CODES)},
-                "members": [{"origin_id": "alb"}, {"origin_id": "maintenance"}],
-            }
-        ]
-        media_target = "renditions"
-        if replicated:
-            assert args.replica_bucket_name is not None and args.replica_bucket_region is not None
-            origins.append(s3_origin("renditions-dr", args.replica_bucket_name, args.replica_bucket_region))
-            groups.append(
-                {
-                    "origin_id": "media",
-                    "failover_criteria": {"status_codes": list(MEDIA_FAILOVER_STATUS_CODES)},
-                    "members": [{"origin_id": "renditions"}, {"origin_id": "renditions-dr"}],
-                }
-            )
-            media_target = "media"
-
-        read_only = ["GET", "HEAD", "OPTIONS"]
-
-        def media_behavior(pattern: str, cache_policy: pulumi.Input[str], headers: pulumi.Input[str], compress: bool):
-            behavior: dict[str, Any] = {
-                "path_pattern": pattern,
-                "target_origin_id": media_target,
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": read_only,
-                "cached_methods": read_only,
-                "cache_policy_id": cache_policy,
-                "origin_request_policy_id": CORS_S3_ORIGIN,
-                "response_headers_policy_id": headers,
-                "compress": compress,
-            }
-            if key_groups:
-                behavior["trusted_key_groups"] = key_groups
-            return behavior
-
-        behaviors = [
-            {
-                "path_pattern": API_PATTERN,
-                "target_origin_id": "alb",
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
-                "cached_methods": ["GET", "HEAD"],
-                "cache_policy_id": CACHING_DISABLED,
-                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
-                "response_headers_policy_id": SECURITY_HEADERS,
-                "compress": True,
-            },
-            *(media_behavior(p, manifests.id, SIMPLE_CORS, True) for p in MANIFEST_PATTERNS),
-            *(media_behavior(p, segments.id, immutable.id, False) for p in SEGMENT_PATTERNS),
-        ]
         distribution = aws.cloudfront.Distribution(
             f"{name}-cdn",
             enabled=True,
@@ -578,22 +378,11 @@ class StreamingEdge(StreamingComponent):
             is_ipv6_enabled=True,
             price_class=args.price_class.value,
             web_acl_id=self.web_acl_arn,
-            origins=origins,
-            origin_groups=groups,
-            default_cache_behavior={
-                "target_origin_id": "web",  # the frontend, or the maintenance page when the ALB fails
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": read_only,  # origin groups serve GET/HEAD/OPTIONS; writes go to /api/*
-                "cached_methods": ["GET", "HEAD"],
-                "cache_policy_id": CACHING_DISABLED,
-                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
-                "response_headers_policy_id": SECURITY_HEADERS,
-                "compress": True,
-            },
-            ordered_cache_behaviors=behaviors,
-            custom_error_responses=[
-                {"error_code": code, "error_caching_min_ttl": args.error_caching_seconds} for code in ERROR_CODES
-            ],
+            origins=all_origins,
+            origin_groups=groups or None,
+            default_cache_behavior=default_behavior(),
+            ordered_cache_behaviors=ordered_behaviors(policies, media_target),
+            custom_error_responses=error_responses(args.error_caching_seconds),
             viewer_certificate={
                 "acm_certificate_arn": self.certificate_arn,
                 "ssl_support_method": "sni-only",
@@ -606,7 +395,7 @@ class StreamingEdge(StreamingComponent):
                 "include_cookies": False,
             },
             tags=self.tags(f"{name}-cdn"),
-            opts=self.child(),
+            opts=self.child(depends_on=list(args.log_bucket_dependencies)),
         )
         self._distribution_resource = distribution
         self.distribution_id = distribution.id

@@ -4,17 +4,41 @@ The zone is created, or an existing one is adopted by id (a registrar delegation
 zone that this stack must not own). Components that need certificates call ``certificate`` with their
 own ``parent`` (and, for CloudFront, a us-east-1 ``provider``), so the certificate, its validation
 records and the ``CertificateValidation`` belong to the component that uses them.
+
+ACM validates a DNS certificate only once public resolvers reach the zone, that is once the parent delegates
+to it (ACM User Guide, "DNS validation"); until then ``CertificateValidation`` waits for the provider's create
+timeout (75 minutes) and fails. So the zone knows its ``ZoneDelegation``: an adopted zone is delegated; a created
+one is delegated by this stack when its parent zone is in the same account (the NS record is written here and
+every validation waits for it), or else stays ``PENDING`` and ``certificate`` refuses, until the operator
+confirms that the registrar or the other account delegates to ``name_servers``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import pulumi
 import pulumi_aws as aws
 
 VALIDATION_RECORD_TTL = 60
+DELEGATION_RECORD_TTL = 3600  # NS answers for the child are cached this long; short enough to repoint in an hour
+
+
+class ZoneDelegation(StrEnum):
+    """How the parent of the site's zone comes to answer with its name servers."""
+
+    ADOPTED = "ADOPTED"
+    """An existing, already delegated zone (``hosted_zone_id``): certificates are validated at once."""
+    BY_PARENT_IN_ACCOUNT = "BY_PARENT_IN_ACCOUNT"
+    """A created zone whose parent zone is in this account (``parent_zone_name``): the component writes the NS
+    record there, and every certificate validation waits for it."""
+    PENDING = "PENDING"
+    """A created zone that someone outside the stack (the registrar, another account) must delegate to
+    ``name_servers``: no certificate can be validated yet, and ``certificate`` refuses to start one."""
+    CONFIRMED = "CONFIRMED"
+    """A created zone whose outside delegation the operator has confirmed (``delegation_confirmed``)."""
 
 
 @dataclass
@@ -28,11 +52,53 @@ class PublicZoneArgs:
     """Id of an existing public hosted zone for ``domain_name`` to adopt. Default: None, the component creates
     the zone (and the registrar or parent zone must delegate to its ``name_servers``)."""
 
+    parent_zone_name: str | None = None
+    """The public zone, in this account, of the name just above ``domain_name`` (``video.example.com`` for
+    ``dev.video.example.com``), looked up by name: the component writes the NS delegation record there. Only
+    for a created zone. Default: None, the stack writes no delegation."""
+
+    delegation_confirmed: bool = False
+    """A created zone without ``parent_zone_name`` is delegated by the registrar or another account, and the
+    parent now answers with this zone's name servers. Default: off, ``ZoneDelegation.PENDING``: the zone is
+    created, its name servers exported, and ``certificate`` refuses (a validation could only time out)."""
+
     protect: bool = False
     """Protect and retain a created zone (deleting it breaks every name under it and its delegation).
     Default: off."""
 
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def delegation_of(args: PublicZoneArgs) -> ZoneDelegation:
+    if args.hosted_zone_id:
+        return ZoneDelegation.ADOPTED
+    if args.parent_zone_name:
+        return ZoneDelegation.BY_PARENT_IN_ACCOUNT
+    return ZoneDelegation.CONFIRMED if args.delegation_confirmed else ZoneDelegation.PENDING
+
+
+def validate_args(args: PublicZoneArgs) -> list[str]:
+    """Every contradiction in ``args``: what, the value given, what is allowed."""
+    problems = []
+    domain = args.domain_name.rstrip(".")
+    parent = (args.parent_zone_name or "").rstrip(".")
+    if parent and args.hosted_zone_id:
+        problems.append(
+            f"PublicZoneArgs.parent_zone_name: got {parent!r} with hosted_zone_id {args.hosted_zone_id!r}; allowed: "
+            "only for a zone the component creates (an adopted zone is already delegated)"
+        )
+    if parent and domain.partition(".")[2] != parent:
+        problems.append(
+            f"PublicZoneArgs.parent_zone_name: got {parent!r} for {domain!r}; allowed: the name one label above "
+            f"the domain ({domain.partition('.')[2]!r})"
+        )
+    if args.delegation_confirmed and (args.hosted_zone_id or parent):
+        problems.append(
+            "PublicZoneArgs.delegation_confirmed: got True with "
+            f"{'hosted_zone_id' if args.hosted_zone_id else 'parent_zone_name'}; allowed: only for a created zone "
+            "delegated outside this stack"
+        )
+    return problems
 
 
 class PublicZone(pulumi.ComponentResource):
@@ -41,11 +107,20 @@ class PublicZone(pulumi.ComponentResource):
     zone_id: pulumi.Output[str]
     domain_name: str
     name_servers: pulumi.Output[Sequence[str]] | None
+    delegation: ZoneDelegation
+    delegation_record_fqdn: pulumi.Output[str] | None
+    """The NS record written in the parent zone; None unless ``BY_PARENT_IN_ACCOUNT``."""
 
     def __init__(self, name: str, args: PublicZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        problems = validate_args(args)
+        if problems:
+            raise ValueError("invalid PublicZoneArgs:\n" + "\n".join(f"  - {p}" for p in problems))
         super().__init__("streaming:edge:PublicZone", name, None, opts)
         self._name = name
         self.domain_name = args.domain_name.rstrip(".")
+        self.delegation = delegation_of(args)
+        self.delegation_record_fqdn = None
+        self._delegation_record: aws.route53.Record | None = None
         if args.hosted_zone_id:
             self.zone_id = pulumi.Output.from_input(args.hosted_zone_id)
             self.name_servers = None
@@ -59,7 +134,35 @@ class PublicZone(pulumi.ComponentResource):
             )
             self.zone_id = zone.zone_id
             self.name_servers = zone.name_servers
-        self.register_outputs({"zoneId": self.zone_id, "nameServers": self.name_servers})
+            if args.parent_zone_name:
+                parent = aws.route53.get_zone_output(
+                    name=args.parent_zone_name.rstrip("."),
+                    private_zone=False,
+                    opts=pulumi.InvokeOutputOptions(parent=self),
+                )
+                self._delegation_record = aws.route53.Record(
+                    f"{name}-delegation",
+                    zone_id=parent.zone_id,
+                    name=self.domain_name,
+                    type="NS",
+                    ttl=DELEGATION_RECORD_TTL,
+                    records=zone.name_servers,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                self.delegation_record_fqdn = self._delegation_record.fqdn
+        self.register_outputs(
+            {
+                "zoneId": self.zone_id,
+                "nameServers": self.name_servers,
+                "delegation": self.delegation.value,
+                "delegationRecordFqdn": self.delegation_record_fqdn,
+            }
+        )
+
+    @property
+    def accepts_certificates(self) -> bool:
+        """Whether a DNS validation can succeed now: False only while a delegation from outside is PENDING."""
+        return self.delegation is not ZoneDelegation.PENDING
 
     def covers(self, fqdn: str) -> bool:
         fqdn = fqdn.rstrip(".")
@@ -79,7 +182,13 @@ class PublicZone(pulumi.ComponentResource):
         certificate, so a listener or distribution using it is only created once the certificate is issued.
 
         ``parent`` defaults to this zone; pass the component that uses the certificate. ``provider`` selects
-        the region (CloudFront needs us-east-1)."""
+        the region (CloudFront needs us-east-1). Raises ValueError while the zone's delegation is PENDING."""
+        if not self.accepts_certificates:
+            raise ValueError(
+                f"PublicZone.certificate({name!r}): got a zone whose delegation is {self.delegation.value} "
+                f"({self.domain_name}: nobody answers for it yet, so ACM's validation could only time out); allowed: "
+                "after the delegation is in place (adopt the zone, give parent_zone_name, or confirm the delegation)"
+            )
         names = [d.rstrip(".") for d in domain_names]
         outside = [d for d in names if not self.covers(d)]
         if not names or outside or len(set(names)) != len(names):
@@ -122,11 +231,13 @@ class PublicZone(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=parent or self),
                 )
             )
+        # ACM resolves the validation records through the parent's delegation: wait for it when it is ours.
+        delegated = [self._delegation_record] if self._delegation_record is not None else []
         validation = aws.acm.CertificateValidation(
             f"{name}-validation",
             certificate_arn=cert.arn,
             validation_record_fqdns=[r.fqdn for r in records],
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=delegated)),
         )
         return validation.certificate_arn
 

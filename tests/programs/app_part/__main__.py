@@ -98,7 +98,7 @@ elif part == "private_api":
                 PrivateRoute(service="video", nlb_port=8081, path_part="videos"),
             ],
             user_pool_arn="arn:aws:cognito-idp:us-east-2:111122223333:userpool/pool",
-            web_acl_arn="arn:aws:wafv2:us-east-2:111122223333:regional/webacl/acl/1",
+            origin_verify_secret="origin-secret",
             certificate_arn="arn:aws:acm:us-east-2:111122223333:certificate/c",
             domain_name="api.example.com",
             logs=LOGS,
