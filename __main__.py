@@ -103,6 +103,7 @@ edge = StreamingEdge(
         replica_bucket_region=dr_region,
         log_bucket_name=data.bucket_names["logs"],
         log_retention_days=settings.app.log_retention_days,
+        segment_duration_seconds=settings.media.segment_duration_seconds,  # the transcoder's segments
         resource_prefix=prefix,
         **common,
     ),

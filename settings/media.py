@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from streaming_platform.media.args import MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS
 from streaming_platform.media.pipeline import LAMBDA_MAX_TIMEOUT_SECONDS, MediaPipelineArgs, TranscodeBackend
 
 from settings._base import Reader, TierModel, arg_default, distinct, key, rule
@@ -60,14 +61,26 @@ class MediaSettings(TierModel):
     upload_suffixes: Annotated[
         tuple[str, ...],
         rule(
-            lambda v: bool(v) and distinct(v) and all(_SUFFIX.fullmatch(s) for s in v),
-            "one or more distinct suffixes such as .mp4 (a dot, then 1-10 letters or digits)",
+            lambda v: bool(v) and distinct([s.lower() for s in v]) and all(_SUFFIX.fullmatch(s) for s in v),
+            "one or more suffixes such as .mp4 (a dot, then 1-10 letters or digits), distinct ignoring case",
         ),
     ] = key(
         tuple(_d("upload_suffixes")),
         alias="uploadSuffixes",
         description=(
-            "Key suffixes (case-sensitive, starting with '.') that trigger transcoding; one notification rule each."
+            "Key suffixes (starting with '.') of uploads to transcode, matched case-insensitively (.mov matches "
+            "IMG_1234.MOV); other keys under uploadPrefix are acknowledged without work."
+        ),
+    )
+    segment_duration_seconds: int = key(
+        _d("segment_duration_seconds"),
+        alias="segmentDurationSeconds",
+        ge=MIN_SEGMENT_SECONDS,
+        le=MAX_SEGMENT_SECONDS,
+        description=(
+            f"HLS segment length, {MIN_SEGMENT_SECONDS} to {MAX_SEGMENT_SECONDS} s: the one value the ffmpeg "
+            "transcoder, MediaConvert jobs and the edge's manifest TTL (edgeManifestTtlSeconds, at most half a "
+            "segment) use; replaces edgeSegmentDurationSeconds."
         ),
     )
     max_upload_size_mb: int = key(
@@ -161,6 +174,14 @@ class MediaSettings(TierModel):
 
 
 def check(r: Reader, region: str | None) -> None:
+    segment = r.value("segmentDurationSeconds")
+    if r.ok("segmentDurationSeconds"):
+        r.check(
+            "edgeManifestTtlSeconds",
+            r.value("edgeManifestTtlSeconds"),
+            lambda v: v <= segment / 2,
+            f"at most half of segmentDurationSeconds ({segment} -> {segment / 2:g})",
+        )
     backend, layer = r.value("transcodeBackend"), r.value("ffmpegLayerArn")
     if backend is TranscodeBackend.FFMPEG and layer == "":
         r.problem("ffmpegLayerArn", "", "a Lambda layer version ARN with bin/ffmpeg when transcodeBackend is ffmpeg")

@@ -105,9 +105,15 @@ def test_uploads_bucket_notifies_the_queue_for_each_suffix_under_the_prefix(reco
     rec = recording("dev", preview=preview)
     notification = one(rec, NOTIFICATION, "media-uploads-notification")
     assert dep(rec, notification, "bucket").urn == bucket(rec, "uploads").urn
-    assert [(q["filterPrefix"], q["filterSuffix"], q["events"]) for q in notification.inputs["queues"]] == [
-        ("uploads/", s, ["s3:ObjectCreated:*"]) for s in (".mp4", ".mov", ".mkv", ".webm")
-    ]
+    # One rule for the whole prefix: S3's suffix filters are literal, the transcoder matches suffixes ignoring case.
+    (rule,) = notification.inputs["queues"]
+    assert {k: v for k, v in rule.items() if k != "queueArn"} == {
+        "id": "transcode-uploads",
+        "events": ["s3:ObjectCreated:*"],
+        "filterPrefix": "uploads/",
+    }
+    function = one(rec, FUNCTION, "media-transcoder")
+    assert function.inputs["environment"]["variables"]["UPLOAD_SUFFIXES"] == ".mp4,.mov,.mkv,.webm"
     assert dep(rec, notification, "queues").name == "media-queue"
     # S3 validates the destination when the notification is saved: the queue policy must exist first.
     assert one(rec, "aws:sqs/queuePolicy:QueuePolicy", "media-queue-policy").urn in notification.dependencies
@@ -222,6 +228,24 @@ def test_transcoder_settings(recording, stack, reserved, backend):
         assert "layers" not in function.inputs
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_transcoder_backs_off_on_its_queue_and_moves_poison_to_its_dlq(recording, stack):
+    rec = recording(stack)
+    function = one(rec, FUNCTION, "media-transcoder")
+    env_deps = {r.name for r in deps(rec, function, "environment")}
+    assert {"media-queue", "media-dlq"} <= env_deps  # QUEUE_URL and DLQ_URL
+    assert set(function.inputs["environment"]["variables"]) >= {"QUEUE_URL", "DLQ_URL"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_one_segment_length_from_one_setting_reaches_the_transcoder(stack):
+    from offline.engine import run_program
+
+    rec = run_program(stack, config_overrides={"streaming:segmentDurationSeconds": "4"})
+    variables = one(rec, FUNCTION, "media-transcoder").inputs["environment"]["variables"]
+    assert variables["SEGMENT_SECONDS"] == "4"  # ffmpeg's -hls_time, or MediaConvert's SegmentLength
+
+
 @pytest.mark.parametrize(("stack", "concurrency"), [("dev", 2), ("prod", 50)])
 def test_event_source_mapping_reports_batch_item_failures(recording, stack, concurrency):
     rec = recording(stack)
@@ -311,7 +335,18 @@ def test_transcoder_iam_is_exactly_least_privilege(recording, stack):
             ],
             "Resource": arn(rec, one(rec, QUEUE, "media-queue")),
         },
-        {"Sid": "DecryptQueueAndEnvironment", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": queue_key},
+        {
+            "Sid": "MovePoisonMessagesToTheDlq",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": arn(rec, one(rec, QUEUE, "media-dlq")),
+        },
+        {
+            "Sid": "UseQueueAndEnvironmentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": queue_key,
+        },
         *_common_statements(rec, write=stack == "dev"),  # with MediaConvert, the job's role writes renditions
         *_table_statements(rec),
         {

@@ -27,9 +27,20 @@ from tests.test_settings import US_WEST_2, problems, raw_config
         ),
         ({"uploadPrefix": "uploads"}, "streaming:uploadPrefix: got 'uploads'; allowed: a key prefix ending in '/'"),
         ({"uploadPrefix": "/uploads/"}, "streaming:uploadPrefix: got '/uploads/'; allowed: a key prefix"),
-        ({"uploadSuffixes": ["mp4"]}, "streaming:uploadSuffixes: got ['mp4']; allowed: one or more distinct suffixes"),
-        ({"uploadSuffixes": []}, "streaming:uploadSuffixes: got []; allowed: one or more distinct suffixes"),
+        ({"uploadSuffixes": ["mp4"]}, "streaming:uploadSuffixes: got ['mp4']; allowed: one or more suffixes such as"),
+        ({"uploadSuffixes": []}, "streaming:uploadSuffixes: got []; allowed: one or more suffixes such as .mp4"),
         ({"uploadSuffixes": [".mp4", ".mp4"]}, "streaming:uploadSuffixes: got ['.mp4', '.mp4']; allowed: one or more"),
+        (
+            {"uploadSuffixes": [".mov", ".MOV"]},
+            "streaming:uploadSuffixes: got ['.mov', '.MOV']; allowed: one or more suffixes such as .mp4 (a dot, then "
+            "1-10 letters or digits), distinct ignoring case",
+        ),
+        ({"segmentDurationSeconds": 1}, "streaming:segmentDurationSeconds: got 1; allowed: an integer from 2 to 10"),
+        ({"segmentDurationSeconds": 11}, "streaming:segmentDurationSeconds: got 11; allowed: an integer from 2 to 10"),
+        (
+            {"segmentDurationSeconds": 4, "edgeManifestTtlSeconds": 3},
+            "streaming:edgeManifestTtlSeconds: got 3; allowed: at most half of segmentDurationSeconds (4 -> 2)",
+        ),
         ({"maxUploadSizeMb": 0}, "streaming:maxUploadSizeMb: got 0; allowed: an integer from 1 to 102400"),
         ({"maxUploadSizeMb": 4096}, "streaming:maxUploadSizeMb: got 4096; allowed: at most 3072 when transcodeBackend"),
         ({"transcodeBatchSize": 0}, "streaming:transcodeBatchSize: got 0; allowed: an integer from 1 to 10"),

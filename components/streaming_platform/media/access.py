@@ -161,8 +161,9 @@ def own_logs_statement(log_group_arn: str) -> dict[str, Any]:
 
 
 def transcoder_statements(a: Mapping[str, str], upload_prefix: str, write_renditions: bool) -> list[dict[str, Any]]:
-    """The transcoder's role: consume the queue, read uploads (and write renditions with ffmpeg), update the
-    video items, and with MediaConvert (``a["mediaconvertRole"]`` present) submit jobs under that role."""
+    """The transcoder's role: consume the queue (moving poison messages to the DLQ), read uploads (and write
+    renditions with ffmpeg), update the video items, and with MediaConvert (``a["mediaconvertRole"]`` present)
+    submit jobs under that role."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ConsumeUploadQueue",
@@ -176,9 +177,16 @@ def transcoder_statements(a: Mapping[str, str], upload_prefix: str, write_rendit
             "Resource": a["queue"],
         },
         {
-            "Sid": "DecryptQueueAndEnvironment",
+            "Sid": "MovePoisonMessagesToTheDlq",
             "Effect": "Allow",
-            "Action": "kms:Decrypt",
+            "Action": "sqs:SendMessage",
+            "Resource": a["dlq"],
+        },
+        {
+            # Decrypt: received messages and the environment; GenerateDataKey: messages sent to the SSE-KMS DLQ.
+            "Sid": "UseQueueAndEnvironmentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": a["queueKey"],
         },
         *s3_statements(a, upload_prefix, write=write_renditions),

@@ -13,6 +13,7 @@ import pulumi
 
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
+MIN_SEGMENT_SECONDS, MAX_SEGMENT_SECONDS = 2, 10
 LAYER_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$")
 
 
@@ -63,7 +64,14 @@ class MediaPipelineArgs:
     """Only keys under this prefix notify; ``<prefix><videoId>/<file>`` names the video."""
 
     upload_suffixes: Sequence[str] = (".mp4", ".mov", ".mkv", ".webm")
-    """One notification rule per suffix (S3 filters match one suffix each, case-sensitively)."""
+    """Video suffixes, matched case-insensitively by the transcoder (``IMG_1234.MOV`` is a ``.mov``). S3's
+    suffix filters compare literally, so the notification filters on the prefix only; other keys under it
+    are acknowledged without work."""
+
+    segment_duration_seconds: int = 6
+    """HLS segment length, 2 to 10 s, of both backends (ffmpeg's ``-hls_time`` and keyframes, MediaConvert's
+    ``SegmentLength``); the stack gives the same value to StreamingEdge's manifest TTL. Default: 6 s, the
+    target duration Apple's HLS authoring specification recommends."""
 
     max_upload_bytes: int = 5 * 1024**3
     """Larger uploads end FAILED without being transcoded. Default: 5 GiB."""
@@ -131,6 +139,13 @@ def validate_args(args: MediaPipelineArgs) -> list[str]:
         bad("upload_prefix", args.upload_prefix, "a key prefix ending in '/' and not starting with '/'")
     if not args.upload_suffixes or any(not s.startswith(".") for s in args.upload_suffixes):
         bad("upload_suffixes", list(args.upload_suffixes), "one or more suffixes such as .mp4")
+    lowered = [s.lower() for s in args.upload_suffixes]
+    if len(set(lowered)) != len(lowered):
+        bad("upload_suffixes", list(args.upload_suffixes), "distinct suffixes, ignoring case (matched that way)")
+    if not MIN_SEGMENT_SECONDS <= args.segment_duration_seconds <= MAX_SEGMENT_SECONDS:
+        bad(
+            "segment_duration_seconds", args.segment_duration_seconds, f"{MIN_SEGMENT_SECONDS} to {MAX_SEGMENT_SECONDS}"
+        )
     if not 1 <= args.batch_size <= 10000:
         bad("batch_size", args.batch_size, "1 to 10000")
     if not 2 <= args.maximum_concurrency <= 1000:

@@ -98,6 +98,7 @@ def transcoder(
     args: MediaPipelineArgs,
     *,
     queue: aws.sqs.Queue,
+    dlq: aws.sqs.Queue,
     key: aws.kms.Key,
     vpc: aws.lambda_.FunctionVpcConfigArgsDict,
     mediaconvert_role: aws.iam.Role | None,
@@ -105,7 +106,12 @@ def transcoder(
     """The SQS consumer: its log group, role, function and event source mapping."""
     ffmpeg = args.backend is TranscodeBackend.FFMPEG
     logs = log_group(c, args, f"{name}-transcoder")
-    extra: dict[str, pulumi.Input[str]] = {"queue": queue.arn, "queueKey": key.arn, "logGroup": logs.arn}
+    extra: dict[str, pulumi.Input[str]] = {
+        "queue": queue.arn,
+        "dlq": dlq.arn,
+        "queueKey": key.arn,
+        "logGroup": logs.arn,
+    }
     if mediaconvert_role is not None:
         extra["mediaconvertRole"] = mediaconvert_role.arn
     role = lambda_role(
@@ -119,6 +125,10 @@ def transcoder(
         "RENDITIONS_BUCKET": args.renditions_bucket_name,
         "BACKEND": args.backend.value,
         "UPLOAD_PREFIX": args.upload_prefix,
+        "UPLOAD_SUFFIXES": ",".join(args.upload_suffixes),
+        "SEGMENT_SECONDS": str(args.segment_duration_seconds),
+        "QUEUE_URL": queue.url,
+        "DLQ_URL": dlq.url,
         "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
         "MAX_RECEIVE_COUNT": str(args.max_receive_count),
         "LEASE_SECONDS": str(args.function_timeout_seconds),

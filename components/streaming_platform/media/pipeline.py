@@ -1,9 +1,10 @@
 """MediaPipeline: uploads -> S3 event -> SQS -> transcoder Lambda -> HLS renditions, with no upload lost.
 
-The uploads bucket notifies an SSE-KMS queue (ObjectCreated, filtered by prefix and suffix). The
+The uploads bucket notifies an SSE-KMS queue (ObjectCreated under the upload prefix). The
 transcoder Lambda consumes it from the private-app subnets of every AZ and reports partial batch
-failures; a message that keeps failing moves to a dead-letter queue after ``max_receive_count``
-receives, where an alarm sees it. Two backends, chosen with ``TranscodeBackend``:
+failures, backing off with ChangeMessageVisibility; a message that keeps failing moves to a dead-letter
+queue after ``max_receive_count`` receives, and one no retry can fix goes there at once, where an alarm
+sees it. Two backends, chosen with ``TranscodeBackend``:
 
 * ``mediaconvert`` submits an HLS ABR job to AWS Elemental MediaConvert under a role of its own; an
   EventBridge rule on the job's COMPLETE / ERROR state change invokes a status function.
@@ -74,7 +75,7 @@ class MediaPipeline(StreamingComponent):
         queue, dlq = queues(self, name, args, key)
         vpc = vpc_config(self, name, args)
         mc_role = None if ffmpeg else mediaconvert_role(self, name, args)
-        function, role = transcoder(self, name, args, queue=queue, key=key, vpc=vpc, mediaconvert_role=mc_role)
+        function, role = transcoder(self, name, args, queue=queue, dlq=dlq, key=key, vpc=vpc, mediaconvert_role=mc_role)
         alarms(self, name, args, queue, dlq)
 
         self.status_function_name = None

@@ -84,20 +84,28 @@ def queues(
     aws.s3.BucketNotification(
         f"{name}-uploads-notification",
         bucket=args.uploads_bucket_name,
-        queues=[
-            {
-                "id": f"transcode-{suffix.lstrip('.')}",
-                "queue_arn": queue.arn,
-                "events": ["s3:ObjectCreated:*"],
-                "filter_prefix": args.upload_prefix,
-                "filter_suffix": suffix,
-            }
-            for suffix in args.upload_suffixes
-        ],
+        queues=notification_queues(args, queue.arn),
         # S3 sends a test event when the notification is saved: the queue must already accept it.
         opts=pulumi.ResourceOptions(parent=c, depends_on=[policy]),
     )
     return queue, dlq
+
+
+def notification_queues(
+    args: MediaPipelineArgs, queue_arn: pulumi.Input[str]
+) -> list[aws.s3.BucketNotificationQueueArgsDict]:
+    """One rule: every object created under the upload prefix. No suffix filter: S3 matches a filter's
+    prefix and suffix literally against the key (S3 User Guide, "Configuring event notifications using object
+    key name filtering"; object keys are case-sensitive, "Naming Amazon S3 objects"), so ``.mov`` would miss
+    ``IMG_1234.MOV``. The transcoder compares suffixes case-insensitively and acknowledges other keys."""
+    return [
+        {
+            "id": "transcode-uploads",
+            "queue_arn": queue_arn,
+            "events": ["s3:ObjectCreated:*"],
+            "filter_prefix": args.upload_prefix,
+        }
+    ]
 
 
 def alarms(c: StreamingComponent, name: str, args: MediaPipelineArgs, queue: aws.sqs.Queue, dlq: aws.sqs.Queue) -> None:
