@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 from streaming_platform.media.args import MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS
@@ -16,6 +17,9 @@ FFMPEG_MAX_UPLOAD_MB = 3072  # source plus renditions must fit in the function's
 # arn:<partition>:lambda:<region>:<account>:layer:<name>:<version> (Lambda API Reference, GetLayerVersionByArn Arn)
 LAYER_ARN = re.compile(r"arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+")
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
+# make ffmpeg-layer writes it; the ffmpeg backend publishes it as a LayerVersion unless ffmpegLayerArn is set.
+FFMPEG_LAYER_ZIP_NAME = "build/ffmpeg-layer.zip"
+FFMPEG_LAYER_ZIP = Path(__file__).resolve().parent.parent / FFMPEG_LAYER_ZIP_NAME
 
 
 def _d(name: str) -> Any:
@@ -37,14 +41,15 @@ class MediaSettings(TierModel):
         str,
         rule(
             lambda v: v == "" or bool(LAYER_ARN.fullmatch(v)),
-            "a Lambda layer version ARN such as arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1, or empty",
+            "a Lambda layer version ARN, arn:aws:lambda:<region>:<account-id>:layer:<name>:<version>, or empty",
         ),
     ] = key(
         "",
         alias="ffmpegLayerArn",
         description=(
-            "Lambda layer version ARN with bin/ffmpeg (x86_64) in the stack's region, for example "
-            "arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1; required when transcodeBackend is ffmpeg."
+            "An existing Lambda layer version ARN with bin/ffmpeg (x86_64) in the stack's region, "
+            "arn:aws:lambda:<region>:<account-id>:layer:<name>:<version>, to use instead of the layer the stack "
+            f"publishes from {FFMPEG_LAYER_ZIP_NAME} (make ffmpeg-layer). Empty: publish that zip."
         ),
     )
     upload_prefix: Annotated[
@@ -166,6 +171,8 @@ class MediaSettings(TierModel):
         """MediaPipelineArgs fields by name."""
         plain = self.model_dump(exclude={"max_upload_size_mb"})
         plain["ffmpeg_layer_arn"] = self.ffmpeg_layer_arn or None
+        publish = self.backend is TranscodeBackend.FFMPEG and not self.ffmpeg_layer_arn
+        plain["ffmpeg_layer_zip"] = str(FFMPEG_LAYER_ZIP) if publish else None
         plain["max_upload_bytes"] = self.max_upload_size_mb * MIB
         return plain
 
@@ -183,8 +190,13 @@ def check(r: Reader, region: str | None) -> None:
             f"at most half of segmentDurationSeconds ({segment} -> {segment / 2:g})",
         )
     backend, layer = r.value("transcodeBackend"), r.value("ffmpegLayerArn")
-    if backend is TranscodeBackend.FFMPEG and layer == "":
-        r.problem("ffmpegLayerArn", "", "a Lambda layer version ARN with bin/ffmpeg when transcodeBackend is ffmpeg")
+    if backend is TranscodeBackend.FFMPEG and layer == "" and not FFMPEG_LAYER_ZIP.is_file():
+        r.problem(
+            "ffmpegLayerArn",
+            "",
+            f"a Lambda layer version ARN with bin/ffmpeg, or the layer zip the stack publishes "
+            f"({FFMPEG_LAYER_ZIP_NAME} is missing: run make ffmpeg-layer) when transcodeBackend is ffmpeg",
+        )
     match = LAYER_ARN.fullmatch(layer or "")
     if match and region and match["region"] != region:
         r.problem(

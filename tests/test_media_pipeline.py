@@ -34,7 +34,17 @@ COMMON_COUNTS = {
     ESM: 1,
     ALARM: 2,
 }
-DEV_COUNTS = {**COMMON_COUNTS, QUEUE: 2, FUNCTION: 1, ROLE: 1, ROLE_POLICY: 1, "aws:cloudwatch/logGroup:LogGroup": 1}
+LAYER, LAYER_ZIP = "aws:lambda/layerVersion:LayerVersion", "aws:s3/bucketObjectv2:BucketObjectv2"
+DEV_COUNTS = {
+    **COMMON_COUNTS,
+    QUEUE: 2,
+    FUNCTION: 1,
+    ROLE: 1,
+    ROLE_POLICY: 1,
+    "aws:cloudwatch/logGroup:LogGroup": 1,
+    LAYER: 1,  # ffmpeg, published from build/ffmpeg-layer.zip
+    LAYER_ZIP: 1,
+}
 PROD_COUNTS = {
     **COMMON_COUNTS,
     QUEUE: 3,  # uploads, DLQ, status-function DLQ
@@ -222,7 +232,7 @@ def test_transcoder_settings(recording, stack, reserved, backend):
     log_group = dep(rec, function, "loggingConfig")
     assert dep(rec, log_group, "kmsKeyId").name == "data-logs-key"
     if backend == "ffmpeg":
-        assert function.inputs["layers"] == ["arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1"]
+        assert dep(rec, function, "layers").type == LAYER
         assert function.inputs["ephemeralStorage"] == {"size": 10240}
     else:
         assert "layers" not in function.inputs
@@ -244,6 +254,35 @@ def test_one_segment_length_from_one_setting_reaches_the_transcoder(stack):
     rec = run_program(stack, config_overrides={"streaming:segmentDurationSeconds": "4"})
     variables = one(rec, FUNCTION, "media-transcoder").inputs["environment"]["variables"]
     assert variables["SEGMENT_SECONDS"] == "4"  # ffmpeg's -hls_time, or MediaConvert's SegmentLength
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_dev_publishes_the_built_ffmpeg_layer_from_the_uploads_bucket_outside_the_upload_prefix(recording, preview):
+    import base64
+    import hashlib
+
+    from settings.media import FFMPEG_LAYER_ZIP
+
+    rec = recording("dev", preview=preview)
+    layer, code = one(rec, LAYER, "media-ffmpeg"), one(rec, LAYER_ZIP, "media-ffmpeg-layer-zip")
+    digest = hashlib.sha256(FFMPEG_LAYER_ZIP.read_bytes())
+    assert code.inputs["key"] == f"layers/ffmpeg-{digest.hexdigest()[:16]}.zip"
+    assert code.inputs["source"]["path"] == str(FFMPEG_LAYER_ZIP)
+    assert dep(rec, code, "bucket").urn == bucket(rec, "uploads").urn
+    assert dep(rec, layer, "s3Key").urn == dep(rec, layer, "s3Bucket").urn == code.urn
+    assert layer.inputs["sourceCodeHash"] == base64.b64encode(digest.digest()).decode()
+    assert (layer.inputs["compatibleArchitectures"], layer.inputs["compatibleRuntimes"]) == (["x86_64"], ["python3.12"])
+    assert one(rec, FUNCTION, "media-transcoder").inputs["architectures"] == ["x86_64"]
+    assert not media(recording("prod", preview=preview)).of_type(LAYER)  # MediaConvert needs no ffmpeg
+
+
+def test_an_ffmpeg_layer_arn_overrides_the_published_layer():
+    from offline.engine import run_program
+
+    arn_ = "arn:aws:lambda:us-east-2:123456789012:layer:team-ffmpeg:7"
+    rec = run_program("dev", config_overrides={"streaming:ffmpegLayerArn": arn_})
+    assert one(rec, FUNCTION, "media-transcoder").inputs["layers"] == [arn_]
+    assert not rec.of_type(LAYER) and not rec.of_type(LAYER_ZIP)
 
 
 @pytest.mark.parametrize(("stack", "concurrency"), [("dev", 2), ("prod", 50)])
@@ -482,7 +521,14 @@ def _args(**overrides: Any) -> MediaPipelineArgs:
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"backend": TranscodeBackend.FFMPEG}, "ffmpeg_layer_arn: got None; allowed: a Lambda layer version ARN"),
+        ({"backend": TranscodeBackend.FFMPEG}, "ffmpeg_layer_zip: got None; allowed: the path of a layer zip"),
+        (
+            {"backend": TranscodeBackend.FFMPEG, "ffmpeg_layer_zip": "/nonexistent/layer.zip"},
+            "ffmpeg_layer_zip: got '/nonexistent/layer.zip'; allowed: an existing file (make ffmpeg-layer builds it)",
+        ),
+        ({"upload_prefix": "layers/videos/"}, "upload_prefix: got 'layers/videos/'; allowed: a prefix outside layers/"),
+        ({"upload_suffixes": [".mov", ".MOV"]}, "upload_suffixes: got ['.mov', '.MOV']; allowed: distinct suffixes"),
+        ({"segment_duration_seconds": 1}, "segment_duration_seconds: got 1; allowed: 2 to 10"),
         ({"ffmpeg_layer_arn": "ffmpeg:1"}, "ffmpeg_layer_arn: got 'ffmpeg:1'; allowed: arn:aws:lambda:"),
         (
             {"availability_zones": ["az1"], "app_subnet_ids": ["a"]},

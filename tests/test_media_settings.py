@@ -6,6 +6,7 @@ import pytest
 from streaming_platform.media.pipeline import TranscodeBackend
 
 from settings import parse
+from settings.media import FFMPEG_LAYER_ZIP
 from tests.test_settings import US_WEST_2, problems, raw_config
 
 
@@ -20,10 +21,6 @@ from tests.test_settings import US_WEST_2, problems, raw_config
         (
             {"ffmpegLayerArn": "arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg"},
             "streaming:ffmpegLayerArn: got 'arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg'; allowed: a Lambda",
-        ),
-        (
-            {"ffmpegLayerArn": None},
-            "streaming:ffmpegLayerArn: got ''; allowed: a Lambda layer version ARN with bin/ffmpeg when",
         ),
         ({"uploadPrefix": "uploads"}, "streaming:uploadPrefix: got 'uploads'; allowed: a key prefix ending in '/'"),
         ({"uploadPrefix": "/uploads/"}, "streaming:uploadPrefix: got '/uploads/'; allowed: a key prefix"),
@@ -94,9 +91,21 @@ def test_mediaconvert_accepts_large_uploads_and_needs_no_layer():
 def test_dev_and_prod_media_settings(recording):
     dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b", "us-east-2c"]).media
     assert dev.backend is TranscodeBackend.FFMPEG
-    assert dev.ffmpeg_layer_arn == "arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1"
+    assert dev.ffmpeg_layer_arn == ""  # the stack publishes build/ffmpeg-layer.zip
+    assert dev.plain_args()["ffmpeg_layer_zip"] == str(FFMPEG_LAYER_ZIP) and dev.segment_duration_seconds == 6
     assert (dev.maximum_concurrency, dev.reserved_concurrency, dev.function_timeout_seconds) == (2, 2, 900)
     prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).media
     assert prod.backend is TranscodeBackend.MEDIACONVERT
     assert (prod.maximum_concurrency, prod.reserved_concurrency, prod.function_timeout_seconds) == (50, 50, 300)
     assert prod.upload_suffixes == (".mp4", ".mov", ".mkv", ".webm") and prod.max_receive_count == 5
+    assert prod.plain_args()["ffmpeg_layer_zip"] is None
+
+
+def test_the_ffmpeg_backend_without_an_arn_needs_the_built_layer_zip(monkeypatch, tmp_path):
+    import settings.media
+
+    monkeypatch.setattr(settings.media, "FFMPEG_LAYER_ZIP", tmp_path / "missing.zip")
+    assert problems("dev", ffmpegLayerArn=None) == [
+        "streaming:ffmpegLayerArn: got ''; allowed: a Lambda layer version ARN with bin/ffmpeg, or the layer zip the "
+        "stack publishes (build/ffmpeg-layer.zip is missing: run make ffmpeg-layer) when transcodeBackend is ffmpeg"
+    ]

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -14,6 +15,7 @@ import pulumi
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
 MIN_SEGMENT_SECONDS, MAX_SEGMENT_SECONDS = 2, 10
+LAYERS_PREFIX = "layers/"  # where the ffmpeg layer zip goes in the uploads bucket, outside the upload prefix
 LAYER_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+$")
 
 
@@ -52,10 +54,17 @@ class MediaPipelineArgs:
     video_table_arn: pulumi.Input[str]
 
     backend: TranscodeBackend = TranscodeBackend.MEDIACONVERT
-    """Default: MediaConvert, which has no length or size ceiling. FFMPEG needs ``ffmpeg_layer_arn``."""
+    """Default: MediaConvert, which has no length or size ceiling. FFMPEG needs ``ffmpeg_layer_zip`` or
+    ``ffmpeg_layer_arn``."""
+
+    ffmpeg_layer_zip: str | None = None
+    """Path of a layer zip holding ``bin/ffmpeg`` (x86_64), such as the one ``make ffmpeg-layer`` builds from the
+    pinned imageio-ffmpeg wheel. With FFMPEG and no ``ffmpeg_layer_arn`` the component uploads it to the uploads
+    bucket under ``layers/`` (too large for a direct upload) and publishes it as a LayerVersion. Default: none."""
 
     ffmpeg_layer_arn: str | None = None
-    """Lambda layer version with ``bin/ffmpeg`` (mounted at ``/opt/bin/ffmpeg``), x86_64. Required for FFMPEG."""
+    """An existing layer version with ``bin/ffmpeg`` (mounted at ``/opt/bin/ffmpeg``), x86_64, used instead of
+    publishing ``ffmpeg_layer_zip``. Default: none (the component publishes the zip)."""
 
     mediaconvert_endpoint: str | None = None
     """The account's MediaConvert endpoint. Default: the SDK's regional endpoint (no DescribeEndpoints)."""
@@ -131,10 +140,19 @@ def validate_args(args: MediaPipelineArgs) -> list[str]:
 
     if len(args.availability_zones) < 2 or len(args.availability_zones) != len(args.app_subnet_ids):
         bad("availability_zones", list(args.availability_zones), "at least 2 AZs, one app subnet per AZ")
-    if args.backend is TranscodeBackend.FFMPEG and not args.ffmpeg_layer_arn:
-        bad("ffmpeg_layer_arn", args.ffmpeg_layer_arn, "a Lambda layer version ARN when backend is ffmpeg")
+    if args.backend is TranscodeBackend.FFMPEG and not args.ffmpeg_layer_arn and not args.ffmpeg_layer_zip:
+        bad(
+            "ffmpeg_layer_zip",
+            args.ffmpeg_layer_zip,
+            "the path of a layer zip with bin/ffmpeg (or ffmpeg_layer_arn, a Lambda layer version ARN) when backend "
+            "is ffmpeg",
+        )
+    if args.ffmpeg_layer_zip and not args.ffmpeg_layer_arn and not Path(args.ffmpeg_layer_zip).is_file():
+        bad("ffmpeg_layer_zip", args.ffmpeg_layer_zip, "an existing file (make ffmpeg-layer builds it)")
     if args.ffmpeg_layer_arn and not LAYER_ARN.match(args.ffmpeg_layer_arn):
         bad("ffmpeg_layer_arn", args.ffmpeg_layer_arn, "arn:aws:lambda:<region>:<account>:layer:<name>:<version>")
+    if args.upload_prefix.startswith(LAYERS_PREFIX):
+        bad("upload_prefix", args.upload_prefix, f"a prefix outside {LAYERS_PREFIX} (the ffmpeg layer's place)")
     if not args.upload_prefix.endswith("/") or args.upload_prefix.startswith("/"):
         bad("upload_prefix", args.upload_prefix, "a key prefix ending in '/' and not starting with '/'")
     if not args.upload_suffixes or any(not s.startswith(".") for s in args.upload_suffixes):

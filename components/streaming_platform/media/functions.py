@@ -3,6 +3,8 @@ transcoder with its SQS event source."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.resources
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import pulumi_aws as aws
 from streaming_platform._component import StreamingComponent
 from streaming_platform.iam import policy_document
 from streaming_platform.media.access import transcoder_statements, trust
-from streaming_platform.media.args import LAMBDA_RUNTIME, MediaPipelineArgs, TranscodeBackend
+from streaming_platform.media.args import LAMBDA_RUNTIME, LAYERS_PREFIX, MediaPipelineArgs, TranscodeBackend
 
 # The Lambda code ships inside this package (package data), so an installed library finds it too.
 FUNCTION_CODE_DIR = Path(str(importlib.resources.files("streaming_platform.media") / "transcoder"))
@@ -92,6 +94,40 @@ def vpc_config(c: StreamingComponent, name: str, args: MediaPipelineArgs) -> aws
     return {"subnet_ids": list(args.app_subnet_ids), "security_group_ids": [sg.id]}
 
 
+def ffmpeg_layer(c: StreamingComponent, name: str, args: MediaPipelineArgs) -> pulumi.Input[str] | None:
+    """The layer the ffmpeg backend runs ``/opt/bin/ffmpeg`` from: ``ffmpeg_layer_arn`` when given, else
+    ``ffmpeg_layer_zip`` uploaded under ``layers/`` of the uploads bucket (outside the notified prefix) and
+    published from there. S3, not the request body: the zip is above the 50 MB Lambda takes in an API
+    request (Lambda Developer Guide, "Lambda quotas")."""
+    if args.backend is not TranscodeBackend.FFMPEG:
+        return None
+    if args.ffmpeg_layer_arn:
+        return args.ffmpeg_layer_arn
+    assert args.ffmpeg_layer_zip is not None  # validate_args
+    digest = hashlib.sha256(Path(args.ffmpeg_layer_zip).read_bytes())
+    code_object = aws.s3.BucketObjectv2(
+        f"{name}-ffmpeg-layer-zip",
+        bucket=args.uploads_bucket_name,
+        key=f"{LAYERS_PREFIX}ffmpeg-{digest.hexdigest()[:16]}.zip",
+        source=pulumi.FileAsset(args.ffmpeg_layer_zip),
+        content_type="application/zip",
+        tags=c.tags(f"{name}-ffmpeg-layer-zip"),
+        opts=c.child(),
+    )
+    layer = aws.lambda_.LayerVersion(
+        f"{name}-ffmpeg",
+        layer_name=f"{args.resource_prefix}-ffmpeg",
+        description="ffmpeg (imageio-ffmpeg's static Linux x86_64 build) at /opt/bin/ffmpeg",
+        s3_bucket=code_object.bucket,
+        s3_key=code_object.key,
+        source_code_hash=base64.b64encode(digest.digest()).decode(),
+        compatible_runtimes=[LAMBDA_RUNTIME],
+        compatible_architectures=["x86_64"],
+        opts=c.child(),
+    )
+    return layer.arn
+
+
 def transcoder(
     c: StreamingComponent,
     name: str,
@@ -154,7 +190,7 @@ def transcoder(
         memory_size=args.function_memory_mb,
         ephemeral_storage={"size": storage},
         reserved_concurrent_executions=args.reserved_concurrency,
-        layers=[args.ffmpeg_layer_arn] if ffmpeg and args.ffmpeg_layer_arn else None,
+        layers=[layer] if (layer := ffmpeg_layer(c, name, args)) is not None else None,
         environment={"variables": env},
         kms_key_arn=key.arn,
         tracing_config={"mode": "Active"},
