@@ -1,6 +1,7 @@
 """The transcoder under its real role policy: moto server with IAM enforcement on, and the pipeline (and the SQS
 event source mapping, which polls with the function's role) using credentials of a role that carries exactly the
-policy document the dev stack's recording gives ``media-transcoder``.
+policy document the stack's recording gives ``media-transcoder`` (dev: ffmpeg; prod: MediaConvert), and the
+status function under prod's ``media-status`` document.
 
 The resources are created under the ARNs that document names (queue, DLQ, buckets, table), in the stack's region
 and account, so every real call of the real code is checked against the real statements. What moto cannot check:
@@ -20,6 +21,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+from streaming_platform.media.transcoder import status
+from streaming_platform.media.transcoder.events import parse_body
 from streaming_platform.media.transcoder.handler import Config, Pipeline
 from streaming_platform.media.transcoder.store import VideoStore
 
@@ -27,7 +31,8 @@ from offline.engine import PROJECT_DIR, Recording
 from offline.fakes import ACCOUNT_ID
 from tests.functions.helpers import history, s3_event
 
-REGION = "us-east-2"  # the dev stack's
+REGIONS = {"dev": "us-east-2", "prod": "us-west-2"}  # the stacks' regions
+ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
 def _resource(statements: list[dict[str, Any]], sid: str) -> str:
@@ -35,30 +40,35 @@ def _resource(statements: list[dict[str, Any]], sid: str) -> str:
     return str(statement["Resource"])
 
 
-@pytest.fixture(scope="module")
-def recorded(recording: Any) -> dict[str, Any]:
-    """The dev stack's transcoder: its role policy document and environment, as the real program records them."""
-    rec: Recording = recording("dev", preview=False)
-    (policy,) = [r for r in rec.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "media-transcoder"]
+def _recorded(recording: Any, stack: str) -> dict[str, Any]:
+    """A stack's media roles as the real program records them: each role policy's document, and the
+    transcoder's environment."""
+    rec: Recording = recording(stack, preview=False)
+    documents = {
+        r.name: r.inputs["policy"]
+        for r in rec.of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.name in ("media-transcoder", "media-status")
+    }
     (function,) = [r for r in rec.of_type("aws:lambda/function:Function") if r.name == "media-transcoder"]
-    document = policy.inputs["policy"]
-    statements = json.loads(document)["Statement"]
+    variables = function.inputs["environment"]["variables"]
+    statements = json.loads(documents["media-transcoder"])["Statement"]
     names = {
         "queue": _resource(statements, "ConsumeUploadQueue").rsplit(":", 1)[1],
         "dlq": _resource(statements, "MovePoisonMessagesToTheDlq").rsplit(":", 1)[1],
         "uploads": _resource(statements, "ReadUploadsPrefix").removeprefix("arn:aws:s3:::").split("/")[0],
-        "renditions": _resource(statements, "WriteRenditions").removeprefix("arn:aws:s3:::").split("/")[0],
+        "renditions": variables["RENDITIONS_BUCKET"],
         # The offline engine's table ARN ends in the table's id, not its name: the table is named so that its
         # ARN is the one the policy names.
         "table": _resource(statements, "UpdateVideoItems").rsplit("/", 1)[1],
     }
-    variables = function.inputs["environment"]["variables"]
-    assert variables["RENDITIONS_BUCKET"] == names["renditions"]  # the document and the function agree
-    return {"document": document, "names": names, "variables": variables}
+    if stack == "dev":  # ffmpeg writes renditions itself: the document and the function name the same bucket
+        assert _resource(statements, "WriteRenditions") == f"arn:aws:s3:::{names['renditions']}/hls/*"
+    return {"documents": documents, "names": names, "variables": variables}
 
 
 @pytest.fixture(scope="module")
-def enforced_endpoint() -> Iterator[str]:
+def enforced_endpoint() -> Iterator[tuple[str, boto3.Session]]:
+    """The enforced server and an administrator, created by its first 3 requests (enforcement starts after)."""
     env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3", "MOTO_ACCOUNT_ID": ACCOUNT_ID}
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.functions.iam_moto_server"],
@@ -70,35 +80,27 @@ def enforced_endpoint() -> Iterator[str]:
     )
     assert proc.stdout is not None and proc.stdin is not None
     endpoint = proc.stdout.readline().strip()
-    yield endpoint
+    iam = boto3.Session("bootstrap", "x", region_name="us-east-1").client("iam", endpoint_url=endpoint)
+    iam.create_user(UserName="admin")
+    iam.put_user_policy(UserName="admin", PolicyName="admin", PolicyDocument=json.dumps(ADMIN_POLICY))
+    key = iam.create_access_key(UserName="admin")["AccessKey"]
+    yield endpoint, boto3.Session(key["AccessKeyId"], key["SecretAccessKey"])
     proc.stdin.close()
     proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def world(enforced_endpoint: str, recorded: dict[str, Any]) -> dict[str, Any]:
-    """An administrator (the first 3 requests, before enforcement starts), the stack's resources, and the
-    transcoder's role with the recorded document as its one inline policy."""
-    bootstrap = boto3.Session(aws_access_key_id="bootstrap", aws_secret_access_key="x", region_name=REGION)
-    iam = bootstrap.client("iam", endpoint_url=enforced_endpoint)
-    iam.create_user(UserName="admin")
-    iam.put_user_policy(
-        UserName="admin",
-        PolicyName="admin",
-        PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-        ),
-    )
-    key = iam.create_access_key(UserName="admin")["AccessKey"]  # request 3: enforcement starts after it
-    admin = boto3.Session(key["AccessKeyId"], key["SecretAccessKey"], region_name=REGION)
+def _world(enforced: tuple[str, boto3.Session], recorded: dict[str, Any], stack: str) -> dict[str, Any]:
+    """The stack's resources under the recorded ARNs, and one role per recorded document (its one inline policy)."""
+    endpoint, admin_session = enforced
+    region = REGIONS[stack]
 
     def client(session: boto3.Session, name: str) -> Any:
-        return session.client(name, endpoint_url=enforced_endpoint)
+        return session.client(name, endpoint_url=endpoint, region_name=region)
 
     names = recorded["names"]
-    s3, sqs, dynamodb = client(admin, "s3"), client(admin, "sqs"), client(admin, "dynamodb")
+    s3, sqs, dynamodb, iam = (client(admin_session, n) for n in ("s3", "sqs", "dynamodb", "iam"))
     for bucket in (names["uploads"], names["renditions"]):
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_versioning(Bucket=names["uploads"], VersioningConfiguration={"Status": "Enabled"})
     dynamodb.create_table(
         TableName=names["table"],
@@ -108,8 +110,8 @@ def world(enforced_endpoint: str, recorded: dict[str, Any]) -> dict[str, Any]:
     )
     dlq_url = sqs.create_queue(QueueName=names["dlq"])["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    statements = json.loads(recorded["document"])["Statement"]
-    assert dlq_arn == _resource(statements, "MovePoisonMessagesToTheDlq")
+    statements = json.loads(recorded["documents"]["media-transcoder"])["Statement"]
+    assert dlq_arn == _resource(statements, "MovePoisonMessagesToTheDlq")  # moto's ARN is the recorded one
     queue_url = sqs.create_queue(
         QueueName=names["queue"],
         Attributes={
@@ -117,7 +119,7 @@ def world(enforced_endpoint: str, recorded: dict[str, Any]) -> dict[str, Any]:
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
         },
     )["QueueUrl"]
-    # Lambda assumes the role in AWS (its trust policy names lambda.amazonaws.com); here the administrator does.
+    # Lambda assumes the roles in AWS (their trust policies name lambda.amazonaws.com); here the administrator does.
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -128,22 +130,41 @@ def world(enforced_endpoint: str, recorded: dict[str, Any]) -> dict[str, Any]:
             }
         ],
     }
-    role = client(admin, "iam").create_role(RoleName="media-transcoder", AssumeRolePolicyDocument=json.dumps(trust))
-    client(admin, "iam").put_role_policy(
-        RoleName="media-transcoder", PolicyName="media-transcoder", PolicyDocument=recorded["document"]
-    )
-    creds = client(admin, "sts").assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="transcoder")["Credentials"]
-    as_role = boto3.Session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], region_name=REGION)
+    roles = {}
+    for name, document in recorded["documents"].items():
+        role_name = f"{stack}-{name}"
+        arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=role_name, PolicyName=name, PolicyDocument=document)
+        creds = client(admin_session, "sts").assume_role(RoleArn=arn, RoleSessionName=name)["Credentials"]
+        session = boto3.Session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        roles[name] = {n: client(session, n) for n in ("s3", "sqs", "dynamodb")}
     return {
-        "admin": {name: client(admin, name) for name in ("s3", "sqs", "dynamodb")},
-        "role": {name: client(as_role, name) for name in ("s3", "sqs", "dynamodb")},
+        "admin": {"s3": s3, "sqs": sqs, "dynamodb": dynamodb},
+        "role": roles["media-transcoder"],
+        "roles": roles,
         "names": names,
         "queue_url": queue_url,
         "dlq_url": dlq_url,
     }
 
 
-def _pipeline(world: dict[str, Any], recorded: dict[str, Any], ffmpeg: str) -> Pipeline:
+@pytest.fixture(scope="module")
+def recorded(recording: Any) -> dict[str, Any]:
+    return _recorded(recording, "dev")
+
+
+@pytest.fixture(scope="module")
+def world(enforced_endpoint: tuple[str, boto3.Session], recorded: dict[str, Any]) -> dict[str, Any]:
+    return _world(enforced_endpoint, recorded, "dev")
+
+
+@pytest.fixture(scope="module")
+def prod(enforced_endpoint: tuple[str, boto3.Session], recording: Any) -> dict[str, Any]:
+    recorded = _recorded(recording, "prod")
+    return {**_world(enforced_endpoint, recorded, "prod"), "recorded": recorded}
+
+
+def _pipeline(world: dict[str, Any], recorded: dict[str, Any], ffmpeg: str, retry_base_seconds: int = 0) -> Pipeline:
     v, role = recorded["variables"], world["role"]
     config = Config(
         table_name=world["names"]["table"],
@@ -156,7 +177,7 @@ def _pipeline(world: dict[str, Any], recorded: dict[str, Any], ffmpeg: str) -> P
         ffmpeg_preset="ultrafast",
         queue_url=world["queue_url"],  # the recording has no URL (the offline engine computes none)
         dlq_url=world["dlq_url"],
-        retry_base_seconds=0,
+        retry_base_seconds=retry_base_seconds,
     )
     return Pipeline(config, role["s3"], role["dynamodb"], None, role["sqs"])
 
@@ -220,14 +241,74 @@ def test_poison_and_transient_failures_under_the_recorded_role_policy(world, rec
     admin["s3"].put_object(Bucket=names["uploads"], Key=key, Body=b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
     admin["sqs"].send_message(QueueUrl=world["queue_url"], MessageBody=s3_event(names["uploads"], key, 1, version=None))
     admin["sqs"].send_message(QueueUrl=world["queue_url"], MessageBody="not an S3 event")
-    p = _pipeline(world, recorded, "/nonexistent/ffmpeg")  # running ffmpeg fails: a transient error
+    p = _pipeline(world, recorded, "/nonexistent/ffmpeg", retry_base_seconds=30)  # running ffmpeg fails: transient
 
     result = _poll_and_deliver(world, p)  # SendMessage to the DLQ, ChangeMessageVisibility, UpdateItem
 
     assert len(result["batchItemFailures"]) == 1
+    # The queue's visibility timeout is 0: only an allowed ChangeMessageVisibility (the backoff) hides it now.
+    assert admin["sqs"].receive_message(QueueUrl=world["queue_url"]).get("Messages", []) == []
     it = VideoStore(admin["dynamodb"], names["table"]).get("iam-flaky")
     assert it is not None and (it["status"]["S"], it["leaseExpiresAt"]["N"]) == ("PROCESSING", "0")
     dead = admin["sqs"].receive_message(QueueUrl=world["dlq_url"], MessageAttributeNames=["All"])["Messages"]
     assert [(m["Body"], m["MessageAttributes"]["status"]["StringValue"]) for m in dead] == [
         ("not an S3 event", "FAILED")
     ]
+
+
+def test_prod_submits_to_mediaconvert_and_the_status_function_finishes_under_their_recorded_policies(prod):
+    """Prod's transcoder (MediaConvert backend: the S3 checks, the claim, the job id) and the status function
+    (READY), each under its own recorded document. CreateJob itself goes to botocore's Stubber: moto has no
+    MediaConvert, so the CreateJob and PassRole statements stay unexercised here."""
+    admin, names, v = prod["admin"], prod["names"], prod["recorded"]["variables"]
+    key = "uploads/iam-mc/film.mov"
+    admin["s3"].put_object(Bucket=names["uploads"], Key=key, Body=b"\x00\x00\x00\x14ftypqt  " + b"\x00" * 64)
+    version = admin["s3"].head_object(Bucket=names["uploads"], Key=key)["VersionId"]
+    (obj,) = parse_body(s3_event(names["uploads"], key, 84, version=version))
+    mediaconvert = boto3.client(
+        "mediaconvert",
+        region_name="us-west-2",
+        endpoint_url="https://abcd1234.mediaconvert.us-west-2.amazonaws.com",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    role = prod["roles"]["media-transcoder"]
+    config = Config(
+        table_name=names["table"],
+        renditions_bucket=v["RENDITIONS_BUCKET"],
+        backend=v["BACKEND"],
+        upload_prefix=v["UPLOAD_PREFIX"],
+        segment_seconds=int(v["SEGMENT_SECONDS"]),
+        mediaconvert_role_arn=v["MEDIACONVERT_ROLE_ARN"],
+        media_kms_key_arn=v["MEDIA_KMS_KEY_ARN"],
+    )
+    with Stubber(mediaconvert) as stub:
+        stub.add_response("create_job", {"Job": {"Id": "job-iam", "Role": v["MEDIACONVERT_ROLE_ARN"], "Settings": {}}})
+        p = Pipeline(config, role["s3"], role["dynamodb"], mediaconvert, role["sqs"])
+        assert p.process_object(obj) == "submitted"
+
+    complete = {
+        "detail": {
+            "status": "COMPLETE",
+            "jobId": "job-iam",
+            "userMetadata": {"videoId": "iam-mc", "sourceToken": obj.token},
+            "outputGroupDetails": [
+                {
+                    "playlistFilePaths": [f"s3://{names['renditions']}/hls/iam-mc/x/master.m3u8"],
+                    "outputDetails": [
+                        {
+                            "outputFilePaths": [f"s3://{names['renditions']}/hls/iam-mc/x/master_720p.m3u8"],
+                            "videoDetails": {"widthInPx": 1280, "heightInPx": 720},
+                        }
+                    ],
+                }
+            ],
+        }
+    }
+    status_store = VideoStore(prod["roles"]["media-status"]["dynamodb"], names["table"])
+    assert status.handle(complete, status_store) == "updated"
+    it = VideoStore(admin["dynamodb"], names["table"]).get("iam-mc")
+    assert it is not None and history(it) == ["UPLOADED", "PROCESSING", "READY"]
+    with pytest.raises(ClientError) as info:  # the status role cannot read uploads: enforcement is on
+        prod["roles"]["media-status"]["s3"].get_object(Bucket=names["uploads"], Key=key)
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
