@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from streaming_platform.media.transcoder.events import parse_body
-from streaming_platform.media.transcoder.handler import Config
+from streaming_platform.media.transcoder.handler import Config, Pipeline
 
 from tests.functions import workers
 from tests.functions.conftest import Env
@@ -199,3 +199,19 @@ def test_concurrent_deliveries_of_one_upload_transcode_it_exactly_once(
         o["Key"] for o in env.s3.list_objects_v2(Bucket=env.renditions)["Contents"] if o["Key"].endswith("/master.m3u8")
     ]
     assert masters == [it["masterPlaylistKey"]["S"]]
+
+
+def test_the_environment_the_stack_sets_configures_suffixes_segments_and_queues():
+    config = Config.from_env(
+        {
+            "VIDEO_TABLE": "videos",
+            "RENDITIONS_BUCKET": "renditions",
+            "UPLOAD_SUFFIXES": ".mp4,.mov",
+            "SEGMENT_SECONDS": "4",
+            "QUEUE_URL": "https://sqs.us-east-2.amazonaws.com/111122223333/media-queue",
+            "DLQ_URL": "https://sqs.us-east-2.amazonaws.com/111122223333/media-dlq",
+        }
+    )
+    assert (config.upload_suffixes, config.segment_seconds) == ((".mp4", ".mov"), 4)
+    assert config.queue_url.endswith("/media-queue") and config.dlq_url.endswith("/media-dlq")
+    assert Pipeline(config, None, None).ffmpeg.segment_seconds == 4
