@@ -25,11 +25,13 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 
 install: $(STAMP) $(FFMPEG_LAYER)
 
-$(FFMPEG_LAYER): constraints.txt components/streaming_platform/media/ffmpeg_layer.py | $(STAMP)
+# Needs only pip and the standard library, so a job with just the program's .venv can build it too.
+$(FFMPEG_LAYER): constraints.txt components/streaming_platform/media/ffmpeg_layer.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	rm -rf build/ffmpeg-wheel
 	$(PY) -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
 	  --platform manylinux_2_28_x86_64 --dest build/ffmpeg-wheel imageio-ffmpeg==$(IMAGEIO_FFMPEG)
-	$(PY) -m streaming_platform.media.ffmpeg_layer $@ build/ffmpeg-wheel
+	$(PY) components/streaming_platform/media/ffmpeg_layer.py $@ build/ffmpeg-wheel
 
 ffmpeg-layer: $(FFMPEG_LAYER)
 
