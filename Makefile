@@ -10,14 +10,30 @@ STAMP := $(VENV)/.installed-stamp
 STACK ?= dev
 MODE ?= preview
 
-.PHONY: install graphviz preview test unit lint typecheck docs clean
+.PHONY: install ffmpeg-layer graphviz preview test unit lint typecheck docs clean
+
+# The dev stack's ffmpeg layer: bin/ffmpeg from the pinned imageio-ffmpeg wheel for manylinux_2_28 x86_64 (the
+# transcoder's architecture; python3.12 runs on Amazon Linux 2023, glibc 2.34), whatever machine builds it.
+# The stack uploads it and publishes a LayerVersion.
+FFMPEG_LAYER := build/ffmpeg-layer.zip
+IMAGEIO_FFMPEG := $(shell sed -n 's/^imageio-ffmpeg==//p' constraints.txt)
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt components/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(FFMPEG_LAYER)
+
+# Needs only pip and the standard library, so a job with just the program's .venv can build it too.
+$(FFMPEG_LAYER): constraints.txt components/streaming_platform/media/ffmpeg_layer.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	rm -rf build/ffmpeg-wheel
+	$(PY) -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+	  --platform manylinux_2_28_x86_64 --dest build/ffmpeg-wheel imageio-ffmpeg==$(IMAGEIO_FFMPEG)
+	$(PY) components/streaming_platform/media/ffmpeg_layer.py $@ build/ffmpeg-wheel
+
+ffmpeg-layer: $(FFMPEG_LAYER)
 
 # Graphviz's `dot` renders the architecture pictures (the `diagrams` library drives it; a test renders
 # the DOT source to check it). On a clean Debian/Ubuntu machine it comes from the `graphviz` package.
@@ -27,7 +43,7 @@ graphviz:
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq graphviz; \
 	  else echo "Graphviz is missing: install the graphviz package (apt-get install -y graphviz) as root" >&2; exit 1; fi; }
 
-preview: $(STAMP)
+preview: $(STAMP) $(FFMPEG_LAYER)
 	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON)) $(if $(DIAGRAM),--diagram $(DIAGRAM))
 
 lint: $(STAMP)
@@ -37,12 +53,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-unit: $(STAMP) graphviz
+unit: $(STAMP) $(FFMPEG_LAYER) graphviz
 	$(PY) -m pytest -n 2 -q
 
 test: graphviz lint typecheck unit
 
-docs: $(STAMP) graphviz
+docs: $(STAMP) $(FFMPEG_LAYER) graphviz
 	$(PY) -m offline.docs
 	$(PY) -m offline.component_docs
 	$(PY) -m offline.policy_docs

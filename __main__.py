@@ -107,6 +107,7 @@ if certificates:
             log_bucket_name=data.bucket_names["logs"],
             log_bucket_dependencies=[data.bucket_ownership_controls["logs"]],  # standard logging writes through ACLs
             log_retention_days=settings.app.log_retention_days,
+            segment_duration_seconds=settings.media.segment_duration_seconds,  # the transcoder's segments
             resource_prefix=prefix,
             **common,
         ),

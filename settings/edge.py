@@ -27,11 +27,6 @@ def _d(name: str) -> Any:
     return arg_default(StreamingEdgeArgs, name)
 
 
-def _segment_min() -> int:
-    # The manifest TTL is at least 1 s and at most half a segment, so the shortest segment that can pass is 2 s.
-    return 2
-
-
 class EdgeSettings(TierModel):
     """Plain settings of StreamingEdgeArgs, under the same field names; defaults are the component's own."""
 
@@ -42,22 +37,12 @@ class EdgeSettings(TierModel):
             "CloudFront price class: PriceClass_100 (North America, Europe, Israel), PriceClass_200 or PriceClass_All."
         ),
     )
-    segment_duration_seconds: int = key(
-        _d("segment_duration_seconds"),
-        alias="edgeSegmentDurationSeconds",
-        ge=_segment_min(),
-        le=60,
-        description=(
-            f"Target duration of the HLS/DASH segments the transcoder writes, {_segment_min()} to 60 s; bounds "
-            "edgeManifestTtlSeconds (1 s up to half a segment)."
-        ),
-    )
     manifest_ttl_seconds: int = key(
         _d("manifest_ttl_seconds"),
         alias="edgeManifestTtlSeconds",
         ge=1,
         le=30,
-        description="Seconds CloudFront caches *.m3u8 / *.mpd manifests, 1 to half of edgeSegmentDurationSeconds.",
+        description="Seconds CloudFront caches *.m3u8 / *.mpd manifests, 1 to half of segmentDurationSeconds.",
     )
     segment_ttl_seconds: int = key(
         _d("segment_ttl_seconds"),
@@ -245,14 +230,6 @@ class EdgeSettings(TierModel):
 
 
 def check(r: Reader) -> None:
-    segment = r.value("edgeSegmentDurationSeconds")
-    if r.ok("edgeSegmentDurationSeconds"):
-        r.check(
-            "edgeManifestTtlSeconds",
-            r.value("edgeManifestTtlSeconds"),
-            lambda v: v <= segment / 2,
-            f"at most half of edgeSegmentDurationSeconds ({segment} -> {segment / 2:g})",
-        )
     rate = r.value("edgeWafRateLimit")
     if r.ok("edgeWafRateLimit"):
         r.check(

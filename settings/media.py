@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
+from streaming_platform.media.args import MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS
 from streaming_platform.media.pipeline import LAMBDA_MAX_TIMEOUT_SECONDS, MediaPipelineArgs, TranscodeBackend
 
 from settings._base import Reader, TierModel, arg_default, distinct, key, rule
@@ -15,6 +17,9 @@ FFMPEG_MAX_UPLOAD_MB = 3072  # source plus renditions must fit in the function's
 # arn:<partition>:lambda:<region>:<account>:layer:<name>:<version> (Lambda API Reference, GetLayerVersionByArn Arn)
 LAYER_ARN = re.compile(r"arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+")
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
+# make ffmpeg-layer writes it; the ffmpeg backend publishes it as a LayerVersion unless ffmpegLayerArn is set.
+FFMPEG_LAYER_ZIP_NAME = "build/ffmpeg-layer.zip"
+FFMPEG_LAYER_ZIP = Path(__file__).resolve().parent.parent / FFMPEG_LAYER_ZIP_NAME
 
 
 def _d(name: str) -> Any:
@@ -36,14 +41,15 @@ class MediaSettings(TierModel):
         str,
         rule(
             lambda v: v == "" or bool(LAYER_ARN.fullmatch(v)),
-            "a Lambda layer version ARN such as arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1, or empty",
+            "a Lambda layer version ARN, arn:aws:lambda:<region>:<account-id>:layer:<name>:<version>, or empty",
         ),
     ] = key(
         "",
         alias="ffmpegLayerArn",
         description=(
-            "Lambda layer version ARN with bin/ffmpeg (x86_64) in the stack's region, for example "
-            "arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1; required when transcodeBackend is ffmpeg."
+            "An existing Lambda layer version ARN with bin/ffmpeg (x86_64) in the stack's region, "
+            "arn:aws:lambda:<region>:<account-id>:layer:<name>:<version>, to use instead of the layer the stack "
+            f"publishes from {FFMPEG_LAYER_ZIP_NAME} (make ffmpeg-layer). Empty: publish that zip."
         ),
     )
     upload_prefix: Annotated[
@@ -60,14 +66,26 @@ class MediaSettings(TierModel):
     upload_suffixes: Annotated[
         tuple[str, ...],
         rule(
-            lambda v: bool(v) and distinct(v) and all(_SUFFIX.fullmatch(s) for s in v),
-            "one or more distinct suffixes such as .mp4 (a dot, then 1-10 letters or digits)",
+            lambda v: bool(v) and distinct([s.lower() for s in v]) and all(_SUFFIX.fullmatch(s) for s in v),
+            "one or more suffixes such as .mp4 (a dot, then 1-10 letters or digits), distinct ignoring case",
         ),
     ] = key(
         tuple(_d("upload_suffixes")),
         alias="uploadSuffixes",
         description=(
-            "Key suffixes (case-sensitive, starting with '.') that trigger transcoding; one notification rule each."
+            "Key suffixes (starting with '.') of uploads to transcode, matched case-insensitively (.mov matches "
+            "IMG_1234.MOV); other keys under uploadPrefix are acknowledged without work."
+        ),
+    )
+    segment_duration_seconds: int = key(
+        _d("segment_duration_seconds"),
+        alias="segmentDurationSeconds",
+        ge=MIN_SEGMENT_SECONDS,
+        le=MAX_SEGMENT_SECONDS,
+        description=(
+            f"HLS segment length, {MIN_SEGMENT_SECONDS} to {MAX_SEGMENT_SECONDS} s: the one value the ffmpeg "
+            "transcoder, MediaConvert jobs and the edge's manifest TTL (edgeManifestTtlSeconds, at most half a "
+            "segment) use; replaces edgeSegmentDurationSeconds."
         ),
     )
     max_upload_size_mb: int = key(
@@ -153,6 +171,8 @@ class MediaSettings(TierModel):
         """MediaPipelineArgs fields by name."""
         plain = self.model_dump(exclude={"max_upload_size_mb"})
         plain["ffmpeg_layer_arn"] = self.ffmpeg_layer_arn or None
+        publish = self.backend is TranscodeBackend.FFMPEG and not self.ffmpeg_layer_arn
+        plain["ffmpeg_layer_zip"] = str(FFMPEG_LAYER_ZIP) if publish else None
         plain["max_upload_bytes"] = self.max_upload_size_mb * MIB
         return plain
 
@@ -161,9 +181,22 @@ class MediaSettings(TierModel):
 
 
 def check(r: Reader, region: str | None) -> None:
+    segment = r.value("segmentDurationSeconds")
+    if r.ok("segmentDurationSeconds"):
+        r.check(
+            "edgeManifestTtlSeconds",
+            r.value("edgeManifestTtlSeconds"),
+            lambda v: v <= segment / 2,
+            f"at most half of segmentDurationSeconds ({segment} -> {segment / 2:g})",
+        )
     backend, layer = r.value("transcodeBackend"), r.value("ffmpegLayerArn")
-    if backend is TranscodeBackend.FFMPEG and layer == "":
-        r.problem("ffmpegLayerArn", "", "a Lambda layer version ARN with bin/ffmpeg when transcodeBackend is ffmpeg")
+    if backend is TranscodeBackend.FFMPEG and layer == "" and not FFMPEG_LAYER_ZIP.is_file():
+        r.problem(
+            "ffmpegLayerArn",
+            "",
+            f"a Lambda layer version ARN with bin/ffmpeg, or the layer zip the stack publishes "
+            f"({FFMPEG_LAYER_ZIP_NAME} is missing: run make ffmpeg-layer) when transcodeBackend is ffmpeg",
+        )
     match = LAYER_ARN.fullmatch(layer or "")
     if match and region and match["region"] != region:
         r.problem(

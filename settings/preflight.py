@@ -94,6 +94,7 @@ def component_problems(s: Any, region_azs: list[str]) -> list[str]:
         replica_bucket_region=s.data.dr_region or None,
         log_bucket_name=_ID,
         log_retention_days=s.app.log_retention_days,
+        segment_duration_seconds=s.media.segment_duration_seconds,
         **common,
     )
     problems += _keyed(validate_edge(edge), s.key_of_field)

@@ -182,8 +182,8 @@ def test_secret_values_never_reach_the_error_and_secret_keys_are_declared_secret
             ],
         ),
         (
-            {"edgeSegmentDurationSeconds": 1},
-            ["streaming:edgeSegmentDurationSeconds: got 1; allowed: an integer from 2 to 60"],
+            {"segmentDurationSeconds": 1},
+            ["streaming:segmentDurationSeconds: got 1; allowed: an integer from 2 to 10"],
         ),
         ({"dbCpuAlarmPercent": "80.5"}, ["streaming:dbCpuAlarmPercent: got '80.5'; allowed: an integer from 1 to 100"]),
         (
@@ -213,14 +213,14 @@ def test_smaller_classes_through_the_program():
 
 
 def test_the_documented_segment_range_is_what_passes():
-    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]["edgeSegmentDurationSeconds"]
-    assert "2 to 60 s" in declared["description"]
+    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]["segmentDurationSeconds"]
+    assert "2 to 10 s" in declared["description"]
     ok = parse(
-        raw_config("dev", edgeSegmentDurationSeconds=2, edgeManifestTtlSeconds=1),
+        raw_config("dev", segmentDurationSeconds=2, edgeManifestTtlSeconds=1),
         stack="dev",
         region_azs=US_EAST_2,
     )
-    assert ok.edge.segment_duration_seconds == 2
+    assert ok.media.segment_duration_seconds == 2
 
 
 def test_every_declared_key_is_read_and_every_read_key_is_declared(monkeypatch):

@@ -21,15 +21,10 @@ PEM = (
             {"edgePriceClass": "PriceClass_300"},
             "streaming:edgePriceClass: got 'PriceClass_300'; allowed: PriceClass_All | PriceClass_200 | PriceClass_100",
         ),
-        (
-            {"edgeSegmentDurationSeconds": 0},
-            "streaming:edgeSegmentDurationSeconds: got 0; allowed: an integer from 2 to 60",
-        ),
-        ({"edgeSegmentDurationSeconds": 61}, "streaming:edgeSegmentDurationSeconds: got 61; allowed: an integer"),
         ({"edgeManifestTtlSeconds": 0}, "streaming:edgeManifestTtlSeconds: got 0; allowed: an integer from 1 to 30"),
         (
             {"edgeManifestTtlSeconds": 4},
-            "streaming:edgeManifestTtlSeconds: got 4; allowed: at most half of edgeSegmentDurationSeconds (6 -> 3)",
+            "streaming:edgeManifestTtlSeconds: got 4; allowed: at most half of segmentDurationSeconds (6 -> 3)",
         ),
         (
             {"edgeSegmentTtlSeconds": 3600},

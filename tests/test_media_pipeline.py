@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from streaming_platform.media.pipeline import MediaPipelineArgs, TranscodeBackend, validate_args
 
 from offline.engine import Recording, ResourceRecord
 from offline.fakes import ACCOUNT_ID, computed_outputs
@@ -34,7 +33,17 @@ COMMON_COUNTS = {
     ESM: 1,
     ALARM: 2,
 }
-DEV_COUNTS = {**COMMON_COUNTS, QUEUE: 2, FUNCTION: 1, ROLE: 1, ROLE_POLICY: 1, "aws:cloudwatch/logGroup:LogGroup": 1}
+LAYER, LAYER_ZIP = "aws:lambda/layerVersion:LayerVersion", "aws:s3/bucketObjectv2:BucketObjectv2"
+DEV_COUNTS = {
+    **COMMON_COUNTS,
+    QUEUE: 2,
+    FUNCTION: 1,
+    ROLE: 1,
+    ROLE_POLICY: 1,
+    "aws:cloudwatch/logGroup:LogGroup": 1,
+    LAYER: 1,  # ffmpeg, published from build/ffmpeg-layer.zip
+    LAYER_ZIP: 1,
+}
 PROD_COUNTS = {
     **COMMON_COUNTS,
     QUEUE: 3,  # uploads, DLQ, status-function DLQ
@@ -105,9 +114,15 @@ def test_uploads_bucket_notifies_the_queue_for_each_suffix_under_the_prefix(reco
     rec = recording("dev", preview=preview)
     notification = one(rec, NOTIFICATION, "media-uploads-notification")
     assert dep(rec, notification, "bucket").urn == bucket(rec, "uploads").urn
-    assert [(q["filterPrefix"], q["filterSuffix"], q["events"]) for q in notification.inputs["queues"]] == [
-        ("uploads/", s, ["s3:ObjectCreated:*"]) for s in (".mp4", ".mov", ".mkv", ".webm")
-    ]
+    # One rule for the whole prefix: S3's suffix filters are literal, the transcoder matches suffixes ignoring case.
+    (rule,) = notification.inputs["queues"]
+    assert {k: v for k, v in rule.items() if k != "queueArn"} == {
+        "id": "transcode-uploads",
+        "events": ["s3:ObjectCreated:*"],
+        "filterPrefix": "uploads/",
+    }
+    function = one(rec, FUNCTION, "media-transcoder")
+    assert function.inputs["environment"]["variables"]["UPLOAD_SUFFIXES"] == ".mp4,.mov,.mkv,.webm"
     assert dep(rec, notification, "queues").name == "media-queue"
     # S3 validates the destination when the notification is saved: the queue policy must exist first.
     assert one(rec, "aws:sqs/queuePolicy:QueuePolicy", "media-queue-policy").urn in notification.dependencies
@@ -216,10 +231,57 @@ def test_transcoder_settings(recording, stack, reserved, backend):
     log_group = dep(rec, function, "loggingConfig")
     assert dep(rec, log_group, "kmsKeyId").name == "data-logs-key"
     if backend == "ffmpeg":
-        assert function.inputs["layers"] == ["arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1"]
+        assert dep(rec, function, "layers").type == LAYER
         assert function.inputs["ephemeralStorage"] == {"size": 10240}
     else:
         assert "layers" not in function.inputs
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_transcoder_backs_off_on_its_queue_and_moves_poison_to_its_dlq(recording, stack):
+    rec = recording(stack)
+    function = one(rec, FUNCTION, "media-transcoder")
+    env_deps = {r.name for r in deps(rec, function, "environment")}
+    assert {"media-queue", "media-dlq"} <= env_deps  # QUEUE_URL and DLQ_URL
+    assert set(function.inputs["environment"]["variables"]) >= {"QUEUE_URL", "DLQ_URL"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_one_segment_length_from_one_setting_reaches_the_transcoder(stack):
+    from offline.engine import run_program
+
+    rec = run_program(stack, config_overrides={"streaming:segmentDurationSeconds": "4"})
+    variables = one(rec, FUNCTION, "media-transcoder").inputs["environment"]["variables"]
+    assert variables["SEGMENT_SECONDS"] == "4"  # ffmpeg's -hls_time, or MediaConvert's SegmentLength
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_dev_publishes_the_built_ffmpeg_layer_from_the_uploads_bucket_outside_the_upload_prefix(recording, preview):
+    import base64
+    import hashlib
+
+    from settings.media import FFMPEG_LAYER_ZIP
+
+    rec = recording("dev", preview=preview)
+    layer, code = one(rec, LAYER, "media-ffmpeg"), one(rec, LAYER_ZIP, "media-ffmpeg-layer-zip")
+    digest = hashlib.sha256(FFMPEG_LAYER_ZIP.read_bytes())
+    assert code.inputs["key"] == f"layers/ffmpeg-{digest.hexdigest()[:16]}.zip"
+    assert code.inputs["source"]["path"] == str(FFMPEG_LAYER_ZIP)
+    assert dep(rec, code, "bucket").urn == bucket(rec, "uploads").urn
+    assert dep(rec, layer, "s3Key").urn == dep(rec, layer, "s3Bucket").urn == code.urn
+    assert layer.inputs["sourceCodeHash"] == base64.b64encode(digest.digest()).decode()
+    assert (layer.inputs["compatibleArchitectures"], layer.inputs["compatibleRuntimes"]) == (["x86_64"], ["python3.12"])
+    assert one(rec, FUNCTION, "media-transcoder").inputs["architectures"] == ["x86_64"]
+    assert not media(recording("prod", preview=preview)).of_type(LAYER)  # MediaConvert needs no ffmpeg
+
+
+def test_an_ffmpeg_layer_arn_overrides_the_published_layer():
+    from offline.engine import run_program
+
+    arn_ = "arn:aws:lambda:us-east-2:123456789012:layer:team-ffmpeg:7"
+    rec = run_program("dev", config_overrides={"streaming:ffmpegLayerArn": arn_})
+    assert one(rec, FUNCTION, "media-transcoder").inputs["layers"] == [arn_]
+    assert not rec.of_type(LAYER) and not rec.of_type(LAYER_ZIP)
 
 
 @pytest.mark.parametrize(("stack", "concurrency"), [("dev", 2), ("prod", 50)])
@@ -311,7 +373,18 @@ def test_transcoder_iam_is_exactly_least_privilege(recording, stack):
             ],
             "Resource": arn(rec, one(rec, QUEUE, "media-queue")),
         },
-        {"Sid": "DecryptQueueAndEnvironment", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": queue_key},
+        {
+            "Sid": "MovePoisonMessagesToTheDlq",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": arn(rec, one(rec, QUEUE, "media-dlq")),
+        },
+        {
+            "Sid": "UseQueueAndEnvironmentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": queue_key,
+        },
         *_common_statements(rec, write=stack == "dev"),  # with MediaConvert, the job's role writes renditions
         *_table_statements(rec),
         {
@@ -419,51 +492,3 @@ def test_mediaconvert_job_state_changes_reach_the_status_function(recording):
     assert dep(rec, permission, "sourceArn").urn == rule.urn
     assert dep(rec, status, "deadLetterConfig").name == "media-status-dlq"
     assert not media(recording("dev")).of_type("aws:cloudwatch/eventRule:EventRule")  # ffmpeg: no jobs
-
-
-# ---- argument validation -------------------------------------------------------------------------------------
-
-
-def _args(**overrides: Any) -> MediaPipelineArgs:
-    base: dict[str, Any] = {
-        name: "x"
-        for name in (
-            "vpc_id",
-            "uploads_bucket_name",
-            "uploads_bucket_arn",
-            "renditions_bucket_name",
-            "renditions_bucket_arn",
-            "media_key_arn",
-            "data_key_arn",
-            "logs_key_arn",
-            "video_table_name",
-            "video_table_arn",
-        )
-    }
-    base |= {"app_subnet_ids": ["a", "b"], "availability_zones": ["az1", "az2"]}
-    return MediaPipelineArgs(**(base | overrides))
-
-
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        ({"backend": TranscodeBackend.FFMPEG}, "ffmpeg_layer_arn: got None; allowed: a Lambda layer version ARN"),
-        ({"ffmpeg_layer_arn": "ffmpeg:1"}, "ffmpeg_layer_arn: got 'ffmpeg:1'; allowed: arn:aws:lambda:"),
-        (
-            {"availability_zones": ["az1"], "app_subnet_ids": ["a"]},
-            "availability_zones: got ['az1']; allowed: at least 2",
-        ),
-        ({"maximum_concurrency": 1}, "maximum_concurrency: got 1; allowed: 2 to 1000"),
-        ({"maximum_concurrency": 20}, "reserved_concurrency: got 10; allowed: at least maximum_concurrency (20)"),
-        ({"function_timeout_seconds": 901}, "function_timeout_seconds: got 901; allowed: 60 to 900"),
-        ({"upload_prefix": "uploads"}, "upload_prefix: got 'uploads'; allowed: a key prefix ending in '/'"),
-        ({"upload_suffixes": ["mp4"]}, "upload_suffixes: got ['mp4']; allowed: one or more suffixes"),
-        ({"ephemeral_storage_mb": 100}, "ephemeral_storage_mb: got 100; allowed: 512 to 10240"),
-    ],
-)
-def test_contradictory_args_are_rejected_naming_the_argument(overrides, expected):
-    assert any(expected in p for p in validate_args(_args(**overrides))), validate_args(_args(**overrides))
-
-
-def test_default_args_are_valid():
-    assert validate_args(_args()) == []

@@ -6,6 +6,7 @@ import pytest
 from streaming_platform.media.pipeline import TranscodeBackend
 
 from settings import parse
+from settings.media import FFMPEG_LAYER_ZIP
 from tests.test_settings import US_EAST_2, US_WEST_2, problems, raw_config
 
 
@@ -21,15 +22,22 @@ from tests.test_settings import US_EAST_2, US_WEST_2, problems, raw_config
             {"ffmpegLayerArn": "arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg"},
             "streaming:ffmpegLayerArn: got 'arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg'; allowed: a Lambda",
         ),
-        (
-            {"ffmpegLayerArn": None},
-            "streaming:ffmpegLayerArn: got ''; allowed: a Lambda layer version ARN with bin/ffmpeg when",
-        ),
         ({"uploadPrefix": "uploads"}, "streaming:uploadPrefix: got 'uploads'; allowed: a key prefix ending in '/'"),
         ({"uploadPrefix": "/uploads/"}, "streaming:uploadPrefix: got '/uploads/'; allowed: a key prefix"),
-        ({"uploadSuffixes": ["mp4"]}, "streaming:uploadSuffixes: got ['mp4']; allowed: one or more distinct suffixes"),
-        ({"uploadSuffixes": []}, "streaming:uploadSuffixes: got []; allowed: one or more distinct suffixes"),
+        ({"uploadSuffixes": ["mp4"]}, "streaming:uploadSuffixes: got ['mp4']; allowed: one or more suffixes such as"),
+        ({"uploadSuffixes": []}, "streaming:uploadSuffixes: got []; allowed: one or more suffixes such as .mp4"),
         ({"uploadSuffixes": [".mp4", ".mp4"]}, "streaming:uploadSuffixes: got ['.mp4', '.mp4']; allowed: one or more"),
+        (
+            {"uploadSuffixes": [".mov", ".MOV"]},
+            "streaming:uploadSuffixes: got ['.mov', '.MOV']; allowed: one or more suffixes such as .mp4 (a dot, then "
+            "1-10 letters or digits), distinct ignoring case",
+        ),
+        ({"segmentDurationSeconds": 1}, "streaming:segmentDurationSeconds: got 1; allowed: an integer from 2 to 10"),
+        ({"segmentDurationSeconds": 11}, "streaming:segmentDurationSeconds: got 11; allowed: an integer from 2 to 10"),
+        (
+            {"segmentDurationSeconds": 4, "edgeManifestTtlSeconds": 3},
+            "streaming:edgeManifestTtlSeconds: got 3; allowed: at most half of segmentDurationSeconds (4 -> 2)",
+        ),
         ({"maxUploadSizeMb": 0}, "streaming:maxUploadSizeMb: got 0; allowed: an integer from 1 to 102400"),
         ({"maxUploadSizeMb": 4096}, "streaming:maxUploadSizeMb: got 4096; allowed: at most 3072 when transcodeBackend"),
         ({"transcodeBatchSize": 0}, "streaming:transcodeBatchSize: got 0; allowed: an integer from 1 to 10"),
@@ -83,9 +91,21 @@ def test_mediaconvert_accepts_large_uploads_and_needs_no_layer():
 def test_dev_and_prod_media_settings(recording):
     dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).media
     assert dev.backend is TranscodeBackend.FFMPEG
-    assert dev.ffmpeg_layer_arn == "arn:aws:lambda:us-east-2:111122223333:layer:ffmpeg:1"
+    assert dev.ffmpeg_layer_arn == ""  # the stack publishes build/ffmpeg-layer.zip
+    assert dev.plain_args()["ffmpeg_layer_zip"] == str(FFMPEG_LAYER_ZIP) and dev.segment_duration_seconds == 6
     assert (dev.maximum_concurrency, dev.reserved_concurrency, dev.function_timeout_seconds) == (2, 2, 900)
     prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).media
     assert prod.backend is TranscodeBackend.MEDIACONVERT
     assert (prod.maximum_concurrency, prod.reserved_concurrency, prod.function_timeout_seconds) == (50, 50, 300)
     assert prod.upload_suffixes == (".mp4", ".mov", ".mkv", ".webm") and prod.max_receive_count == 5
+    assert prod.plain_args()["ffmpeg_layer_zip"] is None
+
+
+def test_the_ffmpeg_backend_without_an_arn_needs_the_built_layer_zip(monkeypatch, tmp_path):
+    import settings.media
+
+    monkeypatch.setattr(settings.media, "FFMPEG_LAYER_ZIP", tmp_path / "missing.zip")
+    assert problems("dev", ffmpegLayerArn=None) == [
+        "streaming:ffmpegLayerArn: got ''; allowed: a Lambda layer version ARN with bin/ffmpeg, or the layer zip the "
+        "stack publishes (build/ffmpeg-layer.zip is missing: run make ffmpeg-layer) when transcodeBackend is ffmpeg"
+    ]

@@ -49,7 +49,7 @@ PUBLIC_API = {
     "StreamingEdge": "streaming_platform.edge.distribution",
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",
-    "MediaPipelineArgs": "streaming_platform.media.pipeline",
+    "MediaPipelineArgs": "streaming_platform.media.args",
     "AlarmTopics": "streaming_platform.observability.topics",
     "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",

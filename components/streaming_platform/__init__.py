@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
     from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
     from streaming_platform.edge.zone import PublicZone, PublicZoneArgs, ZoneDelegation
-    from streaming_platform.media.pipeline import MediaPipeline, MediaPipelineArgs
+    from streaming_platform.media.args import MediaPipelineArgs
+    from streaming_platform.media.pipeline import MediaPipeline
     from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
     from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
     from streaming_platform.observability.alarms import Observability, ObservabilityArgs
@@ -88,7 +89,7 @@ _EXPORTS = {
     "StreamingEdge": "streaming_platform.edge.distribution",
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",
-    "MediaPipelineArgs": "streaming_platform.media.pipeline",
+    "MediaPipelineArgs": "streaming_platform.media.args",
     "AlarmTopics": "streaming_platform.observability.topics",
     "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ from typing import Any
 import boto3
 import imageio_ffmpeg
 import pytest
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 REGION = "us-east-1"
 
@@ -27,6 +30,39 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+class SerializedDynamoDb:
+    """WSGI middleware: one DynamoDB request at a time, every other service concurrently.
+
+    DynamoDB evaluates a conditional write atomically with the write (DynamoDB Developer Guide, "Condition
+    expressions": the write succeeds only if the condition holds when it is applied). moto evaluates the
+    condition and applies the update without a lock, so concurrent requests could interleave inside one
+    update. Serializing DynamoDB requests gives the clients exactly DynamoDB's documented guarantee (writes
+    to an item take effect one after another) and nothing more: which request wins is still decided by the
+    real race between the client processes.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.lock = app, threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self.app(environ, start_response)
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+@pytest.fixture(scope="session")
+def linearizable_endpoint(moto_endpoint: str) -> Iterator[str]:
+    """A second, threaded endpoint onto the same in-process moto backends, with DynamoDB serialized."""
+    app = SerializedDynamoDb(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
 
 
 @pytest.fixture(scope="session")

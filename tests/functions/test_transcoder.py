@@ -6,117 +6,16 @@ import json
 import time
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote_plus
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 from streaming_platform.media.transcoder import status
 from streaming_platform.media.transcoder.events import PoisonMessage, S3Object, parse_body, video_id_for
-from streaming_platform.media.transcoder.handler import Config, Pipeline
 from streaming_platform.media.transcoder.mediaconvert_backend import create_job_request
 from streaming_platform.media.transcoder.store import VideoStore
 
-from tests.functions.conftest import Env
-
-PREFIX = "uploads/"
-
-
-def pipeline(env: Env, ffmpeg: str = "/nonexistent/ffmpeg", mediaconvert_client: Any = None, **config: Any) -> Pipeline:
-    cfg = Config(
-        table_name=env.table,
-        renditions_bucket=env.renditions,
-        upload_prefix=PREFIX,
-        max_receive_count=env.max_receive_count,
-        ffmpeg_path=ffmpeg,
-        ffmpeg_preset="ultrafast",
-        segment_seconds=2,
-        **config,
-    )
-    return Pipeline(cfg, env.s3, env.dynamodb, mediaconvert_client)
-
-
-def notify_queue(env: Env, suffixes: tuple[str, ...] = (".mp4", ".txt")) -> None:
-    """What components/media.py configures: ObjectCreated under the prefix, one entry per suffix."""
-    env.s3.put_bucket_notification_configuration(
-        Bucket=env.uploads,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "Id": f"transcode{s}",
-                    "QueueArn": env.queue_arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {
-                        "Key": {"FilterRules": [{"Name": "prefix", "Value": PREFIX}, {"Name": "suffix", "Value": s}]}
-                    },
-                }
-                for s in suffixes
-            ]
-        },
-    )
-
-
-def receive(env: Env, queue_url: str | None = None) -> list[dict[str, Any]]:
-    """Messages as the SQS event source mapping hands them to Lambda."""
-    messages = env.sqs.receive_message(
-        QueueUrl=queue_url or env.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
-    ).get("Messages", [])
-    return [
-        {
-            "messageId": m["MessageId"],
-            "receiptHandle": m["ReceiptHandle"],
-            "body": m["Body"],
-            "attributes": m["Attributes"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": env.queue_arn,
-        }
-        for m in messages
-    ]
-
-
-def deliver(env: Env, p: Pipeline, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """One poll of the event source mapping: invoke, then delete every record not reported as failed."""
-    records = receive(env) if records is None else records
-    result = p.handle({"Records": records})
-    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
-    for r in records:
-        if r["messageId"] not in failed:
-            env.sqs.delete_message(QueueUrl=env.queue_url, ReceiptHandle=r["receiptHandle"])
-    return result
-
-
-def item(env: Env, video_id: str) -> dict[str, Any]:
-    raw = VideoStore(env.dynamodb, env.table).get(video_id)
-    assert raw is not None, f"no item for {video_id}"
-    return raw
-
-
-def history(it: dict[str, Any]) -> list[str]:
-    return [h["M"]["status"]["S"] for h in it["statusHistory"]["L"]]
-
-
-def s3_event(bucket: str, key: str, size: int = 10, etag: str = "abc", version: str | None = "v1") -> str:
-    obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": "0A1B"}
-    if version:
-        obj["versionId"] = version
-    return json.dumps(
-        {
-            "Records": [
-                {
-                    "eventVersion": "2.1",
-                    "eventSource": "aws:s3",
-                    "eventTime": "2026-11-22T10:00:00.000Z",
-                    "eventName": "ObjectCreated:Put",
-                    "s3": {"bucket": {"name": bucket}, "object": obj},
-                }
-            ]
-        }
-    )
-
-
-def upload(env: Env, key: str, body: bytes) -> None:
-    env.s3.put_object(Bucket=env.uploads, Key=key, Body=body)
-
+from tests.functions.helpers import PREFIX, deliver, history, item, notify_queue, pipeline, receive, s3_event, upload
 
 # ---- parsing -------------------------------------------------------------------------------------
 
@@ -259,32 +158,51 @@ def test_bad_input_ends_failed_with_a_reason_and_the_message_is_acknowledged(env
     assert receive(env) == []  # acknowledged: no retry can fix it
 
 
-def test_partial_batch_failure_reports_only_the_bad_record(env, ffmpeg_exe):
-    key = f"{PREFIX}textfile/file.mp4"
-    upload(env, key, b"plain text")
-    env.sqs.send_message(QueueUrl=env.queue_url, MessageBody=s3_event(env.uploads, key, 10, version=None))
+def test_partial_batch_failure_reports_only_the_transient_failure(env, ffmpeg_exe):
+    text_key, clip_key = f"{PREFIX}textfile/file.mp4", f"{PREFIX}no-ffmpeg/clip.mp4"
+    upload(env, text_key, b"plain text")
+    upload(env, clip_key, b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+    env.sqs.send_message(QueueUrl=env.queue_url, MessageBody=s3_event(env.uploads, text_key, 10, version=None))
+    env.sqs.send_message(QueueUrl=env.queue_url, MessageBody=s3_event(env.uploads, clip_key, 10, version=None))
     env.sqs.send_message(QueueUrl=env.queue_url, MessageBody="{not json")
     env.sqs.send_message(QueueUrl=env.queue_url, MessageBody=json.dumps({"Event": "s3:TestEvent"}))
     records = receive(env)
-    poison = next(r["messageId"] for r in records if r["body"] == "{not json")
+    transient = next(r["messageId"] for r in records if "no-ffmpeg" in r["body"])
 
-    assert deliver(env, pipeline(env, ffmpeg_exe), records) == {"batchItemFailures": [{"itemIdentifier": poison}]}
+    # The default ffmpeg path does not exist: running it raises, which no input check explains (transient).
+    assert deliver(env, pipeline(env), records) == {"batchItemFailures": [{"itemIdentifier": transient}]}
     assert item(env, "textfile")["status"]["S"] == "FAILED"
+    assert (item(env, "no-ffmpeg")["status"]["S"], item(env, "no-ffmpeg")["leaseExpiresAt"]["N"]) == ("PROCESSING", "0")
+    assert [r["body"] for r in receive(env, env.dlq_url)] == ["{not json"]  # acknowledged, in the DLQ at once
 
 
-def test_a_poison_message_ends_in_the_dlq_after_max_receive_count(env):
+def test_a_poison_message_goes_to_the_dlq_at_once_marked_failed_and_is_acknowledged(env):
     env.sqs.send_message(QueueUrl=env.queue_url, MessageBody="definitely not an S3 event")
-    p = pipeline(env)
-    receives = 0
-    for _ in range(env.max_receive_count + 2):
-        records = receive(env)
-        if not records:
-            break
-        receives += 1
-        assert deliver(env, p, records)["batchItemFailures"]
-    assert receives == env.max_receive_count
-    dead = receive(env, env.dlq_url)
-    assert [r["body"] for r in dead] == ["definitely not an S3 event"]
+    (record,) = receive(env)
+
+    assert deliver(env, pipeline(env), [record]) == {"batchItemFailures": []}
+
+    assert receive(env) == []  # not redelivered: no maxReceiveCount x visibility timeout wait
+    dead = env.sqs.receive_message(QueueUrl=env.dlq_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10)
+    (message,) = dead["Messages"]
+    assert message["Body"] == "definitely not an S3 event"
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes == {
+        "status": "FAILED",
+        "failureReason": "message body is not JSON: 'definitely not an S3 event'",
+        "sourceMessageId": record["messageId"],
+    }
+
+
+def test_a_key_without_a_usable_video_id_goes_to_the_dlq_and_the_batch_goes_on(env):
+    key = f"{PREFIX}bad id!/clip.mp4"
+    env.sqs.send_message(QueueUrl=env.queue_url, MessageBody=s3_event(env.uploads, key))
+    assert deliver(env, pipeline(env)) == {"batchItemFailures": []}
+    dead = env.sqs.receive_message(QueueUrl=env.dlq_url, MessageAttributeNames=["All"])["Messages"]
+    assert [m["MessageAttributes"]["failureReason"]["StringValue"] for m in dead] == [
+        "cannot derive a video id from key 'uploads/bad id!/clip.mp4' (got 'bad id!')"
+    ]
+    assert env.dynamodb.scan(TableName=env.table)["Count"] == 0
 
 
 def test_a_transient_error_is_retried_and_the_last_attempt_records_failed_before_the_dlq(env, ffmpeg_exe, sample_clip):
@@ -452,6 +370,7 @@ def test_mediaconvert_backend_submits_the_exact_hls_abr_job_and_the_status_funct
         p = pipeline(
             env,
             backend="mediaconvert",
+            segment_seconds=6,  # the stack's segmentDurationSeconds
             mediaconvert_role_arn=ROLE,
             media_kms_key_arn=MEDIA_KEY,
             mediaconvert_client=mediaconvert,

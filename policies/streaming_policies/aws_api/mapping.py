@@ -241,6 +241,14 @@ MAPPING: dict[str, tuple[Mapped, ...]] = {
         _m("functionResponseTypes", "lambda", "CreateEventSourceMappingRequest", "FunctionResponseTypes"),
         _m("scalingConfig.maximumConcurrency", "lambda", "ScalingConfig", "MaximumConcurrency"),
     ),
+    "aws:lambda/layerVersion:LayerVersion": (
+        _m("layerName", "lambda", "PublishLayerVersionRequest", "LayerName"),
+        _m("description", "lambda", "PublishLayerVersionRequest", "Description"),
+        _m("compatibleRuntimes", "lambda", "PublishLayerVersionRequest", "CompatibleRuntimes"),
+        _m("compatibleRuntimes[]", "lambda", "PublishLayerVersionRequest", "CompatibleRuntimes[]"),
+        _m("compatibleArchitectures", "lambda", "PublishLayerVersionRequest", "CompatibleArchitectures"),
+        _m("compatibleArchitectures[]", "lambda", "PublishLayerVersionRequest", "CompatibleArchitectures[]"),
+    ),
     "aws:lambda/function:Function": (
         _m("name", "lambda", LAMBDA_FN, "FunctionName"),
         _m("runtime", "lambda", LAMBDA_FN, "Runtime"),
@@ -308,6 +316,7 @@ MAPPING: dict[str, tuple[Mapped, ...]] = {
         _m("setIdentifier", "route53", "ResourceRecordSet", "SetIdentifier"),
         _m("failoverRoutingPolicies[].type", "route53", "ResourceRecordSet", "Failover"),
     ),
+    "aws:s3/bucketObjectv2:BucketObjectv2": (_m("key", "s3", "PutObjectRequest", "Key"),),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": (
         _m("rule.objectOwnership", "s3", "OwnershipControlsRule", "ObjectOwnership"),
     ),
@@ -365,7 +374,6 @@ NO_CONSTRAINED_INPUTS: dict[str, str] = {
     "aws:elasticache/parameterGroup:ParameterGroup": "CreateCacheParameterGroup members are unconstrained strings",
     "aws:elasticache/subnetGroup:SubnetGroup": "CreateCacheSubnetGroup members are unconstrained strings",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _REFS,
-    "aws:lambda/layerVersion:LayerVersion": "not registered by the stacks today",
     "aws:rds/parameterGroup:ParameterGroup": "CreateDBParameterGroup members are unconstrained strings",
     "aws:rds/subnetGroup:SubnetGroup": "CreateDBSubnetGroup members are unconstrained strings",
     "aws:route53/zone:Zone": "name/comment limits are prose; the inputs used are short literals",

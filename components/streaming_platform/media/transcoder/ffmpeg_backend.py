@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,8 +132,9 @@ class FfmpegBackend:
         renditions_bucket: str,
         ffmpeg_path: str = "/opt/bin/ffmpeg",
         work_dir: str = "/tmp",
-        segment_seconds: int = 4,
+        segment_seconds: int = 6,
         preset: str = "veryfast",
+        seconds_per_video_second: float = 1.0,
     ) -> None:
         self.s3 = s3
         self.bucket = renditions_bucket
@@ -140,8 +142,12 @@ class FfmpegBackend:
         self.work_dir = work_dir
         self.segment_seconds = segment_seconds
         self.preset = preset
+        self.seconds_per_video_second = seconds_per_video_second
 
-    def transcode(self, video_id: str, obj: S3Object, time_budget_seconds: float) -> HlsResult:
+    def transcode(self, video_id: str, obj: S3Object, time_budget: Callable[[], float]) -> HlsResult:
+        """Download, probe, then encode within ``time_budget()``: the seconds ffmpeg may still run, asked
+        after the download (which can take minutes for a large upload). A source whose probed duration
+        cannot be encoded in that time, at ``seconds_per_video_second``, fails before any encoding."""
         work = tempfile.mkdtemp(prefix="transcode-", dir=self.work_dir)
         try:
             source = os.path.join(work, "source")
@@ -153,16 +159,23 @@ class FfmpegBackend:
                     raise PermanentError(f"the upload s3://{obj.bucket}/{obj.key} no longer exists") from exc
                 raise
             info = probe(self.ffmpeg, source)
+            budget = time_budget()
+            needed = info.duration_seconds * self.seconds_per_video_second
+            if budget <= 0 or needed > budget:
+                raise PermanentError(
+                    f"{info.duration_seconds:.0f}s of video needs about {needed:.0f}s to transcode; the function "
+                    f"has {max(budget, 0):.0f}s left after the download; use the mediaconvert backend for long uploads"
+                )
             rungs = rungs_for(info.height)
             out = os.path.join(work, "hls")
             os.makedirs(out)
             cmd = hls_command(self.ffmpeg, source, out, rungs, info.has_audio, self.segment_seconds, self.preset)
             try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max(time_budget_seconds, 1))
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=budget)
             except subprocess.TimeoutExpired as exc:
                 raise PermanentError(
                     f"transcoding {info.duration_seconds:.0f}s of video did not finish within the function's "
-                    f"time budget ({time_budget_seconds:.0f}s); use the mediaconvert backend for long uploads"
+                    f"time budget ({budget:.0f}s); use the mediaconvert backend for long uploads"
                 ) from exc
             if proc.returncode != 0:
                 raise PermanentError(f"ffmpeg failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")

@@ -14,12 +14,16 @@ from .events import S3Object
 from .ffmpeg_backend import output_prefix
 from .ladder import AUDIO_BITRATE, MEDIACONVERT_LADDER, Rung
 
-SEGMENT_SECONDS = 6
-GOP_SECONDS = 2  # segments of 6 s start on a GOP boundary
+SEGMENT_SECONDS = 6  # the stack passes its one segment length (SEGMENT_SECONDS in the environment)
 AUDIO_SELECTOR = "Audio Selector 1"
 
 
-def _output(rung: Rung) -> dict[str, Any]:
+def gop_seconds(segment_seconds: int) -> int:
+    """2 s GOPs when they divide the segment, else 1 s: every segment then starts on a GOP boundary."""
+    return 2 if segment_seconds % 2 == 0 else 1
+
+
+def _output(rung: Rung, segment_seconds: int) -> dict[str, Any]:
     return {
         "NameModifier": f"_{rung.name}",
         "ContainerSettings": {"Container": "M3U8", "M3u8Settings": {}},
@@ -33,7 +37,7 @@ def _output(rung: Rung) -> dict[str, Any]:
                     "RateControlMode": "QVBR",
                     "QvbrSettings": {"QvbrQualityLevel": rung.qvbr_quality},
                     "MaxBitrate": rung.max_bitrate,
-                    "GopSize": GOP_SECONDS,
+                    "GopSize": gop_seconds(segment_seconds),
                     "GopSizeUnits": "SECONDS",
                     "SceneChangeDetect": "TRANSITION_DETECTION",
                     "CodecProfile": "HIGH" if rung.height >= 720 else "MAIN",
@@ -60,6 +64,7 @@ def create_job_request(
     renditions_bucket: str,
     kms_key_arn: str | None,
     queue_arn: str | None = None,
+    segment_seconds: int = SEGMENT_SECONDS,
 ) -> dict[str, Any]:
     """The exact CreateJob parameters for one upload (pure, so tests can pin them)."""
     destination = f"s3://{renditions_bucket}/{output_prefix(video_id, obj.token)}/master"  # + .m3u8
@@ -67,7 +72,7 @@ def create_job_request(
         "Type": "HLS_GROUP_SETTINGS",
         "HlsGroupSettings": {
             "Destination": destination,
-            "SegmentLength": SEGMENT_SECONDS,
+            "SegmentLength": segment_seconds,
             "MinSegmentLength": 0,
             "SegmentControl": "SEGMENTED_FILES",
             "DirectoryStructure": "SINGLE_DIRECTORY",
@@ -98,7 +103,11 @@ def create_job_request(
                 }
             ],
             "OutputGroups": [
-                {"Name": "HLS", "OutputGroupSettings": group, "Outputs": [_output(r) for r in MEDIACONVERT_LADDER]}
+                {
+                    "Name": "HLS",
+                    "OutputGroupSettings": group,
+                    "Outputs": [_output(r, segment_seconds) for r in MEDIACONVERT_LADDER],
+                }
             ],
         },
     }
@@ -109,13 +118,20 @@ def create_job_request(
 
 class MediaConvertBackend:
     def __init__(
-        self, client: Any, role_arn: str, renditions_bucket: str, kms_key_arn: str | None, queue_arn: str | None = None
+        self,
+        client: Any,
+        role_arn: str,
+        renditions_bucket: str,
+        kms_key_arn: str | None,
+        queue_arn: str | None = None,
+        segment_seconds: int = SEGMENT_SECONDS,
     ) -> None:
         self.client = client
         self.role_arn = role_arn
         self.bucket = renditions_bucket
         self.kms_key_arn = kms_key_arn
         self.queue_arn = queue_arn
+        self.segment_seconds = segment_seconds
 
     def submit(self, video_id: str, obj: S3Object) -> str:
         request = create_job_request(
@@ -125,5 +141,6 @@ class MediaConvertBackend:
             renditions_bucket=self.bucket,
             kms_key_arn=self.kms_key_arn,
             queue_arn=self.queue_arn,
+            segment_seconds=self.segment_seconds,
         )
         return str(self.client.create_job(**request)["Job"]["Id"])

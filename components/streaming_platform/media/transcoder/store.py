@@ -179,7 +179,9 @@ class VideoStore:
         )
 
     def release(self, video_id: str, token: str, error: str) -> None:
-        """A transient failure: give the lease back so the redelivered message can claim again at once."""
+        """A transient failure: give the lease back, so the next delivery of the message may claim the upload
+        again. That delivery comes when the message's visibility timeout ends: the handler shortens it to a
+        backoff (``ChangeMessageVisibility``) before it reports the failure; this write only records the error."""
         self._finish(
             video_id,
             token,
