@@ -3,6 +3,7 @@
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_random
 from streaming_platform.app.tier import (
     AccessLogs,
@@ -125,6 +126,20 @@ bucket_policies = BucketPolicies(
     ),
 )
 
+# Account-wide, so here rather than in AppTier: the Auto Scaling service-linked role the compute key names.
+# A fresh account has none until its first group, and KMS rejects a key policy naming a missing role.
+autoscaling_role = (
+    aws.iam.ServiceLinkedRole(
+        "autoscaling-service-role",
+        aws_service_name="autoscaling.amazonaws.com",
+        description="EC2 Auto Scaling service-linked role, created before the compute key that names it",
+        tags=settings.tags,
+        opts=pulumi.ResourceOptions(protect=settings.is_prod),
+    )
+    if settings.app.creates_autoscaling_role
+    else None
+)
+
 # The ALB turns on access logging only once the log bucket's policy grants delivery.
 app = AppTier(
     "app",
@@ -156,6 +171,7 @@ app = AppTier(
         ),
         logs=LogSettings(kms_key_arn=data.key_arns["logs"], retention_days=settings.app.log_retention_days),
         access_logs=AccessLogs(bucket=data.bucket_names["logs"], dependencies=[bucket_policies.policies["logs"]]),
+        autoscaling_service_role_arn=autoscaling_role.arn if autoscaling_role is not None else None,
         resource_prefix=prefix,
         **common,
         **settings.app.tier_args(advanced_security_enforced=settings.is_prod),

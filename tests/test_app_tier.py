@@ -94,6 +94,7 @@ COMMON_COUNTS = {
     USER_POOL: 1,
     CLIENT: 1,
     "aws:cognito/userPoolDomain:UserPoolDomain": 1,
+    "aws:cognito/managedLoginBranding:ManagedLoginBranding": 1,
     "aws:apigateway/account:Account": 1,
     "aws:apigateway/restApi:RestApi": 1,
     AUTHORIZER: 1,
