@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 STACK ?= dev
 MODE ?= preview
 
-.PHONY: install graphviz preview test unit lint typecheck docs clean
+.PHONY: install graphviz preview preflight test unit lint typecheck docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt components/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ graphviz:
 
 preview: $(STAMP)
 	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON)) $(if $(DIAGRAM),--diagram $(DIAGRAM))
+
+# Before the first `pulumi up`: checks the account behind your AWS credentials for what STACK needs (service-linked
+# roles, zone delegation, quotas, images, SES, instance classes). Read-only; exits 1 when a check fails.
+preflight: $(STAMP)
+	$(PY) -m preflight --stack $(STACK) $(if $(DNS_SERVER),--dns-server $(DNS_SERVER))
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
