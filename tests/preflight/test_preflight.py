@@ -11,6 +11,9 @@ ECR and STS for real. botocore's Stubber answers what it lacks, with the exact r
 from __future__ import annotations
 
 import json
+import os
+import re
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,6 +32,20 @@ AUTO_ROLES = {
     "AWSServiceRoleForElastiCache": "elasticache.amazonaws.com",
     "AWSServiceRoleForAmazonCognitoIdpEmailService": "email.cognito-idp.amazonaws.com",
 }
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "preflight.md"
+
+
+def matches_doc(block: str, out: str) -> None:
+    """docs/preflight.md shows this run's output verbatim; PREFLIGHT_DOCS=write rewrites the block."""
+    pattern = re.compile(rf"(<!-- {block}:begin -->\n```text\n)(.*?)(```\n<!-- {block}:end -->)", re.S)
+    text = DOC.read_text()
+    if os.environ.get("PREFLIGHT_DOCS") == "write":
+        DOC.write_text(pattern.sub(lambda m: m[1] + out + m[3], text))
+        return
+    (shown,) = [m[2] for m in pattern.finditer(text)]
+    assert shown == out, f"docs/preflight.md's {block} block is stale: rerun with PREFLIGHT_DOCS=write"
 
 
 def queue_quotas(stubs: Stubs, values: dict[str, float], *, default_for: str = "") -> None:
@@ -198,6 +215,7 @@ def test_an_account_lacking_every_prerequisite_fails_each_check_with_its_fix(acc
     assert "c5ad.large" in out and "not offered in" in out
     assert "not orderable for PostgreSQL 16 in us-west-2" in out
     assert 'create and delegate the zone first, then set streaming:hostedZoneId (see README "Bootstrap: DNS zone' in out
+    matches_doc("lacking", out)
 
 
 def prepare_account(session: boto3.Session) -> str:
@@ -284,3 +302,6 @@ def test_an_account_with_every_prerequisite_passes(account, stubs, capsys):
     assert rows(out)[0] == ("PASS", "service-linked-role", "AWSServiceRoleForAutoScaling")
     assert "  absent; the stack creates it (the compute key policy names it (fleet volumes))" in out.splitlines()[3]
     assert "Concurrent executions: reserving 50 leaves 950 of 1000 unreserved" in out
+    parent = re.search(r"parent zone example\.com \((\w+), this account\)", out)
+    assert parent is not None
+    matches_doc("complete", out.replace(parent[1], "<parent zone id>"))
