@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 STACK ?= dev
 MODE ?= preview
 
-.PHONY: install ffmpeg-layer graphviz preview test unit lint typecheck docs clean
+.PHONY: install ffmpeg-layer graphviz preview preflight test unit lint typecheck docs clean
 
 # The dev stack's ffmpeg layer: bin/ffmpeg from the pinned imageio-ffmpeg wheel for manylinux_2_28 x86_64 (the
 # transcoder's architecture; python3.12 runs on Amazon Linux 2023, glibc 2.34), whatever machine builds it.
@@ -45,6 +45,11 @@ graphviz:
 
 preview: $(STAMP) $(FFMPEG_LAYER)
 	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON)) $(if $(DIAGRAM),--diagram $(DIAGRAM))
+
+# Before the first `pulumi up`: checks the account behind your AWS credentials for what STACK needs (service-linked
+# roles, zone delegation, quotas, images, SES, instance classes). Read-only; exits 1 when a check fails.
+preflight: $(STAMP)
+	$(PY) -m preflight --stack $(STACK) $(if $(DNS_SERVER),--dns-server $(DNS_SERVER))
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_random
 from streaming_platform.app.apigateway_account import (
     ApiGatewayAccount,
@@ -130,6 +131,20 @@ bucket_policies = BucketPolicies(
     ),
 )
 
+# Account-wide, so here rather than in AppTier: the Auto Scaling service-linked role the compute key names.
+# A fresh account has none until its first group, and KMS rejects a key policy naming a missing role.
+autoscaling_role = (
+    aws.iam.ServiceLinkedRole(
+        "autoscaling-service-role",
+        aws_service_name="autoscaling.amazonaws.com",
+        description="EC2 Auto Scaling service-linked role, created before the compute key that names it",
+        tags=settings.tags,
+        opts=pulumi.ResourceOptions(protect=settings.is_prod),
+    )
+    if settings.app.creates_autoscaling_role
+    else None
+)
+
 if certificates:
     assert edge is not None
     # The region's API Gateway CloudWatch role is one setting per account and region: only a stack that opts in owns it.
@@ -173,6 +188,7 @@ if certificates:
             ),
             logs=LogSettings(kms_key_arn=data.key_arns["logs"], retention_days=settings.app.log_retention_days),
             access_logs=AccessLogs(bucket=data.bucket_names["logs"], dependencies=[bucket_policies.policies["logs"]]),
+            autoscaling_service_role_arn=autoscaling_role.arn if autoscaling_role is not None else None,
             api_stage_dependencies=[api_gateway_account.account_setting] if api_gateway_account else [],
             resource_prefix=prefix,
             **common,

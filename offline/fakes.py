@@ -204,6 +204,9 @@ _ARN = {
 }
 
 
+_SERVICE_LINKED_ROLE_NAMES = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}
+
+
 def computed_outputs(
     type_: str, name: str, urn: str, inputs: dict[str, Any], region: str
 ) -> tuple[str, dict[str, Any]]:
@@ -254,6 +257,11 @@ def _extra_outputs(type_: str, name: str, id_: str, inputs: dict[str, Any], regi
                 if n
             ]
         }
+    if type_ == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+        # IAM names the role after the service (autoscaling.amazonaws.com: AWSServiceRoleForAutoScaling).
+        service = str(inputs.get("awsServiceName", ""))
+        role = _SERVICE_LINKED_ROLE_NAMES.get(service, f"AWSServiceRoleFor{service.split('.')[0].title()}")
+        return {"name": role, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/{role}"}
     if type_ == "aws:route53/zone:Zone":
         return {"zoneId": "Z" + id_.upper()[:20], "nameServers": [f"ns-{i}.awsdns-{i:02d}.org" for i in (1, 2, 3, 4)]}
     if type_ == "aws:route53/record:Record":

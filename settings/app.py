@@ -7,6 +7,7 @@ package (the former ``tier_args()`` plus the fleet sizes), so AppTier's call in 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 from typing import Annotated, Any
 
@@ -34,14 +35,37 @@ from settings._base import Reader, TierModel, arg_default, distinct, each, key, 
 from settings.network import RetentionDays
 
 _HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
-_CALLBACK_URL = re.compile(r"(https://[a-z0-9.-]+|http://localhost)(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?")
+# Callback URLs (Amazon Cognito API Reference, CreateUserPoolClient ``CallbackURLs``): absolute, no fragment,
+# HTTPS except http://localhost, http://127.0.0.1 and http://[::1] (testing only), 1 to 1024 characters, at
+# most 100. Cognito matches them exactly (no wildcards); here also no query, and a host of DNS labels.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_CALLBACK_URL = re.compile(
+    rf"(?:https://(?P<host>{_LABEL}(?:\.{_LABEL})+)|http://(?:localhost|127\.0\.0\.1|\[::1\]))(?::\d{{1,5}})?"
+    r"(?:/[A-Za-z0-9._~/-]*)?"
+)
+CALLBACK_URL_MAX = 1024
+CALLBACK_URLS_MAX = 100
 _SIZE = re.compile(r"(?P<cpu>[0-9]{1,5})/(?P<memory>[0-9]{1,6})")  # ASCII digits only: "²".isdigit() is True
 # registry[:port]/path:tag (a tag other than "latest") or registry/path@sha256:<64 hex digits>
 _IMAGE = re.compile(
     r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
     r"(:(?!latest\Z)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})"
 )
+# An email address SES can verify as a sender (local part and a DNS domain), lower-case domain.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 CPUS_TEXT = ", ".join(map(str, FARGATE_SIZES))
+
+
+class ServiceLinkedRoleSource(enum.Enum):
+    """Who provides the account's AWSServiceRoleForAutoScaling, which the compute key policy names."""
+
+    CREATE = "CREATE"
+    """The stack creates it (``aws.iam.ServiceLinkedRole``) before the key: a fresh account."""
+    EXISTING = "EXISTING"
+    """The account already has it: a prerequisite ``make preflight`` verifies and the pack's
+    ``aws-policy-principals-exist`` lists in ``preexistingRoles``."""
+
+
 INSTANCE_TEXT = "an EC2 instance type botocore's EC2 InstanceType enum lists, such as t3.large or m7g.2xlarge"
 
 
@@ -287,18 +311,44 @@ class AppSettings(TierModel):
     callback_urls: Annotated[
         tuple[str, ...],
         each(
-            lambda v: bool(_CALLBACK_URL.fullmatch(v)),
+            lambda v: len(v) <= CALLBACK_URL_MAX and bool(_CALLBACK_URL.fullmatch(v)),
             (
                 "URLs such as https://video.example.com/auth/callback or http://localhost:3000/callback (no query, no "
-                "fragment)"
+                f"fragment, no wildcard, a host of DNS labels, at most {CALLBACK_URL_MAX} characters)"
             ),
         ),
+        rule(distinct, "each URL once"),
+        rule(lambda v: len(v) <= CALLBACK_URLS_MAX, f"at most {CALLBACK_URLS_MAX} URLs (Cognito's limit)"),
     ] = key(
         tuple(_d("callback_urls")),
         alias="cognitoCallbackUrls",
         description=(
-            "OAuth callback URLs of the web client (https://..., or http://localhost[:port]/... outside prod); empty "
-            "for https://<domainName>/auth/callback."
+            "OAuth callback URLs of the web client: https:// on domainName or a subdomain of it (or http://localhost, "
+            "127.0.0.1 or [::1] outside prod), each once, at most 100; empty for https://<domainName>/auth/callback."
+        ),
+    )
+    autoscaling_service_linked_role: ServiceLinkedRoleSource = key(
+        ServiceLinkedRoleSource.CREATE,
+        alias="autoScalingServiceLinkedRole",
+        description=(
+            "Who provides AWSServiceRoleForAutoScaling, the role the compute key policy lets launch encrypted fleet "
+            "volumes: CREATE (the stack creates it before the key; a fresh account) or EXISTING (the account has it "
+            "already; make preflight checks it). Read only when computeMode runs the fleet."
+        ),
+    )
+    ses_sender: Annotated[
+        str,
+        rule(
+            lambda v: v == "" or (len(v) <= 254 and bool(_EMAIL.fullmatch(v))),
+            "an email address such as no-reply@video.example.com (its domain verified in SES), or empty",
+        ),
+    ] = key(
+        "",
+        alias="cognitoSesSender",
+        description=(
+            "From address of Cognito's mail, sent through SES from the stack's region with the address's domain as "
+            "the verified identity; empty uses Cognito's default sender (low daily limit). Required when environment "
+            "is prod."
         ),
     )
     log_retention_days: RetentionDays = key(
@@ -333,6 +383,14 @@ class AppSettings(TierModel):
             "and region; with it off the account must already have the role."
         ),
     )
+
+    @property
+    def creates_autoscaling_role(self) -> bool:
+        """The stack creates AWSServiceRoleForAutoScaling: it runs the fleet and the key must wait for the role."""
+        return (
+            self.compute_mode is ComputeMode.ECS_AND_EC2_FLEET
+            and self.autoscaling_service_linked_role is ServiceLinkedRoleSource.CREATE
+        )
 
     def tier_args(self, *, advanced_security_enforced: bool) -> dict[str, Any]:
         """AppTierArgs' compute mode and each part's options (the zone id goes to PublicZoneArgs, the log
@@ -369,6 +427,7 @@ class AppSettings(TierModel):
                 cognito_mfa=self.cognito_mfa,
                 callback_urls=self.callback_urls,
                 advanced_security_enforced=advanced_security_enforced,
+                ses_sender=self.ses_sender or None,
             ),
         }
 
@@ -419,6 +478,16 @@ def check(r: Reader, prod: bool, az_count: int | None) -> None:
             lambda v: v >= low_tasks,
             f"an integer from ecsMinTasks ({low_tasks}) to 100",
         )
+    domain = str(r.value("domainName")).rstrip(".").lower() if r.ok("domainName") else ""
+    for url in r.value("cognitoCallbackUrls") or ():
+        m = _CALLBACK_URL.fullmatch(url)
+        host = m["host"] if m else None
+        if domain and host is not None and host != domain and not host.endswith("." + domain):
+            r.problem(
+                "cognitoCallbackUrls",
+                url,
+                f"https:// URLs on domainName ({domain}) or a subdomain of it: Cognito sends the sign-in code there",
+            )
     if not prod:
         return
     if az_count is not None:
@@ -447,6 +516,13 @@ def check(r: Reader, prod: bool, az_count: int | None) -> None:
         lambda v: v is not CognitoMfa.OFF,
         "OPTIONAL or ON when environment is prod",
     )
+    if r.value("cognitoSesSender") == "":
+        r.problem(
+            "cognitoSesSender",
+            "",
+            "a sender address whose domain is verified in SES when environment is prod (Cognito's default sender "
+            "allows only a few emails a day)",
+        )
     for url in r.value("cognitoCallbackUrls") or ():
         if url.startswith("http://"):
             r.problem("cognitoCallbackUrls", url, "https:// URLs when environment is prod (no http://localhost)")

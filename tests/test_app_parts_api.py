@@ -20,6 +20,7 @@ from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, api_ro
 from streaming_platform.app.services import ServicesArgs, ServicesOptions, validate_services_args
 
 from offline.engine import Recording
+from offline.fakes import ACCOUNT_ID
 from tests.app_parts import (
     EGRESS,
     INGRESS,
@@ -330,13 +331,14 @@ def test_private_api_maps_the_stage_under_api_the_prefix_cloudfront_routes_to_it
 # ---- Identity -----------------------------------------------------------------------------------------------
 
 
-def test_identity_alone_builds_a_pool_a_public_pkce_client_and_a_domain():
+def test_identity_alone_builds_a_pool_a_public_pkce_client_a_domain_and_the_clients_branding():
     rec = build("identity")
     assert counts(rec) == {
         "streaming:app:Identity": 1,
         "aws:cognito/userPool:UserPool": 1,
         "aws:cognito/userPoolClient:UserPoolClient": 1,
         "aws:cognito/userPoolDomain:UserPoolDomain": 1,
+        "aws:cognito/managedLoginBranding:ManagedLoginBranding": 1,
     }
     pool = one(rec, "aws:cognito/userPool:UserPool", "t-users")
     assert pool.inputs["mfaConfiguration"] == "ON" and pool.inputs["softwareTokenMfaConfiguration"] == {"enabled": True}
@@ -349,6 +351,36 @@ def test_identity_alone_builds_a_pool_a_public_pkce_client_and_a_domain():
     assert client.inputs["generateSecret"] is False and client.inputs["allowedOauthFlows"] == ["code"]
     assert client.inputs["callbackUrls"] == ["https://example.com/auth/callback"]
     assert client.inputs["explicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+
+
+def test_managed_login_v2_gets_a_branding_style_for_the_web_client():
+    # Managed login v2 shows "Login pages unavailable" for a client without a branding style.
+    rec = build("identity")
+    domain = one(rec, "aws:cognito/userPoolDomain:UserPoolDomain", "t-auth-domain")
+    assert domain.inputs["managedLoginVersion"] == 2
+    branding = one(rec, "aws:cognito/managedLoginBranding:ManagedLoginBranding", "t-web-branding")
+    client = one(rec, "aws:cognito/userPoolClient:UserPoolClient", "t-web-client")
+    pool = one(rec, "aws:cognito/userPool:UserPool", "t-users")
+    assert branding.inputs == {"useCognitoProvidedValues": True, "clientId": client.id, "userPoolId": pool.id}
+    assert branding.property_dependencies["clientId"] == (client.urn,)
+
+
+def test_identity_sends_mail_through_ses_from_the_configured_sender_domain():
+    rec = build("identity", ses_sender="no-reply@video.example.com")
+    pool = one(rec, "aws:cognito/userPool:UserPool", "t-users")
+    assert pool.inputs["emailConfiguration"] == {
+        "emailSendingAccount": "DEVELOPER",
+        "fromEmailAddress": "no-reply@video.example.com",
+        "sourceArn": f"arn:aws:ses:us-east-2:{ACCOUNT_ID}:identity/video.example.com",
+    }
+    default = one(build("identity"), "aws:cognito/userPool:UserPool", "t-users")
+    assert "emailConfiguration" not in default.inputs  # Cognito's own sender
+
+
+@pytest.mark.parametrize("sender", ["no-reply", "a@b@c.com", "no-reply@"])
+def test_identity_rejects_a_sender_that_is_not_an_address(sender):
+    with pytest.raises(ValueError, match=f"IdentityOptions.ses_sender: got '{sender}'; allowed: an address"):
+        Identity("t", IdentityArgs(domain_name="example.com", options=IdentityOptions(ses_sender=sender)))
 
 
 def test_identity_protects_the_pool_only_when_asked():

@@ -94,6 +94,7 @@ COMMON_COUNTS = {
     USER_POOL: 1,
     CLIENT: 1,
     "aws:cognito/userPoolDomain:UserPoolDomain": 1,
+    "aws:cognito/managedLoginBranding:ManagedLoginBranding": 1,
     # aws:apigateway/account:Account: the stack's ApiGatewayAccount (apiGatewayCloudWatchRole), not the tier's
     "aws:apigateway/restApi:RestApi": 1,
     AUTHORIZER: 1,
@@ -790,7 +791,10 @@ def test_preview_leaves_ids_unknown(recording):
     assert is_unknown(one(rec, LISTENER, "app-https").inputs["loadBalancerArn"])
 
 
-@pytest.mark.parametrize(("stack", "moved"), [("dev", 158), ("prod", 172)])
+NEW_AFTER_0_1 = {"app-web-branding"}
+
+
+@pytest.mark.parametrize(("stack", "moved"), [("dev", 162), ("prod", 176)])
 def test_parts_are_children_of_the_tier_and_their_children_alias_their_0_1_urns(recording, stack, moved):
     rec = app(recording, stack, False)
     (tier,) = rec.of_type(COMPONENT)
@@ -800,6 +804,9 @@ def test_parts_are_children_of_the_tier_and_their_children_alias_their_0_1_urns(
     assert set(parts) == {*PARTS, *(["Fleet"] if stack == "prod" else [])}  # no Fleet under ECS_ONLY
     assert {(p.parent, p.name) for p in parts.values()} == {(tier.urn, "app")}
     children = [r for r in rec.resources if r.parent in {p.urn for p in parts.values()}]
+    added = [r for r in children if r.name in NEW_AFTER_0_1]  # children that did not exist in 0.1: no alias
+    assert [(r.name, r.aliases) for r in added] == [("app-web-branding", ())]
+    children = [r for r in children if r.name not in NEW_AFTER_0_1]
     assert len(children) == moved
     for r in children:
         part = rec.by_urn(r.parent).type

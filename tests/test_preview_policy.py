@@ -7,14 +7,8 @@ import pytest
 from offline.engine import PROJECT_DIR
 from tests.test_preview_cli import preview
 
-_PROD_SLR = pytest.mark.xfail(
-    strict=True,
-    reason="prod's compute key names the Auto Scaling service-linked role before it exists (aws-api finding "
-    "pinned in tests/policy/test_aws_api.py); remove this mark with the fix",
-)
 
-
-@pytest.mark.parametrize("stack", ["dev", pytest.param("prod", marks=_PROD_SLR)])
+@pytest.mark.parametrize("stack", ["dev", "prod"])
 @pytest.mark.parametrize("mode", ["preview", "update"])
 def test_both_stacks_pass_the_pack_with_no_mandatory_violation(stack, mode):
     result = preview("--stack", stack, "--mode", mode)

@@ -26,6 +26,7 @@ def command_kind(command: str) -> str:
         ("init", r"pulumi stack init (dev|prod) --secrets-provider='awskms://arn:aws:kms:[^']+'"),
         ("install", r"pulumi install"),
         ("policies-install", r"\(cd policies && pulumi install\)"),
+        ("preflight", r"make preflight STACK=(dev|prod)"),
         (
             "preview",
             r"pulumi preview --stack (dev|prod) --policy-pack policies --policy-pack-config policies/config/\1\.json",
@@ -45,11 +46,21 @@ def test_readme_real_path_is_one_ordered_command_list():
         "init",
         "install",
         "policies-install",
+        "preflight",
         "preview",
         "up",
+        "preflight",
         "preview",
         "up",
     ]
+
+
+def test_readme_real_path_runs_each_stacks_preflight_before_its_first_preview():
+    commands = readme_commands()
+    for stack in ("dev", "prod"):
+        preflight = commands.index(f"make preflight STACK={stack}")
+        first_preview = next(i for i, c in enumerate(commands) if c.startswith(f"pulumi preview --stack {stack} "))
+        assert preflight < first_preview
 
 
 def test_readme_command_parser_rejects_a_pack_preview_without_its_config_and_an_unknown_command():

@@ -11,6 +11,7 @@ from functools import cache
 import pytest
 
 from offline.engine import Recording, run_program
+from offline.fakes import ACCOUNT_ID
 from offline.policy_driver import PolicyReport, analyze
 
 from .builder import StackBuilder
@@ -351,34 +352,46 @@ def test_coverage_of_the_stacks() -> None:
 
 # --- the real stacks ----------------------------------------------------------------------------
 
-# Found by this pillar on the synthesized stacks (the stack fixes are the lead's): resource -> what.
-# What the stacks still break: the compute key policy names the Auto Scaling service-linked role, which a fresh
-# account does not have until its first Auto Scaling group exists (issue 14: create it or declare it).
-# dev runs ECS only, so its compute key names no Auto Scaling role and it has no finding left.
-KNOWN = {"dev": [], "prod": [("aws-policy-principals-exist", "app-compute-key")]}
 
-
-def _aws_api_violations(stack: str, preview: bool) -> list[tuple[str, str]]:
-    rec = recording(stack, preview)
-    report = analyze(rec.resources, project=rec.project, stack=rec.stack, preview=preview, config=rec.config)
+def _aws_api_violations(
+    stack: str, preview: bool, rec: Recording | None = None, policy_config: dict | None = None
+) -> list[tuple[str, str]]:
+    rec = rec or recording(stack, preview)
+    report = analyze(
+        rec.resources,
+        project=rec.project,
+        stack=rec.stack,
+        preview=preview,
+        config=rec.config,
+        policy_config=policy_config,
+    )
     return sorted((d.policy, d.resource_name) for d in report.mandatory if d.policy.startswith("aws-"))
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_real_stacks_have_exactly_the_known_violations(stack: str, preview: bool) -> None:
-    """Pins what the stack fixes must address; delete together with the xfail mark below."""
-    assert _aws_api_violations(stack, preview) == KNOWN[stack]
-
-
-_PROD_SLR = pytest.mark.xfail(
-    strict=True,
-    reason="prod's app-compute-key names AWSServiceRoleForAutoScaling, which the stack neither creates nor "
-    "depends on (issue 14: create it or declare it as a prerequisite)",
-)
-
-
-@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
-@pytest.mark.parametrize("stack", ["dev", pytest.param("prod", marks=_PROD_SLR)])
 def test_real_stacks_pass_the_aws_api_pillar(stack: str, preview: bool) -> None:
     assert _aws_api_violations(stack, preview) == []
+
+
+def test_prod_creates_the_autoscaling_role_and_its_compute_key_policy_depends_on_it() -> None:
+    rec = recording("prod", False)
+    (role,) = rec.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+    assert role.inputs["awsServiceName"] == "autoscaling.amazonaws.com"
+    assert role.protect is True
+    key = rec.named("app-compute-key")
+    assert key.property_dependencies["policy"] == (role.urn,)
+    principals = [s["Principal"]["AWS"] for s in json.loads(key.inputs["policy"])["Statement"]]
+    fleet_role = SLR_ARN.replace("123456789012", ACCOUNT_ID)
+    assert principals == [f"arn:aws:iam::{ACCOUNT_ID}:root", fleet_role, fleet_role]
+
+
+def test_an_existing_autoscaling_role_must_be_a_declared_prerequisite() -> None:
+    """EXISTING: the key names the account's role by ARN with no dependency; the pack rejects it until the pack
+    config lists the role in preexistingRoles (the prerequisite make preflight verifies)."""
+    rec = run_program("prod", preview=False, config_overrides={"streaming:autoScalingServiceLinkedRole": "EXISTING"})
+    assert rec.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole") == []
+    assert rec.named("app-compute-key").property_dependencies.get("policy", ()) == ()
+    assert _aws_api_violations("prod", False, rec) == [("aws-policy-principals-exist", "app-compute-key")]
+    declared = {"aws-policy-principals-exist": {"preexistingRoles": ["AWSServiceRoleForAutoScaling"]}}
+    assert _aws_api_violations("prod", False, rec, declared) == []

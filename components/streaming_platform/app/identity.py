@@ -1,4 +1,11 @@
-"""Identity: the Cognito user pool, its web client (authorization code + PKCE, no secret) and hosted domain."""
+"""Identity: the Cognito user pool, its web client (authorization code + PKCE, no secret), the hosted domain
+and the client's managed login branding.
+
+Managed login (``managed_login_version=2``) serves a client's sign-in pages only once a branding style is
+assigned to that client; without one the domain answers "Login pages unavailable" (Amazon Cognito Developer
+Guide, "Managed login": "apply a branding style to an app client"). The web client gets Cognito's default style
+(``use_cognito_provided_values``), which the branding editor can change later.
+"""
 
 from __future__ import annotations
 
@@ -30,14 +37,30 @@ class IdentityOptions:
     """Default: ``https://<domain>/``."""
     auth_domain_prefix: str | None = None
     """Cognito hosted-UI domain prefix (globally unique). Default: ``<resource_prefix>-auth``."""
+    ses_sender: str | None = None
+    """From address of the pool's mail, sent through SES (``DEVELOPER``) in the stack's region, with the address's
+    domain as the SES identity; that identity must be verified first (``make preflight`` checks it). Default:
+    None, Cognito's own sender (``COGNITO_DEFAULT``), whose daily limit is below production volume (Amazon Cognito
+    API Reference, EmailConfigurationType)."""
 
     def problems(self) -> list[str]:
+        problems = []
         if not MIN_PASSWORD_LENGTH <= self.min_password_length <= 99:
-            return [
+            problems.append(
                 f"IdentityOptions.min_password_length: got {self.min_password_length}; "
                 f"allowed: at least {MIN_PASSWORD_LENGTH} (Cognito's maximum is 99)"
-            ]
-        return []
+            )
+        if self.ses_sender is not None and (self.ses_sender.count("@") != 1 or not self.ses_sender.split("@")[1]):
+            problems.append(
+                f"IdentityOptions.ses_sender: got {self.ses_sender!r}; allowed: an address such as "
+                "no-reply@video.example.com, or None for Cognito's default sender"
+            )
+        return problems
+
+    @property
+    def ses_identity(self) -> str | None:
+        """The SES identity the pool sends from: the sender address's domain."""
+        return self.ses_sender.split("@", 1)[1] if self.ses_sender else None
 
 
 @dataclass
@@ -96,6 +119,7 @@ class Identity(AppPart):
             user_pool_tier="PLUS" if enforced else "ESSENTIALS",
             user_pool_add_ons={"advanced_security_mode": "ENFORCED"} if enforced else None,
             account_recovery_setting={"recovery_mechanisms": [{"name": "verified_email", "priority": 1}]},
+            email_configuration=self._email(options),
             deletion_protection="ACTIVE" if args.protect else "INACTIVE",
             tags=self.tags(f"{name}-users"),
             opts=self.stateful(),
@@ -128,6 +152,13 @@ class Identity(AppPart):
             managed_login_version=2,
             opts=self.child(),
         )
+        aws.cognito.ManagedLoginBranding(
+            f"{name}-web-branding",
+            user_pool_id=pool.id,
+            client_id=client.id,
+            use_cognito_provided_values=True,
+            opts=self.child(aliases=[]),  # new after 0.1: no earlier URN to alias
+        )
         self.user_pool_id, self.user_pool_arn = pool.id, pool.arn
         self.user_pool_client_id, self.user_pool_domain = client.id, hosted.domain
         self.register_outputs(
@@ -138,3 +169,16 @@ class Identity(AppPart):
                 "userPoolDomain": self.user_pool_domain,
             }
         )
+
+    def _email(self, options: IdentityOptions) -> aws.cognito.UserPoolEmailConfigurationArgsDict | None:
+        """SES in the stack's region for a configured sender; otherwise None (Cognito's default sender)."""
+        if options.ses_identity is None:
+            return None
+        identity = options.ses_identity
+        return {
+            "email_sending_account": "DEVELOPER",
+            "from_email_address": options.ses_sender,
+            "source_arn": pulumi.Output.all(self.partition, self.region, self.account).apply(
+                lambda a: f"arn:{a[0]}:ses:{a[1]}:{a[2]}:identity/{identity}"
+            ),
+        }

@@ -147,6 +147,13 @@ class AppTierArgs:
     when the stack manages the region's API Gateway CloudWatch role. Default: none (the account already has one)."""
     identity: IdentityOptions = field(default_factory=IdentityOptions)
     """Default: ``IdentityOptions()``."""
+    autoscaling_service_role_arn: pulumi.Input[str] | None = None
+    """ARN of the account's Auto Scaling service-linked role, which the compute key policy lets use the key for the
+    fleet's encrypted volumes (EC2 Auto Scaling User Guide, "Required AWS KMS key policy for use with encrypted
+    volumes"). KMS rejects a key policy naming a role that does not exist (MalformedPolicyDocumentException), and
+    AWS creates that role only with the account's first group, so pass the ``arn`` of a stack-level
+    ``aws.iam.ServiceLinkedRole`` in a fresh account: the key then waits for it. Default: None, the account's
+    ``AWSServiceRoleForAutoScaling`` by name, a prerequisite the account must already have. Unused without a fleet."""
     resource_prefix: str = "streaming"
     """Prefix of fixed physical names (log groups, task families, Cognito domain, WAF log group, key alias)."""
     protect: bool = False
@@ -217,7 +224,9 @@ class AppTier(StreamingComponent):
         self.api_endpoint = f"https://{self.api_domain_name}/{API_BASE_PATH}/"
         fleet_on = args.compute_mode is ComputeMode.ECS_AND_EC2_FLEET
 
-        key = self._compute_key(name, args.resource_prefix, fleet_volumes=fleet_on)
+        key = self._compute_key(
+            name, args.resource_prefix, fleet_volumes=fleet_on, fleet_role_arn=args.autoscaling_service_role_arn
+        )
         self.compute_key_arn = key.arn
         certificate_arn = args.zone.certificate(
             f"{name}-regional-cert", [self.origin_domain_name, self.api_domain_name], parent=self, tags=args.tags
@@ -374,14 +383,18 @@ class AppTier(StreamingComponent):
             }
         )
 
-    def _compute_key(self, name: str, resource_prefix: str, *, fleet_volumes: bool) -> aws.kms.Key:
+    def _compute_key(
+        self, name: str, resource_prefix: str, *, fleet_volumes: bool, fleet_role_arn: pulumi.Input[str] | None
+    ) -> aws.kms.Key:
         """The tier's key: fleet EBS volumes (through the Auto Scaling service-linked role) and the session secret.
         Without a fleet the key policy names no Auto Scaling role: KMS rejects a policy whose principal does not
-        exist yet, and a fresh account has no AWSServiceRoleForAutoScaling until its first group exists."""
+        exist yet, and a fresh account has no AWSServiceRoleForAutoScaling until its first group exists. With a
+        fleet, ``fleet_role_arn`` (a ServiceLinkedRole's arn) makes the policy depend on the role; None names the
+        account's role, which must exist already."""
 
         def statements(a: list[str]) -> str:
-            partition, account = a
-            asg_role = (
+            partition, account, given = a
+            asg_role = given or (
                 f"arn:{partition}:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
                 "AWSServiceRoleForAutoScaling"
             )
@@ -415,7 +428,9 @@ class AppTier(StreamingComponent):
             description=f"{name}: fleet EBS volumes and the application's secrets",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=pulumi.Output.all(self.partition, self.account).apply(statements),
+            policy=pulumi.Output.all(
+                self.partition, self.account, (fleet_role_arn or "") if fleet_volumes else ""
+            ).apply(statements),
             tags=self.tags(f"{name}-compute", DataClass="compute"),
             opts=self.stateful(),
         )

@@ -130,6 +130,8 @@ MAPPING: dict[str, tuple[Mapped, ...]] = {
             "PasswordPolicyType",
             "TemporaryPasswordValidityDays",
         ),
+        _m("emailConfiguration.emailSendingAccount", "cognito-idp", "EmailConfigurationType", "EmailSendingAccount"),
+        _m("emailConfiguration.sourceArn", "cognito-idp", "EmailConfigurationType", "SourceArn"),
     ),
     "aws:cognito/userPoolClient:UserPoolClient": (
         _m("name", "cognito-idp", "CreateUserPoolClientRequest", "ClientName"),
@@ -210,6 +212,10 @@ MAPPING: dict[str, tuple[Mapped, ...]] = {
     "aws:iam/instanceProfile:InstanceProfile": (
         _m("name", "iam", "CreateInstanceProfileRequest", "InstanceProfileName"),
         _m("path", "iam", "CreateInstanceProfileRequest", "Path"),
+    ),
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": (
+        _m("awsServiceName", "iam", "CreateServiceLinkedRoleRequest", "AWSServiceName"),
+        _m("description", "iam", "CreateServiceLinkedRoleRequest", "Description"),
     ),
     "aws:iam/role:Role": (
         _m("name", "iam", "CreateRoleRequest", "RoleName"),
@@ -356,6 +362,8 @@ NO_CONSTRAINED_INPUTS: dict[str, str] = {
     "strings checked by the provider",
     "aws:apigateway/stage:Stage": "stageName/format are unconstrained; cacheClusterSize is not set",
     "aws:apigateway/vpcLink:VpcLink": "name/targetArns are unconstrained strings in the model",
+    "aws:cognito/managedLoginBranding:ManagedLoginBranding": "userPoolId/clientId are the stack's own pool and "
+    "client (ids AWS returns); useCognitoProvidedValues is a boolean",
     "aws:cloudfront/cachePolicy:CachePolicy": "CachePolicyConfig members carry no enum/length/range in the model",
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "no constrained member among the inputs used",
     "aws:cloudwatch/dashboard:Dashboard": "PutDashboard members carry no constraint in the model",

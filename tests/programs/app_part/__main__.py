@@ -1,13 +1,14 @@
 """Builds ONE part of the application tier alone, from fake inputs, for tests/test_app_parts.py.
 
 Config: ``part:build`` names the part (load_balancer | fleet | services | private_api | identity);
-``part:protect`` ("true") builds it with protection on; ``part:noData`` ("true") gives it no data-tier ARNs.
+``part:protect`` ("true") builds it with protection on; ``part:noData`` ("true") gives it no data-tier ARNs;
+``part:sesSender`` sets the identity's SES sender address.
 """
 
 import pulumi
 from streaming_platform.app.common import DataAccess, LogSettings
 from streaming_platform.app.fleet import Fleet, FleetArgs, FleetOptions
-from streaming_platform.app.identity import Identity, IdentityArgs
+from streaming_platform.app.identity import Identity, IdentityArgs, IdentityOptions
 from streaming_platform.app.load_balancer import AccessLogs, AlbRoute, LoadBalancer, LoadBalancerArgs
 from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs, PrivateRoute
 from streaming_platform.app.service_table import SERVICE_NAMES
@@ -107,6 +108,7 @@ elif part == "private_api":
         ),
     )
 elif part == "identity":
-    Identity("t", IdentityArgs(domain_name="example.com", protect=protect, tags=TAGS))
+    options = IdentityOptions(ses_sender=config.get("sesSender") or None)
+    Identity("t", IdentityArgs(domain_name="example.com", options=options, protect=protect, tags=TAGS))
 else:
     raise ValueError(f"part:build: got {part!r}; allowed: load_balancer | fleet | services | private_api | identity")
