@@ -123,7 +123,7 @@ class Invokes:
 
     def _ssm_parameter(self, args: dict[str, Any]) -> dict[str, Any]:
         name = args.get("name", "")
-        if not name.startswith("/aws/service/ami-amazon-linux-latest/"):
+        if not name.startswith(("/aws/service/ami-amazon-linux-latest/", "/aws/service/ecs/optimized-ami/")):
             raise UnknownInvokeError(f"SSM parameter {name!r} is not modelled (only the public AMI parameters are)")
         ami = "ami-" + hashlib.sha256(f"{name}{self.region}".encode()).hexdigest()[:17]
         return {

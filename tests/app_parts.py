@@ -21,8 +21,13 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 @cache
-def build(part: str, *, protect: bool = False, no_data: bool = False) -> Recording:
-    overrides = {"part:build": part, "part:protect": str(protect).lower(), "part:noData": str(no_data).lower()}
+def build(part: str, *, protect: bool = False, no_data: bool = False, variant: str = "") -> Recording:
+    overrides = {
+        "part:build": part,
+        "part:protect": str(protect).lower(),
+        "part:noData": str(no_data).lower(),
+        "part:variant": variant,
+    }
     return run_program("dev", preview=False, config_overrides=overrides, program=PROGRAM)
 
 
