@@ -203,7 +203,7 @@ class AppSettings(TierModel):
         alias="ecsServiceImageTags",
         description=(
             "SERVICE=TAG entries: the service runs that tag of the stack's own ECR repository "
-            "<prefix>/<service> (exported as repositoryUrls); a service may not also be in ecsServiceImages."
+            "<prefix>/<service> (exported as ecrRepositoryUrls); a service may not also be in ecsServiceImages."
         ),
     )
     wait_for_steady_state: bool = key(

@@ -204,6 +204,10 @@ def test_outputs_the_issue_lists_are_exported(recording, stack, preview):
     ):
         assert key in outputs, key
     assert sorted(outputs["ecsServiceNames"]) == sorted(SERVICE_NAMES)
+    if not preview:  # where each team pushes: the stack's own repositories
+        assert outputs["ecrRepositoryUrls"] == {
+            s: f"{ACCOUNT_ID}.dkr.ecr.{REGION[stack]}.amazonaws.com/streaming-{stack}/{s}" for s in SERVICE_NAMES
+        }
     assert set(outputs["listenerArns"]) == {"https", "http"}
     domain = "dev.video.example.com" if stack == "dev" else "video.example.com"
     assert outputs["apiEndpoint"] == f"https://api.{domain}/"
