@@ -236,4 +236,4 @@ def test_every_declared_key_is_read_and_every_read_key_is_declared(monkeypatch):
     rejected("dev", computeMode="ECS_AND_EC2_FLEET", asgMinSize=0, asgDesiredCapacity=0)
     declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
     assert sorted(k for k in read if k.startswith("streaming:")) == sorted(f"streaming:{k}" for k in declared)
-    assert len(declared) == len(stack_settings.KEYS) == 95
+    assert len(declared) == len(stack_settings.KEYS) == 97

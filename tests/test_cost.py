@@ -108,13 +108,19 @@ def test_dev_estimate_line_by_line(dev):
 def test_prod_estimate_line_by_line(prod):
     alarms, keys = regions(prod, "aws:cloudwatch/metricAlarm:MetricAlarm"), regions(prod, "aws:kms/key:Key")
     assert (alarms, keys) == (
-        Counter({"us-west-2": 59, "us-east-1": 2}),
+        Counter({"us-west-2": 58, "us-east-1": 2}),
         Counter({"us-west-2": 8, "us-east-1": 1, "us-east-2": 1}),
     )
-    # ECS: desiredCount 3 per service, base 3 on FARGATE, so every minimum task is on-demand Fargate.
-    cpu = sum(D(int(t.inputs["cpu"])) for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")) / 1024
-    mem = sum(D(int(t.inputs["memory"])) for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")) / 1024
-    assert (cpu, mem) == (D(4), D(8))  # four services 0.5/1, api and video 1/2
+    # ECS: desiredCount 3 per service, base 3 on FARGATE, so every minimum task is on-demand Fargate; frontend
+    # and api run on the EC2 fleet (its instance-hours below), not on Fargate.
+    fargate = [
+        t
+        for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if t.inputs["requiresCompatibilities"] == ["FARGATE"]
+    ]
+    cpu = sum(D(int(t.inputs["cpu"])) for t in fargate) / 1024
+    mem = sum(D(int(t.inputs["memory"])) for t in fargate) / 1024
+    assert (len(fargate), cpu, mem) == (4, D("2.5"), D(5))  # user, comment, notification 0.5/1, video 1/2
     expected = {
         ("network", "Interface VPC endpoint AZ-hours", "us-west-2"): 5 * 3 * H * p("interface_endpoint_az_hour"),
         ("network", "NAT gateway data processed (assumed)", "us-west-2"): 3 * 500 * p("nat_gateway_gb"),
@@ -150,7 +156,7 @@ def test_prod_estimate_line_by_line(prod):
         ("media", "S3 Standard media storage (assumed)", "us-west-2"): 5000 * p("s3_standard_gb_month"),
         ("observability", "CloudWatch Logs ingestion (assumed)", "us-west-2"): 200 * p("cloudwatch_logs_ingest_gb"),
         ("observability", "CloudWatch alarms", "us-east-1"): 2 * p("cloudwatch_alarm_month"),
-        ("observability", "CloudWatch alarms", "us-west-2"): 59 * p("cloudwatch_alarm_month"),
+        ("observability", "CloudWatch alarms", "us-west-2"): 58 * p("cloudwatch_alarm_month"),
         ("observability", "CloudWatch dashboards", "us-west-2"): p("cloudwatch_dashboard_month"),
     }
     est = estimate(prod)
@@ -162,12 +168,12 @@ def test_prod_estimate_line_by_line(prod):
     assert {t: money(v) for t, v in est.by_tier().items()} == {
         "network": "$275.55",
         "edge": "$1,063.00",
-        "app": "$478.11",
+        "app": "$315.93",
         "data": "$102.40",
         "media": "$230.00",
-        "observability": "$109.10",
+        "observability": "$109.00",
     }
-    assert money(est.total) == "$2,258.16" and len(est.unpriced) == 8
+    assert money(est.total) == "$2,095.88" and len(est.unpriced) == 8
 
 
 def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(dev):
@@ -188,7 +194,7 @@ def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_insta
     base = estimate(prod)
     more = run_program("prod", config_overrides={"streaming:dbReadReplicaCount": "3"})
     head = estimate(more)
-    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 61
+    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 60
     assert extra_alarms == 4  # the replica's own alarms (observability tier)
     assert head.total - base.total == 200 * p("rds_gp3_gb_month") + extra_alarms * p("cloudwatch_alarm_month")
     assert head.by_tier()["data"] - base.by_tier()["data"] == D("23.000")
@@ -200,8 +206,9 @@ def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_insta
 
 def test_a_minimum_task_above_the_fargate_base_splits_by_weight(prod):
     head = estimate(run_program("prod", config_overrides={"streaming:ecsMinTasks": "4"}))
-    # desiredCount 4: base 3 on FARGATE, the fourth task 1:3 over FARGATE / FARGATE_SPOT, for each service.
-    cpu, mem = D(4), D(8)
+    # desiredCount 4: base 3 on FARGATE, the fourth task 1:3 over FARGATE / FARGATE_SPOT, for each Fargate service
+    # (frontend and api run on the EC2 fleet).
+    cpu, mem = D("2.5"), D(5)
     on_demand = D(13) / 4  # 3 + 1/4 tasks per service
     spot = D(3) / 4
     expected_app = (
@@ -269,7 +276,7 @@ def test_readme_cost_tables_are_current():
     assert cost.main(["--readme", "--check"]) == 0
     readme = (PROJECT_DIR / "README.md").read_text()
     block = readme[readme.index(BEGIN) : readme.index(END)]
-    assert "#### dev (us-east-2): $343.05 per month" in block and "#### prod (us-west-2): $2,258.16 per month" in block
+    assert "#### dev (us-east-2): $343.05 per month" in block and "#### prod (us-west-2): $2,095.88 per month" in block
     assert f"prices of {TABLE['date']}" in block
 
 

@@ -125,7 +125,7 @@ def test_prod_picture_puts_each_az_nat_gateway_tasks_fleet_and_cache_node_in_its
         ("cluster_region", "cluster_vpc"),
     )
     assert nodes["s3_us_east_2"] == ("S3 replica bucket ×2\nKMS key", ("cluster_dr_us-east-2",))
-    assert nodes["alarms"][0] == "CloudWatch alarm ×61"
+    assert nodes["alarms"][0] == "CloudWatch alarm ×60"  # 0.3: no fleet target group, no unhealthy-host alarm
     assert nodes["waf_edge"] == ("WAF web ACL\n5 rules", ("cluster_edge",))
     assert nodes["users"] == ("Viewers", ()) and nodes["route53"] == ("Route 53\nhosted zone, health check", ())
 

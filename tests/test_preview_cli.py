@@ -30,10 +30,10 @@ def test_preview_prints_the_tree_the_counts_and_the_outputs_and_writes_json(tmp_
     assert '  vpcId: "(known after update)"' in text
     record = json.loads(out.read_text())
     assert record["stack"] == "dev" and record["mode"] == "preview"
-    # network 33, data tier 50, app 174 (AppTier + its 4 parts under ECS_ONLY + their children) + zone 2
+    # network 33, data tier 50, app 187 (AppTier + its 4 parts under ECS_ONLY + their children) + zone 2
     # + origin secret 1, media 16, edge 19, alarm topics 11, observability 44
     # + bucket policies 4 (DataTier 47) and origin failover 4 (StreamingEdge 16)
-    assert len(record["resources"]) == 352
+    assert len(record["resources"]) == 365
     assert {
         "type",
         "name",
