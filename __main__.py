@@ -280,6 +280,7 @@ if certificates:
     pulumi.export("asgName", app.asg_name)
     pulumi.export("ecsClusterName", app.cluster_name)
     pulumi.export("ecsServiceNames", app.service_names)
+    pulumi.export("ecrRepositoryUrls", app.repository_urls)  # where each team pushes its image (README: Images)
     pulumi.export("apiEndpoint", app.api_endpoint)
     pulumi.export("distributionId", edge.distribution_id)
     pulumi.export("distributionDomainName", edge.distribution_domain_name)

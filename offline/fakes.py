@@ -124,7 +124,7 @@ class Invokes:
 
     def _ssm_parameter(self, args: dict[str, Any]) -> dict[str, Any]:
         name = args.get("name", "")
-        if not name.startswith("/aws/service/ami-amazon-linux-latest/"):
+        if not name.startswith(("/aws/service/ami-amazon-linux-latest/", "/aws/service/ecs/optimized-ami/")):
             raise UnknownInvokeError(f"SSM parameter {name!r} is not modelled (only the public AMI parameters are)")
         ami = "ami-" + hashlib.sha256(f"{name}{self.region}".encode()).hexdigest()[:17]
         return {
@@ -201,6 +201,7 @@ _ARN = {
     "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
     "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
     "aws:cloudfront/distribution:Distribution": "arn:aws:cloudfront::{account}:distribution/{id}",
+    "aws:ecr/repository:Repository": "arn:aws:ecr:{region}:{account}:repository/{name}",
 }
 
 
@@ -277,6 +278,8 @@ def _extra_outputs(type_: str, name: str, id_: str, inputs: dict[str, Any], regi
         return {"arnSuffix": f"targetgroup/{name}/{id_[:16]}"}
     if type_ == "aws:ec2/launchTemplate:LaunchTemplate":
         return {"latestVersion": 1}
+    if type_ == "aws:ecr/repository:Repository":
+        return {"repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{inputs.get('name', name)}"}
     if type_ == "aws:apigateway/restApi:RestApi":
         return {"rootResourceId": id_[:10], "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{id_[:10]}"}
     if type_ == "aws:cloudfront/distribution:Distribution":

@@ -47,9 +47,9 @@ CALLBACK_URL_MAX = 1024
 CALLBACK_URLS_MAX = 100
 _SIZE = re.compile(r"(?P<cpu>[0-9]{1,5})/(?P<memory>[0-9]{1,6})")  # ASCII digits only: "²".isdigit() is True
 # registry[:port]/path:tag (a tag other than "latest") or registry/path@sha256:<64 hex digits>
+_TAG = r"(?!latest\Z)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 _IMAGE = re.compile(
-    r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
-    r"(:(?!latest\Z)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})"
+    r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*" rf"(:{_TAG}|@sha256:[0-9a-f]{{64}})"
 )
 # An email address SES can verify as a sender (local part and a DNS domain), lower-case domain.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
@@ -204,18 +204,38 @@ class AppSettings(TierModel):
             "ghcr.io/acme/api:1.4.2",
         ),
         _services_once(),
-        rule(
-            lambda v: {e.partition("=")[0] for e in v} == set(SERVICE_NAMES),
-            lambda v: (
-                "an entry for every service; missing: "
-                + ", ".join(s for s in SERVICE_NAMES if s not in {e.partition("=")[0] for e in v})
-            ),
-        ),
     ] = key(
+        (),
         alias="ecsServiceImages",
         description=(
-            "One SERVICE=IMAGE entry per ECS service (" + ", ".join(SERVICE_NAMES) + "); images pinned by a tag other "
-            "than latest or by an @sha256 digest."
+            "SERVICE=IMAGE entries (" + ", ".join(SERVICE_NAMES) + ") for images in another registry, pinned by a "
+            "tag other than latest or by an @sha256 digest. A service with neither this nor an ecsServiceImageTags "
+            "entry runs the public default image (health path 200, every other path 503)."
+        ),
+    )
+    service_image_tag_entries: Annotated[
+        tuple[str, ...],
+        _entry(
+            lambda v: bool(re.fullmatch(_TAG, v)),
+            "TAG",
+            "an image tag other than latest (letters, digits, '_', '.', '-', up to 128, not starting with '.' or "
+            "'-'), such as 1.4.2",
+        ),
+        _services_once(),
+    ] = key(
+        (),
+        alias="ecsServiceImageTags",
+        description=(
+            "SERVICE=TAG entries: the service runs that tag of the stack's own ECR repository "
+            "<prefix>/<service> (exported as ecrRepositoryUrls); a service may not also be in ecsServiceImages."
+        ),
+    )
+    wait_for_steady_state: bool = key(
+        _d("wait_for_steady_state"),
+        alias="ecsWaitForSteadyState",
+        description=(
+            "Make pulumi up wait until every ECS service is in steady state (a failed deployment fails the update); "
+            "true when environment is prod."
         ),
     )
     task_cpu: Annotated[int, rule(lambda v: v in FARGATE_SIZES, f"one of {CPUS_TEXT}")] = key(
@@ -413,6 +433,8 @@ class AppSettings(TierModel):
             ),
             "services": ServicesOptions(
                 service_images=dict(e.split("=", 1) for e in self.service_image_entries),
+                service_image_tags=dict(e.split("=", 1) for e in self.service_image_tag_entries),
+                wait_for_steady_state=self.wait_for_steady_state,
                 service_sizes=sizes,
                 default_service_size=ServiceSize(self.task_cpu, self.task_memory),
                 capacity=CapacityStrategy(self.fargate_base, self.fargate_weight, self.fargate_spot_weight),
@@ -467,6 +489,12 @@ def check(r: Reader, prod: bool, az_count: int | None) -> None:
             lambda v: v in fargate_memory_options(cpu),
             f"a memory size Fargate offers for {cpu} CPU units: {fargate_sizes_text(cpu)}",
         )
+    images, tags = r.value("ecsServiceImages"), r.value("ecsServiceImageTags")
+    if images is not None and tags is not None:
+        imaged = {e.partition("=")[0] for e in images}
+        for entry in tags:
+            if entry.partition("=")[0] in imaged:
+                r.problem("ecsServiceImageTags", entry, "services without an ecsServiceImages entry (one image each)")
     weight, spot = r.value("ecsFargateWeight"), r.value("ecsFargateSpotWeight")
     if r.ok("ecsFargateWeight", "ecsFargateSpotWeight") and weight + spot == 0:
         r.problem("ecsFargateSpotWeight", spot, "above 0 when ecsFargateWeight is 0 (no capacity provider has weight)")
@@ -510,6 +538,12 @@ def check(r: Reader, prod: bool, az_count: int | None) -> None:
         "at least 1 when environment is prod",
     )
     r.check("ecsFargateBase", r.value("ecsFargateBase"), lambda v: v >= 1, "at least 1 when environment is prod")
+    r.check(
+        "ecsWaitForSteadyState",
+        r.value("ecsWaitForSteadyState"),
+        lambda v: v is True,
+        "true when environment is prod (an update must fail when its tasks never become healthy)",
+    )
     r.check(
         "cognitoMfa",
         r.value("cognitoMfa"),

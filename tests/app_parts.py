@@ -21,8 +21,15 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 @cache
-def build(part: str, *, protect: bool = False, no_data: bool = False, ses_sender: str = "") -> Recording:
-    overrides = {"part:build": part, "part:protect": str(protect).lower(), "part:noData": str(no_data).lower()}
+def build(
+    part: str, *, protect: bool = False, no_data: bool = False, ses_sender: str = "", variant: str = ""
+) -> Recording:
+    overrides = {
+        "part:build": part,
+        "part:protect": str(protect).lower(),
+        "part:noData": str(no_data).lower(),
+        "part:variant": variant,
+    }
     if ses_sender:
         overrides["part:sesSender"] = ses_sender
     return run_program("dev", preview=False, config_overrides=overrides, program=PROGRAM)

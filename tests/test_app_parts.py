@@ -4,11 +4,12 @@ the security-relevant inputs, and each part's argument checks."""
 from __future__ import annotations
 
 import base64
+import subprocess
 from typing import Any
 
 import pytest
 from streaming_platform.app.common import LogSettings
-from streaming_platform.app.fleet import FleetOptions
+from streaming_platform.app.fleet import FleetArgs, FleetOptions, validate_fleet_args
 from streaming_platform.app.load_balancer import (
     ALB_TLS_POLICY,
     AccessLogs,
@@ -169,30 +170,41 @@ def test_load_balancer_rejects_bad_arguments(changes, expected):
 
 # ---- Fleet --------------------------------------------------------------------------------------------------
 
+ECS_AMI_X86 = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+ECS_AMI_ARM = "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+
 
 def test_fleet_alone_registers_exactly_its_children():
     assert counts(build("fleet")) == {
         "streaming:app:Fleet": 1,
         SG: 1,
-        INGRESS: 1,
-        EGRESS: 2,
+        EGRESS: 1,
         "aws:iam/role:Role": 1,
         ROLE_POLICY: 1,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
         "aws:iam/instanceProfile:InstanceProfile": 1,
         "aws:ec2/launchTemplate:LaunchTemplate": 1,
         "aws:autoscaling/group:Group": 1,
-        "aws:autoscaling/policy:Policy": 2,
+        "aws:ecs/capacityProvider:CapacityProvider": 1,
     }
 
 
-def test_fleet_takes_8080_from_the_alb_only_and_https_out():
+def test_fleet_instances_admit_nothing_and_reach_only_https():
+    """The tasks have their own ENIs and groups (awsvpc): nothing connects to the instances themselves."""
     rec = build("fleet")
-    assert rules(rec, INGRESS) == {("t-fleet-sg", "sg-alb", 8080)}
-    assert rules(rec, EGRESS) == {("sg-alb", "t-fleet-sg", 8080), ("t-fleet-sg", "0.0.0.0/0", 443)}
+    assert rules(rec, INGRESS) == set()
+    assert rules(rec, EGRESS) == {("t-fleet-sg", "0.0.0.0/0", 443)}
 
 
-def test_fleet_launch_template_requires_imdsv2_encrypts_and_has_no_public_ip():
+@pytest.mark.parametrize(("variant", "parameter"), [("", ECS_AMI_X86), ("arm", ECS_AMI_ARM)])
+def test_fleet_launches_the_ecs_optimized_al2023_ami_of_its_architecture(variant, parameter):
+    rec = build("fleet", variant=variant)
+    assert [a for t, a in rec.invokes if t == "aws:ssm/getParameter:getParameter"] == [{"name": parameter}]
+    lt = one(rec, "aws:ec2/launchTemplate:LaunchTemplate", "t-fleet-lt")
+    assert lt.inputs["imageId"].startswith("ami-")
+
+
+def test_fleet_launch_template_requires_imdsv2_with_one_hop_encrypts_and_has_no_public_ip():
     rec = build("fleet")
     lt = one(rec, "aws:ec2/launchTemplate:LaunchTemplate", "t-fleet-lt")
     assert lt.inputs["metadataOptions"] == {
@@ -203,36 +215,90 @@ def test_fleet_launch_template_requires_imdsv2_encrypts_and_has_no_public_ip():
     }
     (nic,) = lt.inputs["networkInterfaces"]
     assert nic["associatePublicIpAddress"] == "false"
-    assert nic["securityGroups"][1] == "sg-data" and dep(rec, lt, "networkInterfaces").name == "t-fleet-sg"
+    assert len(nic["securityGroups"]) == 1 and dep(rec, lt, "networkInterfaces").name == "t-fleet-sg"
     (volume,) = lt.inputs["blockDeviceMappings"]
     assert volume["ebs"]["encrypted"] == "true"
     assert volume["ebs"]["kmsKeyId"] == "arn:aws:kms:us-east-2:111122223333:key/compute"
     assert "keyName" not in lt.inputs
-    script = base64.b64decode(lt.inputs["userData"]).decode()
-    assert "STREAMING_ENVIRONMENT=test\n" in script and "RENDITIONS_BUCKET=renditions\n" in script
-    assert f"AWS_REGION={REGION}\n" in script
-    assert "@@ENVIRONMENT@@" not in script and "@@RENDITIONS_BUCKET@@" not in script and "@@REGION@@" not in script
 
 
-def test_fleet_role_reads_renditions_and_decrypts_only_through_s3():
+def test_fleet_user_data_run_by_bash_only_joins_the_cluster(tmp_path):
+    """The real script under bash, its one absolute path moved into a temporary directory: what it leaves in
+    ecs.config is what the agent reads (an environment file of KEY=VALUE lines)."""
+    script = base64.b64decode(
+        one(build("fleet"), "aws:ec2/launchTemplate:LaunchTemplate", "t-fleet-lt").inputs["userData"]
+    ).decode()
+    assert script.count("/etc/ecs/ecs.config") == 1 and "@@CLUSTER@@" not in script
+    config = tmp_path / "ecs.config"
+    config.write_text("ECS_LOGLEVEL=info\n")  # the AMI's own lines stay
+    (tmp_path / "user-data").write_text(script.replace("/etc/ecs/ecs.config", str(config)))
+    subprocess.run(["bash", str(tmp_path / "user-data")], check=True, timeout=30)
+    lines = config.read_text().splitlines()
+    assert dict(line.split("=", 1) for line in lines) == {
+        "ECS_LOGLEVEL": "info",
+        "ECS_CLUSTER": "test-cluster",
+        "ECS_AWSVPC_BLOCK_IMDS": "true",
+        "ECS_ENABLE_SPOT_INSTANCE_DRAINING": "true",
+        "ECS_ENABLE_AWSLOGS_EXECUTIONROLE_OVERRIDE": "true",
+    }
+    commands = [c for c in script.splitlines() if c and not c.startswith("#")]
+    assert commands[0] == "set -euo pipefail" and commands[1].startswith("cat >>/etc/ecs/ecs.config")
+
+
+def test_fleet_group_is_protected_from_scale_in_and_tagged_for_ecs():
     rec = build("fleet")
+    asg = one(rec, "aws:autoscaling/group:Group", "t-fleet")
+    assert asg.inputs["protectFromScaleIn"] is True
+    assert {"key": "AmazonECSManaged", "value": "true", "propagateAtLaunch": True} in asg.inputs["tags"]
+    assert asg.inputs["healthCheckType"] == "EC2" and "targetGroupArns" not in asg.inputs
+    assert asg.inputs["instanceRefresh"]["preferences"]["scaleInProtectedInstances"] == "Refresh"
+    assert asg.ignore_changes == ("desiredCapacity",)
+    assert rec.of_type("aws:autoscaling/policy:Policy") == []  # managed scaling owns the group's size
+
+
+def test_fleet_capacity_provider_manages_scaling_termination_and_draining_of_its_group():
+    rec = build("fleet")
+    provider = one(rec, "aws:ecs/capacityProvider:CapacityProvider", "t-fleet-capacity")
+    assert provider.inputs["name"] == "test-fleet"
+    asg_provider = provider.inputs["autoScalingGroupProvider"]
+    assert dep(rec, provider, "autoScalingGroupProvider").name == "t-fleet"
+    assert {k: v for k, v in asg_provider.items() if k != "autoScalingGroupArn"} == {
+        "managedTerminationProtection": "ENABLED",
+        "managedDraining": "ENABLED",
+        "managedScaling": {"status": "ENABLED", "targetCapacity": 100, "instanceWarmupPeriod": 300},
+    }
+
+
+def test_fleet_role_may_only_run_the_ecs_agent_in_its_cluster():
+    rec = build("fleet")
+    cluster = f"arn:aws:ecs:{REGION}:111122223333:cluster/test-cluster"
     assert statements(one(rec, ROLE_POLICY, "t-fleet-role").inputs["policy"]) == [
-        {"Sid": "ReadRenditions", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::renditions/*"},
+        {"Sid": "DiscoverPollEndpoint", "Effect": "Allow", "Action": "ecs:DiscoverPollEndpoint", "Resource": "*"},
         {
-            "Sid": "DecryptRenditionsThroughS3",
+            "Sid": "JoinCluster",
             "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": "arn:aws:kms:us-east-2:111122223333:key/media",
-            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+            "Action": [
+                "ecs:RegisterContainerInstance",
+                "ecs:DeregisterContainerInstance",
+                "ecs:SubmitAttachmentStateChanges",
+                "ecs:SubmitContainerStateChange",
+                "ecs:SubmitTaskStateChange",
+                "ecs:UpdateContainerInstancesState",
+            ],
+            "Resource": cluster,
+        },
+        {
+            "Sid": "AgentSessions",
+            "Effect": "Allow",
+            "Action": ["ecs:Poll", "ecs:StartTelemetrySession", "ecs:PutSystemLogEvents"],
+            "Resource": f"arn:aws:ecs:{REGION}:111122223333:container-instance/test-cluster/*",
         },
     ]
+    (attachment,) = rec.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
     trust = statements(one(rec, "aws:iam/role:Role", "t-fleet-role").inputs["assumeRolePolicy"])
     assert [s["Principal"] for s in trust] == [{"Service": "ec2.amazonaws.com"}]
     assert trust[0]["Condition"]["StringEquals"]["aws:SourceAccount"]
-
-
-def test_fleet_without_data_grants_has_no_inline_policy():
-    assert build("fleet", no_data=True).of_type(ROLE_POLICY) == []
 
 
 @pytest.mark.parametrize(
@@ -249,3 +315,14 @@ def test_fleet_without_data_grants_has_no_inline_policy():
 def test_fleet_options_reject_contradictions(options, expected):
     assert any(expected in p for p in options.problems())
     assert FleetOptions().problems() == []
+
+
+@pytest.mark.parametrize("prefix", ["ecs-prod", "AWS", "fargate-x", "with space"])
+def test_fleet_rejects_a_prefix_that_cannot_name_a_capacity_provider(prefix):
+    args = FleetArgs(vpc_id="v", app_subnet_ids=["a", "b"], cluster_name="c", volume_kms_key_arn="k")
+    assert validate_fleet_args(args) == []
+    args.resource_prefix = prefix
+    assert validate_fleet_args(args) == [
+        f"FleetArgs.resource_prefix: got {prefix!r}; allowed: letters, digits, '_' and '-', not starting with aws, "
+        "ecs or fargate (it names the capacity provider)"
+    ]

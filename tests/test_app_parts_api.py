@@ -48,12 +48,14 @@ def test_services_alone_register_exactly_their_children():
         "aws:servicediscovery/httpNamespace:HttpNamespace": 1,
         "aws:ecs/cluster:Cluster": 1,
         "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
+        "aws:ecr/repository:Repository": 6,
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy": 6,
         "aws:secretsmanager/secret:Secret": 1,
         "random:index/randomPassword:RandomPassword": 1,
         "aws:secretsmanager/secretVersion:SecretVersion": 1,
         LOG_GROUP: 6,
         "aws:iam/role:Role": 12,
-        ROLE_POLICY: 10,  # 6 execution roles, 4 task roles (frontend and notification have no data grants)
+        ROLE_POLICY: 11,  # 6 execution roles, 5 task roles (notification has no data grants)
         "aws:ecs/taskDefinition:TaskDefinition": 6,
         "aws:ecs/service:Service": 6,
         "aws:appautoscaling/target:Target": 6,
@@ -98,7 +100,24 @@ def test_each_service_task_role_carries_exactly_its_own_grants():
         "Action": actions,
         "Resource": [arn, f"{arn}/index/*"],
     }
-    assert _task_statements(rec, "frontend") == [] and _task_statements(rec, "notification") == []
+    renditions = {
+        "Sid": "ReadRenditions",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::renditions/*",
+    }
+    # The frontend serves /stream/* and /watch/* (the EC2 fleet's paths before 0.3): it reads renditions.
+    assert _task_statements(rec, "frontend") == [
+        renditions,
+        {
+            "Sid": "DecryptRenditionsThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": "arn:aws:kms:us-east-2:111122223333:key/media",
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}},
+        },
+    ]
+    assert _task_statements(rec, "notification") == []
     assert _task_statements(rec, "api") == [table("VideoCatalogue", videos, rw), table("Sessions", sessions, rw)]
     assert _task_statements(rec, "user") == [table("Sessions", sessions, rw)]
     assert _task_statements(rec, "comment") == [
@@ -107,7 +126,7 @@ def test_each_service_task_role_carries_exactly_its_own_grants():
     assert _task_statements(rec, "video") == [
         table("VideoCatalogue", videos, rw),
         {"Sid": "PresignUploads", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::uploads/*"},
-        {"Sid": "ReadRenditions", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::renditions/*"},
+        renditions,
         {
             "Sid": "MediaKeyThroughS3",
             "Effect": "Allow",
@@ -167,12 +186,26 @@ def _services_args(**changes: Any) -> ServicesArgs:
             {"nlb_target_group_arns": {"search": "tg"}, "nlb_security_group_id": "sg-nlb"},
             "ServicesArgs.nlb_target_group_arns: got ['search'] with nlb_security_group_id set",
         ),
-        ({"options": ServicesOptions(service_images={})}, "ServicesOptions.service_images: got []; allowed: exactly"),
+        (
+            {"options": ServicesOptions(service_images={"search": "i/search:1"})},
+            "ServicesOptions.service_images: got ['search']; allowed: names among frontend, api, video, user, comment, "
+            "notification",
+        ),
+        (
+            {"options": ServicesOptions(service_image_tags={"api": "1"}, service_images={"api": "i/api:1"})},
+            "ServicesOptions.service_image_tags: got ['api'] also in service_images; allowed: one image source per "
+            "service",
+        ),
+        (
+            {"options": ServicesOptions(service_image_tags={"api": "latest", "user": "-x"})},
+            "ServicesOptions.service_image_tags: got ['-x', 'latest']; allowed: Docker tags",
+        ),
     ],
 )
 def test_services_reject_bad_arguments(changes, expected):
     assert any(expected in p for p in validate_services_args(_services_args(**changes)))
     assert validate_services_args(_services_args()) == []
+    assert validate_services_args(_services_args(options=ServicesOptions())) == []  # all on the default image
 
 
 # ---- PrivateApi ---------------------------------------------------------------------------------------------

@@ -70,11 +70,35 @@ DIGEST = "sha256:" + "a" * 64
             {"asgOnDemandPercentageAboveBase": 101},
             "streaming:asgOnDemandPercentageAboveBase: got 101; allowed: an integer from 0 to 100",
         ),
-        ("dev", {"ecsServiceImages": None}, "streaming:ecsServiceImages: got None; allowed: a array (required"),
         (
             "dev",
-            {"ecsServiceImages": IMAGES[:-1]},
-            "allowed: an entry for every service; missing: notification",
+            {"ecsServiceImageTags": ["api=latest"]},
+            "streaming:ecsServiceImageTags: got 'api=latest'; allowed: an image tag other than latest",
+        ),
+        (
+            "dev",
+            {"ecsServiceImageTags": ["api=.hidden"]},
+            "streaming:ecsServiceImageTags: got 'api=.hidden'; allowed: an image tag other than latest",
+        ),
+        (
+            "dev",
+            {"ecsServiceImageTags": ["search=1.0"]},
+            "streaming:ecsServiceImageTags: got 'search=1.0'; allowed: SERVICE=TAG with SERVICE one of frontend",
+        ),
+        (
+            "dev",
+            {"ecsServiceImageTags": ["api=1.0", "api=1.1"]},
+            "streaming:ecsServiceImageTags: got 'api=1.1'; allowed: each service once",
+        ),
+        (
+            "dev",
+            {"ecsServiceImages": ["api=ghcr.io/acme/api:1.0"], "ecsServiceImageTags": ["api=1.0"]},
+            "streaming:ecsServiceImageTags: got 'api=1.0'; allowed: services without an ecsServiceImages entry",
+        ),
+        (
+            "prod",
+            {"ecsWaitForSteadyState": False},
+            "streaming:ecsWaitForSteadyState: got False; allowed: true when environment is prod",
         ),
         (
             "dev",
@@ -176,7 +200,9 @@ def test_the_stacks_parse_into_the_app_settings_they_declare():
     assert dev["identity"].cognito_mfa is CognitoMfa.OPTIONAL
     assert dev["identity"].advanced_security_enforced is False
     assert dev["services"].default_service_size == ServiceSize(256, 512)
-    assert set(dev["services"].service_images) == set(SERVICE_NAMES)
+    # No image in either stack file: every service runs the public default image until a tag is set.
+    assert (dev["services"].service_images, dev["services"].service_image_tags) == ({}, {})
+    assert dev["services"].wait_for_steady_state is False
     prod_app = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).app
     prod = prod_app.tier_args(advanced_security_enforced=True)
     assert prod["compute_mode"] is ComputeMode.ECS_AND_EC2_FLEET
@@ -185,6 +211,8 @@ def test_the_stacks_parse_into_the_app_settings_they_declare():
     assert tuple(prod["fleet"].fleet_extra_instance_types) == ("t3a.large", "m6i.large", "m5.large")
     assert prod["identity"].cognito_mfa is CognitoMfa.ON
     assert prod_app.hosted_zone_id == "Z0EXAMPLEVIDEOPROD"  # prod adopts its registrar-delegated zone
+    assert (prod["services"].service_images, prod["services"].service_image_tags) == ({}, {})
+    assert prod["services"].wait_for_steady_state is True
 
 
 def test_digest_pinned_images_and_an_adopted_zone_are_accepted():
@@ -199,6 +227,17 @@ def test_digest_pinned_images_and_an_adopted_zone_are_accepted():
     assert services.service_images["api"].endswith(DIGEST)
 
 
+def test_own_repository_tags_and_external_images_reach_the_services_options():
+    settings = parse(
+        raw_config("dev", ecsServiceImageTags=["api=1.4.2", "video=2024.06.01_1"], ecsServiceImages=IMAGES[:1]),
+        stack="dev",
+        region_azs=["us-east-2a", "us-east-2b"],
+    )
+    services = settings.app.tier_args(advanced_security_enforced=False)["services"]
+    assert services.service_image_tags == {"api": "1.4.2", "video": "2024.06.01_1"}
+    assert services.service_images == {"frontend": "ghcr.io/acme/frontend:1.4.2"}
+
+
 def test_app_settings_fields_are_app_tier_args_fields():
     settings = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2)
     names = set(AppTierArgs.__dataclass_fields__)
@@ -211,5 +250,5 @@ def test_app_settings_fields_are_app_tier_args_fields():
         settings.app.asg_desired_capacity,
         settings.app.asg_max_size,
     )
-    assert set(grouped["services"].service_images) == set(SERVICE_NAMES)
+    assert grouped["services"].service_images == {}
     assert grouped["identity"].advanced_security_enforced is True

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from streaming_platform.app.images import DEFAULT_IMAGE
 from streaming_platform.app.tier import (
     ALB_TLS_POLICY,
     CONTAINER_USER,
@@ -57,6 +58,8 @@ STAGE = "aws:apigateway/stage:Stage"
 USER_POOL = "aws:cognito/userPool:UserPool"
 CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
 SECRET = "aws:secretsmanager/secret:Secret"
+REPO = "aws:ecr/repository:Repository"
+CAPACITY_PROVIDER = "aws:ecs/capacityProvider:CapacityProvider"
 
 MODES = [
     pytest.param(stack, preview, id=f"{stack}-{'preview' if preview else 'update'}")
@@ -83,6 +86,8 @@ COMMON_COUNTS = {
     LOG_GROUP: 9,  # 6 services, 2 WAF, API access
     "aws:ecs/cluster:Cluster": 1,
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
+    REPO: 6,
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": 6,
     "aws:servicediscovery/httpNamespace:HttpNamespace": 1,
     SERVICE: 6,
     TASK: 6,
@@ -132,7 +137,7 @@ COUNTS = {
         "aws:iam/instanceProfile:InstanceProfile": 1,
         LT: 1,
         ASG: 1,
-        ASG_POLICY: 2,
+        CAPACITY_PROVIDER: 1,  # no ASG scaling policies: the capacity provider's managed scaling sizes the group
         "streaming:app:Fleet": 1,
     },
 }
@@ -141,7 +146,6 @@ COUNTS = {
 EXPECTED_INGRESS = {
     "alb": {("prefix-list", 443)},
     "nlb": set(),
-    "fleet": {("app-alb-sg", 8080)},
     "frontend": {("app-alb-sg", 8080)},
     "api": {("app-nlb-sg", 8080)},  # the REST API's NLB only: the ALB no longer reaches it
     "video": {("app-nlb-sg", 8080), ("app-api-sg", 8080)},
@@ -200,6 +204,10 @@ def test_outputs_the_issue_lists_are_exported(recording, stack, preview):
     ):
         assert key in outputs, key
     assert sorted(outputs["ecsServiceNames"]) == sorted(SERVICE_NAMES)
+    if not preview:  # where each team pushes: the stack's own repositories
+        assert outputs["ecrRepositoryUrls"] == {
+            s: f"{ACCOUNT_ID}.dkr.ecr.{REGION[stack]}.amazonaws.com/streaming-{stack}/{s}" for s in SERVICE_NAMES
+        }
     assert set(outputs["listenerArns"]) == {"https", "http"}
     domain = "dev.video.example.com" if stack == "dev" else "video.example.com"
     assert outputs["apiEndpoint"] == f"https://api.{domain}/api/"  # the same /api/ paths as through CloudFront
@@ -250,9 +258,8 @@ def test_listener_rules_forward_only_with_the_origin_secret_and_route_by_path(re
     rec = app(recording, stack, preview)
     rules = sorted(rec.of_type(RULE), key=lambda r: r.inputs["priority"])
     # No /api/* rule: the api service is reached through the REST API only (authorizer, throttling).
+    # /stream/* and /watch/* reach the frontend's catch-all in both stacks (in prod it runs on the EC2 fleet).
     expected = [("app-frontend-rule", ["/*"], "app-frontend-tg")]
-    if stack == "prod":
-        expected.insert(0, ("app-fleet-rule", ["/stream/*", "/watch/*"], "app-fleet-tg"))
     assert [(r.name, r.inputs["conditions"][1]["pathPattern"]["values"]) for r in rules] == [
         (n, p) for n, p, _ in expected
     ]
@@ -382,8 +389,8 @@ def test_every_security_group_admits_exactly_its_callers_and_no_cidr(recording, 
         else:
             source = dep(rec, rule, "referencedSecurityGroupId").name
         found[target].add((source, int(rule.inputs["fromPort"])))
-    expected = {k: v for k, v in EXPECTED_INGRESS.items() if stack == "prod" or k != "fleet"}
-    assert found == expected
+    # The fleet's instances admit nothing: their tasks have their own ENIs and groups.
+    assert found == {**EXPECTED_INGRESS, **({"fleet": set()} if stack == "prod" else {})}
     assert (
         "aws:ec2/getManagedPrefixList:getManagedPrefixList",
         {"name": "com.amazonaws.global.cloudfront.origin-facing"},
@@ -431,29 +438,33 @@ def test_launch_template_requires_imdsv2_and_encrypts_the_root_volume_with_the_c
     assert lt.inputs["instanceType"] == "t3.large"
     (nic,) = lt.inputs["networkInterfaces"]
     assert nic["associatePublicIpAddress"] == "false"
-    assert {d.name for d in deps(full, lt, "networkInterfaces")} == {"app-fleet-sg", "data-clients"}
+    assert {d.name for d in deps(full, lt, "networkInterfaces")} == {"app-fleet-sg"}  # tasks join data-clients
     assert "keyName" not in lt.inputs
     assert "vpcSecurityGroupIds" not in lt.inputs
     assert dep(rec, lt, "iamInstanceProfile").type == "aws:iam/instanceProfile:InstanceProfile"
+    # Amazon ECS Developer Guide, "Retrieving Amazon ECS-optimized Linux AMI metadata".
     invoke = (
         "aws:ssm/getParameter:getParameter",
-        {"name": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"},
+        {"name": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"},
     )
     assert invoke in full.invokes
+    script = __import__("base64").b64decode(lt.inputs["userData"]).decode()
+    assert "ECS_CLUSTER=streaming-prod\n" in script and "nginx" not in script and "dnf" not in script
     if not preview:
         assert lt.inputs["imageId"].startswith("ami-")
-        assert "dnf install -y nginx" in __import__("base64").b64decode(lt.inputs["userData"]).decode()
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
-def test_asg_spans_one_app_subnet_per_az_with_elb_health_checks_spot_mix_and_refresh(recording, preview):
+def test_asg_spans_one_app_subnet_per_az_protected_from_scale_in_with_spot_mix_and_refresh(recording, preview):
     full = recording("prod", preview=preview)
     rec = app(recording, "prod", preview)
     (asg,) = rec.of_type(ASG)
     assert subnet_azs(full, asg, "vpcZoneIdentifiers", "app") == AZS["prod"]
     assert (asg.inputs["minSize"], asg.inputs["desiredCapacity"], asg.inputs["maxSize"]) == (3, 3, 12)
     assert asg.ignore_changes == ("desiredCapacity",)
-    assert (asg.inputs["healthCheckType"], asg.inputs["healthCheckGracePeriod"]) == ("ELB", 300)
+    assert (asg.inputs["healthCheckType"], asg.inputs["healthCheckGracePeriod"]) == ("EC2", 300)
+    assert asg.inputs["protectFromScaleIn"] is True
+    assert {"key": "AmazonECSManaged", "value": "true", "propagateAtLaunch": True} in asg.inputs["tags"]
     assert asg.inputs["capacityRebalance"] is True
     mip = asg.inputs["mixedInstancesPolicy"]
     assert mip["instancesDistribution"] == {
@@ -469,18 +480,28 @@ def test_asg_spans_one_app_subnet_per_az_with_elb_health_checks_spot_mix_and_ref
     ]
     assert asg.inputs["instanceRefresh"] == {
         "strategy": "Rolling",
-        "preferences": {"minHealthyPercentage": 90, "skipMatching": True, "autoRollback": True},
+        "preferences": {
+            "minHealthyPercentage": 90,
+            "skipMatching": True,
+            "autoRollback": True,
+            "scaleInProtectedInstances": "Refresh",
+        },
     }
     version = mip["launchTemplate"]["launchTemplateSpecification"]["version"]
     assert version not in ("$Latest", "$Default")
     if not preview:
         assert version == "1"
-    assert dep(rec, asg, "targetGroupArns").name == "app-fleet-tg"
-    kinds = sorted(
-        p.inputs["targetTrackingConfiguration"]["predefinedMetricSpecification"]["predefinedMetricType"]
-        for p in rec.of_type(ASG_POLICY)
-    )
-    assert kinds == ["ALBRequestCountPerTarget", "ASGAverageCPUUtilization"]
+    assert "targetGroupArns" not in asg.inputs  # the ALB targets the tasks (ip), not the instances
+    assert rec.of_type(ASG_POLICY) == []
+    (provider,) = rec.of_type(CAPACITY_PROVIDER)
+    assert provider.inputs["name"] == "streaming-prod-fleet"
+    assert dep(rec, provider, "autoScalingGroupProvider").name == "app-fleet"
+    assert provider.inputs["autoScalingGroupProvider"]["managedTerminationProtection"] == "ENABLED"
+    assert provider.inputs["autoScalingGroupProvider"]["managedScaling"]["status"] == "ENABLED"
+    (association,) = rec.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+    assert association.inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT", "streaming-prod-fleet"]
+    assert dep(rec, association, "capacityProviders").name == "app-fleet-capacity"
+    assert dep(rec, association, "clusterName").name == "app-cluster"
 
 
 def test_compute_key_lets_the_autoscaling_service_linked_role_use_it_for_ebs(recording):
@@ -515,13 +536,17 @@ def test_without_a_fleet_the_compute_key_names_no_autoscaling_role(recording):
 def test_each_service_runs_in_every_app_subnet_without_public_ip_on_the_configured_capacity(recording, stack, preview):
     full = recording(stack, preview=preview)
     rec = app(recording, stack, preview)
-    strategy = {
+    fargate = {
         "dev": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
         "prod": [
             {"capacityProvider": "FARGATE", "base": 3, "weight": 1},
             {"capacityProvider": "FARGATE_SPOT", "weight": 3},
         ],
     }[stack]
+    fleet = [{"capacityProvider": "streaming-prod-fleet", "base": 0, "weight": 1}]
+    strategies = {  # the streaming-facing services on the EC2 fleet in prod; dev has no fleet (ECS_ONLY)
+        name: fleet if stack == "prod" and name in ("frontend", "api") else fargate for name in SERVICE_NAMES
+    }
     services = {s.inputs["name"]: s for s in rec.of_type(SERVICE)}
     assert sorted(services) == sorted(SERVICE_NAMES)
     for name, svc in services.items():
@@ -530,7 +555,8 @@ def test_each_service_runs_in_every_app_subnet_without_public_ip_on_the_configur
         assert subnet_azs(full, svc, "networkConfiguration", "app") == AZS[stack]
         groups = {d.name for d in deps(full, svc, "networkConfiguration") if d.type == SG}
         assert groups == ({f"app-{name}-sg", "data-clients"} if name != "frontend" else {"app-frontend-sg"})
-        assert svc.inputs["capacityProviderStrategies"] == strategy
+        assert svc.inputs["capacityProviderStrategies"] == strategies[name], name
+        assert svc.inputs["waitForSteadyState"] is (stack == "prod")
         assert svc.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
         assert svc.ignore_changes == ("desiredCount",)
         assert svc.inputs["desiredCount"] == (2 if stack == "dev" else 3)
@@ -549,14 +575,18 @@ def test_task_definitions_are_read_only_non_root_with_secrets_from_secrets_manag
     sizes = {"dev": {}, "prod": {"api": ("1024", "2048"), "video": ("1024", "2048")}}[stack]
     default = {"dev": ("256", "512"), "prod": ("512", "1024")}[stack]
     for task in rec.of_type(TASK):
-        (container,) = json.loads(task.inputs["containerDefinitions"])
+        container, init = json.loads(task.inputs["containerDefinitions"])
         name = container["name"]
         assert (task.inputs["cpu"], task.inputs["memory"]) == sizes.get(name, default)
         assert task.inputs["runtimePlatform"] == {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"}
-        assert task.inputs["requiresCompatibilities"] == ["FARGATE"]
-        assert container["readonlyRootFilesystem"] is True
+        on_fleet = stack == "prod" and name in ("frontend", "api")
+        assert task.inputs["requiresCompatibilities"] == (["EC2"] if on_fleet else ["FARGATE"]), name
+        assert container["readonlyRootFilesystem"] is True and init["readonlyRootFilesystem"] is True
         assert container["user"] == CONTAINER_USER and not container["user"].startswith("0")
-        assert container["image"] == f"111122223333.dkr.ecr.{REGION[stack]}.amazonaws.com/streaming/{name}:1.4.2"
+        # Neither stack sets ecsServiceImageTags yet: every service runs the public default image.
+        assert container["image"] == init["image"] == DEFAULT_IMAGE
+        assert (init["name"], init["essential"], init["user"]) == ("tmp-init", False, "0")
+        assert container["dependsOn"] == [{"containerName": "tmp-init", "condition": "SUCCESS"}]
         assert container["stopTimeout"] < SPOT_NOTICE_SECONDS
         assert container["logConfiguration"]["options"]["awslogs-group"] == f"/ecs/streaming-{stack}/{name}"
         expected_secrets = ["SESSION_SIGNING_KEY"] if name in ("api", "user") else []
@@ -598,14 +628,15 @@ def test_no_iam_statement_allows_every_action_on_every_resource(recording, stack
             actions = [s["Action"]] if isinstance(s["Action"], str) else s["Action"]
             resources = [s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"]
             assert not any(a == "*" or a.endswith(":*") for a in actions), (policy.name, s)
-            if "*" in resources:
-                assert actions == ["ecr:GetAuthorizationToken"], (policy.name, s)  # no resource-level permissions
+            if "*" in resources:  # actions without resource-level permissions
+                assert actions in (["ecr:GetAuthorizationToken"], ["ecs:DiscoverPollEndpoint"]), (policy.name, s)
 
 
 def test_task_roles_are_scoped_per_service(recording):
     rec = app(recording, "prod", False)
     by_role = {p.name: statements(p.inputs["policy"]) for p in rec.of_type(ROLE_POLICY)}
-    assert "app-frontend-task" not in by_role and "app-notification-task" not in by_role
+    assert "app-notification-task" not in by_role
+    assert [s["Sid"] for s in by_role["app-frontend-task"]] == ["ReadRenditions", "DecryptRenditionsThroughS3"]
     assert [s["Sid"] for s in by_role["app-video-task"]] == [
         "VideoCatalogue",
         "PresignUploads",
@@ -718,6 +749,11 @@ def test_stateful_children_are_protected_and_retained_in_prod_only(recording, st
     stateful = [r for r in rec.resources if r.type in (KEY, USER_POOL, LOG_GROUP, SECRET)]
     assert len(stateful) == 12
     assert {(r.protect, r.retain_on_delete) for r in stateful} == {(stack == "prod", stack == "prod")}
+    repos = rec.of_type(REPO)
+    assert len(repos) == 6
+    assert {(r.protect, r.retain_on_delete, r.inputs["forceDelete"]) for r in repos} == {
+        (stack == "prod", stack == "prod", stack != "prod")
+    }
     nlb = one(rec, LB, "app-nlb")
     assert nlb.inputs["enableDeletionProtection"] is (stack == "prod")
 
@@ -757,8 +793,8 @@ def _args(**changes: Any) -> AppTierArgs:
             "AppNetwork.availability_zones: got ['us-east-2a', 'us-east-2b'] for 2 public and 1 app subnets",
         ),
         (
-            {"services": {"service_images": {"api": "x:1"}}},
-            "ServicesOptions.service_images: got ['api']; allowed: exactly frontend",
+            {"services": {"service_images": {"search": "x:1"}}},
+            "ServicesOptions.service_images: got ['search']; allowed: names among frontend",
         ),
         (
             {"services": {"cpu_architecture": "ARM64"}},

@@ -109,10 +109,16 @@ def test_prod_estimate_line_by_line(prod):
         Counter({"us-west-2": 58, "us-east-1": 2}),
         Counter({"us-west-2": 8, "us-east-1": 1, "us-east-2": 1}),
     )
-    # ECS: desiredCount 3 per service, base 3 on FARGATE, so every minimum task is on-demand Fargate.
-    cpu = sum(D(int(t.inputs["cpu"])) for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")) / 1024
-    mem = sum(D(int(t.inputs["memory"])) for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")) / 1024
-    assert (cpu, mem) == (D(4), D(8))  # four services 0.5/1, api and video 1/2
+    # ECS: desiredCount 3 per service, base 3 on FARGATE, so every minimum task is on-demand Fargate; the
+    # frontend runs on the EC2 fleet (its instance-hours below), not on Fargate.
+    fargate = [
+        t
+        for t in prod.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if t.inputs["requiresCompatibilities"] == ["FARGATE"]
+    ]
+    cpu = sum(D(int(t.inputs["cpu"])) for t in fargate) / 1024
+    mem = sum(D(int(t.inputs["memory"])) for t in fargate) / 1024
+    assert (len(fargate), cpu, mem) == (5, D("3.5"), D(7))  # user, comment, notification 0.5/1; api, video 1/2
     checks = len(prod.of_type("aws:route53/healthCheck:HealthCheck"))
     zones = len(prod.of_type("aws:route53/zone:Zone"))
     assert (checks, zones) == (1, 0)  # prod adopts its zone (hostedZoneId): no hosted zone line
@@ -219,8 +225,9 @@ def test_fleet_spot_instances_are_listed_unpriced_not_guessed(prod):
 
 def test_a_minimum_task_above_the_fargate_base_splits_by_weight(prod):
     head = estimate(run_program("prod", config_overrides={"streaming:ecsMinTasks": "4"}))
-    # desiredCount 4: base 3 on FARGATE, the fourth task 1:3 over FARGATE / FARGATE_SPOT, for each service.
-    cpu, mem = D(4), D(8)
+    # desiredCount 4: base 3 on FARGATE, the fourth task 1:3 over FARGATE / FARGATE_SPOT, for each Fargate service
+    # (frontend and api run on the EC2 fleet).
+    cpu, mem = D("2.5"), D(5)
     on_demand = D(13) / 4  # 3 + 1/4 tasks per service
     spot = D(3) / 4
     expected_app = (

@@ -72,7 +72,7 @@ PROD_ALARMS = Counter(
         ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"): 1,
         ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"): 1,
         ("AWS/ApplicationELB", "TargetResponseTime"): 1,
-        ("AWS/ApplicationELB", "UnHealthyHostCount"): 2,  # fleet, frontend target groups (api: REST API only)
+        ("AWS/ApplicationELB", "UnHealthyHostCount"): 1,  # the frontend's target group (api: REST API only)
         ("AWS/AutoScaling", "GroupInServiceInstances"): 1,
         ECS_RUNNING: 6,  # one per ECS service
         ("AWS/ECS", "CPUUtilization"): 6,
@@ -182,7 +182,7 @@ def test_one_replica_lag_alarm_per_replica_and_one_running_alarm_per_service(rec
         assert {d.name for a in per_service for d in deps(rec, a, "dimensions")} >= {s.name for s in services}
     unhealthy = [a for a in ours if watched(a) == ("AWS/ApplicationELB", "UnHealthyHostCount")]
     tgs = {d.name for a in unhealthy for d in deps(rec, a, "dimensions") if d.type == "aws:lb/targetGroup:TargetGroup"}
-    assert tgs == {"app-fleet-tg", "app-frontend-tg"}
+    assert tgs == {"app-frontend-tg"}  # the fleet's instances are in no target group; the api has none
     fleet = one(rec, ALARM, "observability-fleet-in-service")
     assert dep(rec, fleet, "dimensions").type == "aws:autoscaling/group:Group"
     assert (fleet.inputs["comparisonOperator"], fleet.inputs["threshold"]) == ("LessThanThreshold", 3)  # asgMinSize

@@ -216,7 +216,7 @@ def rate_limit_of_two_billion(rule: dict[str, Any]) -> dict[str, Any]:
 def ssh_open_to_the_world(rec: Recording) -> list[ResourceRecord]:
     return with_inputs(
         rec,
-        named("app-alb-to-fleet-in"),
+        named("app-alb-to-frontend-in"),
         referencedSecurityGroupId=None,
         cidrIpv4="0.0.0.0/0",
         fromPort=22.0,

@@ -1,13 +1,19 @@
-"""Fleet: the streaming web tier as an EC2 Auto Scaling group behind the ALB.
+"""Fleet: the EC2 capacity of the streaming-facing ECS services, an Auto Scaling group run as an ECS capacity
+provider.
 
-A launch template with IMDSv2, an encrypted gp3 root volume under the given key, no public IP and no SSH
-(Session Manager only); mixed on-demand/Spot instances across several pools; user data from
-``assets/fleet-user-data.sh``; target tracking on CPU and on ALB requests per target.
+A launch template with the ECS-optimized Amazon Linux 2023 AMI (from its public SSM parameter), IMDSv2 with a
+hop limit of 1, an encrypted gp3 root volume under the given key, no public IP and no SSH (Session Manager
+only); user data that only joins the cluster (``assets/fleet-user-data.sh``); mixed on-demand/Spot instances
+across several pools. The capacity provider scales the group (managed scaling) and keeps instances that run
+tasks from being scaled in (managed termination protection); ECS drains an instance before Auto Scaling
+terminates it. The instances serve nothing themselves: the tasks have their own ENIs (awsvpc) and security
+groups, and the ALB sends requests to them.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,17 +23,9 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform.app.common import (
-    ALB_REQUESTS_PER_TARGET,
     ASG_HEALTH_CHECK_GRACE_SECONDS,
-    CPU_TARGET_PERCENT,
     AppPart,
-    DataAccess,
-    DataResource,
-    Grant,
-    GrantScope,
-    allow_port,
     attach_managed,
-    grant_statements,
     https_out,
     is_arm_instance_type,
     raise_problems,
@@ -35,25 +33,19 @@ from streaming_platform.app.common import (
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+# Amazon ECS Developer Guide, "Retrieving Amazon ECS-optimized Linux AMI metadata": the recommended AL2023 image
+# per architecture, as a public SSM parameter.
+ECS_AMI_PARAMETERS = {
+    "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+    "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
+}
 ROOT_VOLUME_GB = 30
-FLEET_PATHS = ("/stream/*", "/watch/*")
-
-FLEET_GRANTS: tuple[Grant, ...] = (
-    Grant(
-        sid="ReadRenditions",
-        actions="s3:GetObject",
-        resource=DataResource.RENDITIONS_BUCKET,
-        scope=GrantScope.OBJECTS,
-    ),
-    Grant(
-        sid="DecryptRenditionsThroughS3",
-        actions="kms:Decrypt",
-        resource=DataResource.MEDIA_KEY,
-        scope=GrantScope.KEY_THROUGH_S3,
-    ),
-)
-"""The fleet serves renditions: it reads them, and decrypts them only through S3."""
+MANAGED_SCALING_TARGET_PERCENT = 100
+"""Managed scaling's target: 100 keeps no idle instance beyond what placed and pending tasks need."""
+ECS_MANAGED_TAG = "AmazonECSManaged"
+# Amazon ECS API Reference, CreateCapacityProvider: "name": up to 255 letters, numbers, underscores and hyphens,
+# not prefixed with "aws", "ecs" or "fargate".
+_CAPACITY_PROVIDER_NAME = re.compile(r"(?!(?i:aws|ecs|fargate))[A-Za-z0-9_-]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -100,37 +92,48 @@ class FleetOptions:
 @dataclass
 class FleetArgs:
     vpc_id: pulumi.Input[str]
-    """The VPC of the fleet's security group."""
+    """The VPC of the instances' security group."""
     app_subnet_ids: Sequence[pulumi.Input[str]]
     """One private-app subnet per AZ: the group spans all of them."""
-    alb_security_group_id: pulumi.Input[str]
-    """The ALB's group: the only source admitted on the container port."""
-    target_group_arn: pulumi.Input[str]
-    """The ALB target group (``instance`` type) the instances register in."""
-    request_count_label: pulumi.Input[str]
-    """``<alb arn suffix>/<target group arn suffix>``: the ALBRequestCountPerTarget scaling dimension."""
+    cluster_name: str
+    """The ECS cluster the instances join (``ECS_CLUSTER``) and the scope of the agent's permissions. A plain
+    name, since the cluster is built after the fleet (its capacity-provider association needs the fleet):
+    ``Services`` names its cluster ``ecs_cluster_name(resource_prefix)``."""
     volume_kms_key_arn: pulumi.Input[str]
     """Key of the root volumes; its policy must let the Auto Scaling service-linked role use it and create grants."""
-    data: DataAccess
-    """The data tier's client group (the instances join it) and the renditions the fleet may read."""
-    listener_dependencies: Sequence[pulumi.Resource] = ()
-    """Resources the group waits for, typically the listener rule forwarding to its target group (ELB health
-    checks only start once a rule uses the group). Default: none."""
     options: FleetOptions = field(default_factory=FleetOptions)
     """Default: ``FleetOptions()`` (t3.large, 2 to 6 instances, one on-demand then Spot)."""
-    environment_name: str = ""
-    """Written into the user data as ``ENVIRONMENT``. Default: empty; the servers report no environment."""
+    resource_prefix: str = "streaming"
+    """The capacity provider is ``<resource_prefix>-fleet``. Default: ``streaming``."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of every taggable child and of the instances and volumes, with ``Name`` added. Default: none."""
 
 
+def validate_fleet_args(args: FleetArgs) -> list[str]:
+    problems = args.options.problems()
+    if len(args.app_subnet_ids) < 2:
+        problems.append(f"FleetArgs.app_subnet_ids: got {len(args.app_subnet_ids)}; allowed: at least 2")
+    if not _CAPACITY_PROVIDER_NAME.fullmatch(capacity_provider_name(args.resource_prefix)):
+        problems.append(
+            f"FleetArgs.resource_prefix: got {args.resource_prefix!r}; allowed: letters, digits, '_' and '-', not "
+            "starting with aws, ecs or fargate (it names the capacity provider)"
+        )
+    return problems
+
+
+def capacity_provider_name(resource_prefix: str) -> str:
+    return f"{resource_prefix}-fleet"
+
+
 class Fleet(AppPart):
-    """Launch template, Auto Scaling group and its scaling policies, the role and the fleet's security group."""
+    """Launch template, Auto Scaling group, its ECS capacity provider, the instance role and security group."""
 
     security_group_id: pulumi.Output[str]
     asg_name: pulumi.Output[str]
     launch_template_id: pulumi.Output[str]
     role_name: pulumi.Output[str]
+    capacity_provider_name: pulumi.Output[str]
+    """The capacity provider to associate with the cluster and name in the services' strategies."""
 
     def __init__(
         self,
@@ -140,27 +143,20 @@ class Fleet(AppPart):
         *,
         moved_from: pulumi.Resource | None = None,
     ) -> None:
-        problems = args.options.problems()
-        if len(args.app_subnet_ids) < 2:
-            problems.append(f"FleetArgs.app_subnet_ids: got {len(args.app_subnet_ids)}; allowed: at least 2")
-        raise_problems("FleetArgs", problems)
+        raise_problems("FleetArgs", validate_fleet_args(args))
         super().__init__("streaming:app:Fleet", name, tags=args.tags, moved_from=moved_from, opts=opts)
         options = args.options
         sg = aws.ec2.SecurityGroup(
             f"{name}-fleet-sg",
             vpc_id=args.vpc_id,
-            description="Streaming web fleet: 8080 from the ALB only",
+            description="ECS container instances: no ingress, tasks have their own ENIs",
             tags=self.tags(f"{name}-fleet"),
             opts=self.child(),
         )
         self.security_group_id = sg.id
-        allow_port(self, "alb", "fleet", args.alb_security_group_id, sg.id)
         https_out(self, "fleet", sg.id)
 
-        statements = grant_statements(FLEET_GRANTS, args.data, self.region)
-        role = service_role(
-            self, f"{name}-fleet-role", "ec2.amazonaws.com", pulumi.Output.all(*statements) if statements else None
-        )
+        role = service_role(self, f"{name}-fleet-role", "ec2.amazonaws.com", self._agent_statements(args))
         attach_managed(self, f"{name}-fleet-ssm", role, "AmazonSSMManagedInstanceCore")
         self.role_name = role.name
         profile = aws.iam.InstanceProfile(
@@ -168,16 +164,11 @@ class Fleet(AppPart):
         )
         arch = "arm64" if is_arm_instance_type(options.instance_type) else "x86_64"
         ami = aws.ssm.get_parameter_output(
-            name=AL2023_AMI_PARAMETER.format(arch=arch), opts=pulumi.InvokeOutputOptions(parent=self)
+            name=ECS_AMI_PARAMETERS[arch], opts=pulumi.InvokeOutputOptions(parent=self)
         ).value
-        user_data = pulumi.Output.all(self.region, args.data.renditions_bucket_arn or "").apply(
-            lambda a: fleet_user_data(
-                {"ENVIRONMENT": args.environment_name, "RENDITIONS_BUCKET": a[1].rsplit(":", 1)[-1], "REGION": a[0]}
-            )
-        )
         template = aws.ec2.LaunchTemplate(
             f"{name}-fleet-lt",
-            description=f"{name}: streaming web tier",
+            description=f"{name}: ECS container instances of the streaming-facing services",
             image_id=ami,
             instance_type=options.instance_type,
             iam_instance_profile={"arn": profile.arn},
@@ -186,9 +177,11 @@ class Fleet(AppPart):
                     "device_index": 0,
                     "associate_public_ip_address": "false",
                     "delete_on_termination": "true",
-                    "security_groups": [sg.id, args.data.client_security_group_id],
+                    "security_groups": [sg.id],
                 }
             ],
+            # Hop limit 1: only the host (and the agent, on the host network) reach IMDS; awsvpc tasks get their
+            # credentials from the agent and are kept off IMDS by ECS_AWSVPC_BLOCK_IMDS (user data).
             metadata_options={
                 "http_endpoint": "enabled",
                 "http_tokens": "required",
@@ -208,7 +201,7 @@ class Fleet(AppPart):
                 }
             ],
             monitoring={"enabled": True},
-            user_data=user_data,
+            user_data=fleet_user_data({"CLUSTER": args.cluster_name}),
             update_default_version=True,
             tag_specifications=[
                 {"resource_type": kind, "tags": self.tags(f"{name}-fleet")} for kind in ("instance", "volume")
@@ -219,14 +212,75 @@ class Fleet(AppPart):
         self.launch_template_id = template.id
         asg = self._group(name, args, template)
         self.asg_name = asg.name
+        provider = aws.ecs.CapacityProvider(
+            f"{name}-fleet-capacity",
+            name=capacity_provider_name(args.resource_prefix),
+            auto_scaling_group_provider={
+                "auto_scaling_group_arn": asg.arn,
+                # Amazon ECS API Reference, AutoScalingGroupProvider: managed termination protection needs managed
+                # scaling, and the group and its instances protected from scale-in (protect_from_scale_in).
+                "managed_termination_protection": "ENABLED",
+                "managed_draining": "ENABLED",
+                "managed_scaling": {
+                    "status": "ENABLED",
+                    "target_capacity": MANAGED_SCALING_TARGET_PERCENT,
+                    "instance_warmup_period": ASG_HEALTH_CHECK_GRACE_SECONDS,
+                },
+            },
+            tags=self.tags(f"{name}-fleet-capacity"),
+            opts=self.child(),
+        )
+        self.capacity_provider_name = provider.name
         self.register_outputs(
             {
                 "securityGroupId": self.security_group_id,
                 "asgName": self.asg_name,
                 "launchTemplateId": self.launch_template_id,
                 "roleName": self.role_name,
+                "capacityProviderName": self.capacity_provider_name,
             }
         )
+
+    def _agent_statements(self, args: FleetArgs) -> pulumi.Output[list[dict[str, Any]]]:
+        """What the ECS agent calls, scoped to this cluster and its container instances: the calls of
+        AmazonEC2ContainerServiceforEC2Role without ecs:CreateCluster (the cluster exists), ec2:DescribeTags (no
+        tag propagation) or ECR and CloudWatch Logs (the agent pulls and logs with each task's execution role,
+        ECS_ENABLE_AWSLOGS_EXECUTIONROLE_OVERRIDE). Resource types: Service Authorization Reference, Amazon ECS."""
+
+        def build(a: list[str]) -> list[dict[str, Any]]:
+            partition, region, account = a
+            cluster_arn = f"arn:{partition}:ecs:{region}:{account}:cluster/{args.cluster_name}"
+            instances = f"arn:{partition}:ecs:{region}:{account}:container-instance/{args.cluster_name}/*"
+            return [
+                # DiscoverPollEndpoint has no resource-level permissions.
+                {
+                    "Sid": "DiscoverPollEndpoint",
+                    "Effect": "Allow",
+                    "Action": "ecs:DiscoverPollEndpoint",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "JoinCluster",
+                    "Effect": "Allow",
+                    "Action": [
+                        "ecs:RegisterContainerInstance",
+                        "ecs:DeregisterContainerInstance",
+                        "ecs:SubmitAttachmentStateChanges",
+                        "ecs:SubmitContainerStateChange",
+                        "ecs:SubmitTaskStateChange",
+                        "ecs:UpdateContainerInstancesState",
+                    ],
+                    "Resource": cluster_arn,
+                },
+                {
+                    "Sid": "AgentSessions",
+                    "Effect": "Allow",
+                    "Action": ["ecs:Poll", "ecs:StartTelemetrySession", "ecs:PutSystemLogEvents"],
+                    "Resource": instances,
+                },
+            ]
+
+        return pulumi.Output.all(self.partition, self.region, self.account).apply(build)
 
     def _group(self, name: str, args: FleetArgs, template: aws.ec2.LaunchTemplate) -> aws.autoscaling.Group:
         options = args.options
@@ -249,21 +303,31 @@ class Fleet(AppPart):
         }
         refresh: aws.autoscaling.GroupInstanceRefreshArgsDict = {
             "strategy": "Rolling",
-            "preferences": {"min_healthy_percentage": 90, "skip_matching": True, "auto_rollback": True},
+            "preferences": {
+                "min_healthy_percentage": 90,
+                "skip_matching": True,
+                "auto_rollback": True,
+                # Every instance is protected from scale-in (managed termination protection); without this the
+                # refresh would wait on them forever. ECS drains each one before it is replaced.
+                "scale_in_protected_instances": "Refresh",
+            },
         }
         asg_tags: list[aws.autoscaling.GroupTagArgsDict] = [
             {"key": k, "value": v, "propagate_at_launch": True} for k, v in self.tags(f"{name}-fleet").items()
         ]
-        asg = aws.autoscaling.Group(
+        # ECS adds this tag when the capacity provider is created; declaring it keeps updates from removing it.
+        asg_tags.append({"key": ECS_MANAGED_TAG, "value": "true", "propagate_at_launch": True})
+        return aws.autoscaling.Group(
             f"{name}-fleet",
             vpc_zone_identifiers=list(args.app_subnet_ids),
             min_size=options.asg_min_size,
             max_size=options.asg_max_size,
             desired_capacity=options.asg_desired_capacity,
-            health_check_type="ELB",
+            # EC2 status checks: the instances are in no target group (the tasks are, by IP).
+            health_check_type="EC2",
             health_check_grace_period=ASG_HEALTH_CHECK_GRACE_SECONDS,
             default_instance_warmup=ASG_HEALTH_CHECK_GRACE_SECONDS,
-            target_group_arns=[args.target_group_arn],
+            protect_from_scale_in=True,
             capacity_rebalance=True,
             mixed_instances_policy=mixed,
             instance_refresh=refresh,
@@ -273,25 +337,9 @@ class Fleet(AppPart):
                 aws.autoscaling.Metric.GROUP_TOTAL_INSTANCES,
             ],
             tags=asg_tags,
-            opts=self.child(ignore_changes=["desiredCapacity"], depends_on=list(args.listener_dependencies)),
+            # Managed scaling owns the desired capacity after creation.
+            opts=self.child(ignore_changes=["desiredCapacity"]),
         )
-        policies: list[tuple[str, Any, float]] = [
-            ("cpu", {"predefined_metric_type": "ASGAverageCPUUtilization"}, CPU_TARGET_PERCENT),
-            (
-                "requests",
-                {"predefined_metric_type": "ALBRequestCountPerTarget", "resource_label": args.request_count_label},
-                ALB_REQUESTS_PER_TARGET,
-            ),
-        ]
-        for metric, specification, value in policies:
-            aws.autoscaling.Policy(
-                f"{name}-fleet-{metric}",
-                autoscaling_group_name=asg.name,
-                policy_type="TargetTrackingScaling",
-                target_tracking_configuration={"predefined_metric_specification": specification, "target_value": value},
-                opts=self.child(),
-            )
-        return asg
 
 
 def fleet_user_data(values: Mapping[str, str]) -> str:

@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from streaming_platform.app.common import DataResource, Grant, GrantScope
 
@@ -29,6 +30,16 @@ _VIDEOS_RW = Grant(
 _SESSIONS_RW = Grant(
     sid="Sessions", actions=_READ_WRITE, resource=DataResource.SESSION_TABLE, scope=GrantScope.TABLE_AND_INDEXES
 )
+
+
+class Placement(StrEnum):
+    """Which capacity a service's tasks run on."""
+
+    STREAMING_FLEET = "STREAMING_FLEET"
+    """The EC2 fleet's capacity provider when the tier runs one (``ComputeMode.ECS_AND_EC2_FLEET``): the
+    viewer-facing services behind the ALB. Without a fleet (``ECS_ONLY``) they run like ``FARGATE``."""
+    FARGATE = "FARGATE"
+    """FARGATE and FARGATE_SPOT, split by the tier's ``CapacityStrategy``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,10 +73,35 @@ class Service:
     gets no Secrets Manager grant)."""
     grants: tuple[Grant, ...] = ()
     """The task role's statements on the data tier. Default: none (the task role has no inline policy)."""
+    placement: Placement = Placement.FARGATE
+    """Default: FARGATE (FARGATE and FARGATE_SPOT); STREAMING_FLEET runs the tasks on the EC2 fleet when there
+    is one."""
 
+
+_READ_RENDITIONS = Grant(
+    sid="ReadRenditions",
+    actions="s3:GetObject",
+    resource=DataResource.RENDITIONS_BUCKET,
+    scope=GrantScope.OBJECTS,
+)
 
 SERVICES: tuple[Service, ...] = (
-    Service(name=FRONTEND, alb_paths=("/*",)),
+    # The frontend serves every path the API does not, /stream/* and /watch/* included (the EC2 fleet's paths
+    # before 0.3): it reads renditions and decrypts them only through S3, as the fleet's instance role did.
+    Service(
+        name=FRONTEND,
+        alb_paths=("/*",),
+        grants=(
+            _READ_RENDITIONS,
+            Grant(
+                sid="DecryptRenditionsThroughS3",
+                actions="kms:Decrypt",
+                resource=DataResource.MEDIA_KEY,
+                scope=GrantScope.KEY_THROUGH_S3,
+            ),
+        ),
+        placement=Placement.STREAMING_FLEET,
+    ),
     Service(
         # Reached only through the REST API (Cognito authorizer, stage throttling): CloudFront routes /api/* there,
         # not to the ALB.
@@ -88,12 +124,7 @@ SERVICES: tuple[Service, ...] = (
                 resource=DataResource.UPLOADS_BUCKET,
                 scope=GrantScope.OBJECTS,
             ),
-            Grant(
-                sid="ReadRenditions",
-                actions="s3:GetObject",
-                resource=DataResource.RENDITIONS_BUCKET,
-                scope=GrantScope.OBJECTS,
-            ),
+            _READ_RENDITIONS,
             Grant(
                 sid="MediaKeyThroughS3",
                 actions=("kms:GenerateDataKey", "kms:Decrypt"),

@@ -1,8 +1,10 @@
-"""Services: the ECS Fargate microservices, each with its own security group, roles and autoscaling.
+"""Services: the ECS microservices, each with its own security group, roles, image repository and autoscaling.
 
 The service table ``SERVICES`` says, per service, where it is reached (ALB paths, an API route), who calls it
-through Service Connect, whether it uses the data tier, which secrets it reads and which data it may touch:
-every per-service difference is a field of its record, none is a branch on its name.
+through Service Connect, whether it uses the data tier, which secrets it reads, which data it may touch and
+which capacity it runs on: every per-service difference is a field of its record, none is a branch on its name.
+Services placed on the streaming fleet run on its EC2 capacity provider when ``ServicesArgs.fleet`` is given;
+the others (and all of them without a fleet) on FARGATE and FARGATE_SPOT.
 """
 
 from __future__ import annotations
@@ -21,81 +23,46 @@ from streaming_platform.app.common import (
     CONTAINER_STOP_TIMEOUT_SECONDS,
     CONTAINER_USER,
     CPU_TARGET_PERCENT,
-    FARGATE_SIZES,
     HEALTH_CHECK_GRACE_SECONDS,
     MEMORY_TARGET_PERCENT,
     AppPart,
-    CapacityStrategy,
     DataAccess,
     LogSettings,
-    ServiceSize,
     allow_port,
-    fargate_memory_options,
     grant_statements,
     https_out,
     log_group,
     raise_problems,
     service_role,
 )
-from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, Service
+from streaming_platform.app.images import (
+    DEFAULT_IMAGE,
+    DEFAULT_SERVER_CONFIG_ENV,
+    TMP_INIT_COMMAND,
+    TMP_INIT_CONTAINER,
+    default_server_command,
+    default_server_config,
+    service_repositories,
+)
+from streaming_platform.app.service_options import (
+    DEFAULT_CAPACITY,
+    DEFAULT_SERVICE_SIZE,
+    FleetCapacity,
+    ServicesOptions,
+    ecs_cluster_name,
+)
+from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, Placement, Service
 
-DEFAULT_SERVICE_SIZE = ServiceSize(256, 512)
-DEFAULT_CAPACITY = CapacityStrategy()
-
-
-@dataclass(frozen=True)
-class ServicesOptions:
-    """Plain settings of the services (the names match the stack settings' fields)."""
-
-    service_images: Mapping[str, str] = field(default_factory=dict)
-    """Container image per service (every name in ``SERVICE_NAMES``), pinned by tag or digest. No default:
-    an empty mapping is rejected."""
-    service_sizes: Mapping[str, ServiceSize] = field(default_factory=dict)
-    """CPU/memory per service. Default: every service gets ``default_service_size``."""
-    default_service_size: ServiceSize = DEFAULT_SERVICE_SIZE
-    """Default: 0.25 vCPU / 512 MiB, the smallest Fargate size."""
-    capacity: CapacityStrategy = DEFAULT_CAPACITY
-    """Default: one FARGATE task per service, the rest split evenly with FARGATE_SPOT."""
-    cpu_architecture: str = "X86_64"
-    """Default: X86_64. Fargate Spot only runs X86_64, so ARM64 requires ``fargate_spot_weight`` 0."""
-    service_min_tasks: int = 2
-    """Default: 2 per service (``desired_count`` starts here, then autoscaling owns it); 1 loses the service
-    while its only task is replaced."""
-    service_max_tasks: int = 6
-    """Default: 6 per service, the autoscaling ceiling."""
-
-    def problems(self) -> list[str]:
-        problems = []
-        missing = [s for s in SERVICE_NAMES if s not in self.service_images]
-        extra = [s for s in self.service_images if s not in SERVICE_NAMES]
-        if missing or extra:
-            problems.append(
-                f"ServicesOptions.service_images: got {sorted(self.service_images)}; "
-                f"allowed: exactly {', '.join(SERVICE_NAMES)}"
-            )
-        for svc, size in self.service_sizes.items():
-            if svc not in SERVICE_NAMES or size.memory not in fargate_memory_options(size.cpu):
-                problems.append(
-                    f"ServicesOptions.service_sizes[{svc!r}]: got {size.cpu} CPU / {size.memory} MiB; allowed: a "
-                    f"service of {', '.join(SERVICE_NAMES)} with a Fargate size "
-                    f"(cpu {', '.join(map(str, FARGATE_SIZES))})"
-                )
-        cap = self.capacity
-        if min(cap.fargate_base, cap.fargate_weight, cap.fargate_spot_weight) < 0 or (
-            cap.fargate_weight + cap.fargate_spot_weight == 0
-        ):
-            problems.append(f"ServicesOptions.capacity: got {cap}; allowed: non-negative values with a weight above 0")
-        if cap.fargate_spot_weight and self.cpu_architecture != "X86_64":
-            problems.append(
-                f"ServicesOptions.cpu_architecture: got {self.cpu_architecture!r} with fargate_spot_weight "
-                f"{cap.fargate_spot_weight}; allowed: X86_64 (Fargate Spot has no ARM64 capacity)"
-            )
-        if not 1 <= self.service_min_tasks <= self.service_max_tasks:
-            problems.append(
-                f"ServicesOptions.service_min_tasks/service_max_tasks: got {self.service_min_tasks}/"
-                f"{self.service_max_tasks}; allowed: 1 <= min <= max"
-            )
-        return problems
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "DEFAULT_SERVICE_SIZE",
+    "FleetCapacity",
+    "Services",
+    "ServicesArgs",
+    "ServicesOptions",
+    "ecs_cluster_name",
+    "validate_services_args",
+]
 
 
 @dataclass
@@ -112,6 +79,10 @@ class ServicesArgs:
     """Key and retention of the per-service log groups."""
     secret_kms_key_arn: pulumi.Input[str]
     """Key of the session-signing secret; the execution roles that read it may decrypt through Secrets Manager."""
+    image_kms_key_arn: pulumi.Input[str] | None = None
+    """Key of the services' ECR repositories. Default: None, the AWS managed ``aws/ecr`` key."""
+    fleet: FleetCapacity | None = None
+    """Default: None; every service runs on FARGATE/FARGATE_SPOT, ``Placement.STREAMING_FLEET`` ones too."""
     alb_security_group_id: pulumi.Input[str] | None = None
     """The ALB's group, admitted to the services with ``alb_paths``. Default: None; required when
     ``alb_target_group_arns`` is not empty."""
@@ -154,6 +125,10 @@ class Services(AppPart):
 
     cluster_name: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
+    repository_urls: dict[str, pulumi.Output[str]]
+    """Per service, the private repository its team pushes to (``<account>.dkr.ecr.<region>.amazonaws.com/...``)."""
+    capacity_provider_strategies: dict[str, list[aws.ecs.ServiceCapacityProviderStrategyArgsDict]]
+    """Per service, the capacity provider strategy it was given."""
     service_names: dict[str, pulumi.Output[str]]
     security_group_ids: dict[str, pulumi.Output[str]]
     task_role_arns: dict[str, pulumi.Output[str]]
@@ -203,22 +178,43 @@ class Services(AppPart):
         )
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
+            name=ecs_cluster_name(args.resource_prefix),
             settings=[{"name": "containerInsights", "value": "enhanced"}],
             service_connect_defaults={"namespace": namespace.arn},
             tags=self.tags(f"{name}-cluster"),
             opts=self.child(),
         )
         self.cluster_name, self.cluster_arn = cluster.name, cluster.arn
+        repositories = service_repositories(
+            self,
+            name,
+            SERVICE_NAMES,
+            resource_prefix=args.resource_prefix,
+            kms_key_arn=args.image_kms_key_arn,
+            protect=args.protect,
+        )
+        self.repository_urls = {s: repo.repository_url for s, repo in repositories.items()}
         cap = args.options.capacity
         strategy: list[aws.ecs.ServiceCapacityProviderStrategyArgsDict] = []
         if cap.fargate_base or cap.fargate_weight:
             strategy.append({"capacity_provider": "FARGATE", "base": cap.fargate_base, "weight": cap.fargate_weight})
         if cap.fargate_spot_weight:
             strategy.append({"capacity_provider": "FARGATE_SPOT", "weight": cap.fargate_spot_weight})
+        fleet_names = [args.fleet.capacity_provider_name] if args.fleet is not None else []
+        # Amazon ECS Developer Guide, capacity providers: a strategy holds either Auto Scaling group providers or
+        # Fargate ones, never both; the fleet's services get the fleet's provider alone.
+        self.capacity_provider_strategies = {
+            s.name: (
+                [{"capacity_provider": fleet_names[0], "base": 0, "weight": 1}]
+                if fleet_names and s.placement is Placement.STREAMING_FLEET
+                else strategy
+            )
+            for s in SERVICES
+        }
         providers = aws.ecs.ClusterCapacityProviders(
             f"{name}-capacity",
             cluster_name=cluster.name,
-            capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            capacity_providers=["FARGATE", "FARGATE_SPOT", *fleet_names],
             default_capacity_provider_strategies=[
                 {"capacity_provider": d["capacity_provider"], "base": d.get("base", 0), "weight": d.get("weight", 0)}
                 for d in strategy
@@ -229,11 +225,12 @@ class Services(AppPart):
         self.session_secret_arn = secret.arn if secret is not None else None
         self.service_names, self.task_role_arns = {}, {}
         for s in SERVICES:
-            self._service(name, s, cluster, namespace, providers, strategy, groups[s.name], secret)
+            self._service(name, s, cluster, namespace, providers, repositories[s.name], groups[s.name], secret)
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
                 "clusterArn": self.cluster_arn,
+                "repositoryUrls": self.repository_urls,
                 "serviceNames": self.service_names,
                 "securityGroupIds": self.security_group_ids,
                 "taskRoleArns": self.task_role_arns,
@@ -265,16 +262,20 @@ class Services(AppPart):
         cluster: aws.ecs.Cluster,
         namespace: aws.servicediscovery.HttpNamespace,
         providers: aws.ecs.ClusterCapacityProviders,
-        strategy: list[aws.ecs.ServiceCapacityProviderStrategyArgsDict],
+        repository: aws.ecr.Repository,
         sg: aws.ec2.SecurityGroup,
         secret: aws.secretsmanager.Secret | None,
     ) -> None:
         args, options = self._args, self._args.options
         size = options.service_sizes.get(s.name, options.default_service_size)
+        on_fleet = args.fleet is not None and s.placement is Placement.STREAMING_FLEET
         logs = log_group(self, f"{name}-{s.name}-logs", f"/ecs/{args.resource_prefix}/{s.name}", args.logs)
         own_secret = secret if s.secrets else None
         execution_role = service_role(
-            self, f"{name}-{s.name}-execution", "ecs-tasks.amazonaws.com", self._execution_statements(logs, own_secret)
+            self,
+            f"{name}-{s.name}-execution",
+            "ecs-tasks.amazonaws.com",
+            self._execution_statements(logs, own_secret, repository),
         )
         task_statements = grant_statements(s.grants, args.data, self.region)
         task_role = service_role(
@@ -287,15 +288,20 @@ class Services(AppPart):
         task = aws.ecs.TaskDefinition(
             f"{name}-{s.name}-task",
             family=f"{args.resource_prefix}-{s.name}",
-            requires_compatibilities=["FARGATE"],
+            requires_compatibilities=["EC2"] if on_fleet else ["FARGATE"],
             network_mode="awsvpc",
             cpu=str(size.cpu),
             memory=str(size.memory),
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": options.cpu_architecture},
+            runtime_platform={
+                "operating_system_family": "LINUX",
+                "cpu_architecture": args.fleet.cpu_architecture
+                if on_fleet and args.fleet is not None
+                else options.cpu_architecture,
+            },
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
-            volumes=[{"name": "tmp"}],  # Fargate task storage: the one writable path
-            container_definitions=self._container(s, options.service_images[s.name], logs, own_secret),
+            volumes=[{"name": "tmp"}],  # task storage (a bind mount): the one writable path
+            container_definitions=self._container(s, repository, logs, own_secret),
             tags=self.tags(f"{name}-{s.name}"),
             opts=self.child(),
         )
@@ -334,7 +340,7 @@ class Services(AppPart):
             cluster=cluster.arn,
             task_definition=task.arn,
             desired_count=options.service_min_tasks,
-            capacity_provider_strategies=strategy,
+            capacity_provider_strategies=self.capacity_provider_strategies[s.name],
             network_configuration={
                 "subnets": list(args.app_subnet_ids),
                 "security_groups": security_groups,
@@ -349,7 +355,7 @@ class Services(AppPart):
             enable_execute_command=False,
             propagate_tags="SERVICE",
             service_connect_configuration=connect,
-            wait_for_steady_state=False,
+            wait_for_steady_state=options.wait_for_steady_state,
             tags=self.tags(f"{name}-{s.name}"),
             opts=self.child(ignore_changes=["desiredCount"], depends_on=[providers, *args.load_balancer_dependencies]),
         )
@@ -383,10 +389,13 @@ class Services(AppPart):
             )
 
     def _execution_statements(
-        self, logs: aws.cloudwatch.LogGroup, secret: aws.secretsmanager.Secret | None
+        self,
+        logs: aws.cloudwatch.LogGroup,
+        secret: aws.secretsmanager.Secret | None,
+        repository: aws.ecr.Repository,
     ) -> pulumi.Output[list[dict[str, Any]]]:
         def build(a: list[Any]) -> list[dict[str, Any]]:
-            log_arn, partition, region, account, secret_arn, key_arn = a
+            log_arn, repository_arn, region, secret_arn, key_arn = a
             statements: list[dict[str, Any]] = [
                 # GetAuthorizationToken has no resource-level permissions (Service Authorization Reference, ECR).
                 {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
@@ -394,7 +403,7 @@ class Services(AppPart):
                     "Sid": "PullImages",
                     "Effect": "Allow",
                     "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                    "Resource": f"arn:{partition}:ecr:{region}:{account}:repository/*",
+                    "Resource": repository_arn,  # its own repository; the public default image needs no grant
                 },
                 {
                     "Sid": "WriteLogs",
@@ -423,44 +432,77 @@ class Services(AppPart):
 
         return pulumi.Output.all(
             logs.arn,
-            self.partition,
+            repository.arn,
             self.region,
-            self.account,
             secret.arn if secret is not None else "",
             self._args.secret_kms_key_arn if secret is not None else "",
         ).apply(build)
 
     def _container(
-        self, s: Service, image: str, logs: aws.cloudwatch.LogGroup, secret: aws.secretsmanager.Secret | None
+        self,
+        s: Service,
+        repository: aws.ecr.Repository,
+        logs: aws.cloudwatch.LogGroup,
+        secret: aws.secretsmanager.Secret | None,
     ) -> pulumi.Output[str]:
+        """The service's container and ``tmp-init``, which makes the task's /tmp bind mount writable for the
+        service's non-root user before it starts (see ``images.TMP_INIT_COMMAND``)."""
+        options = self._args.options
+        image: pulumi.Input[str] = DEFAULT_IMAGE
+        if s.name in options.service_images:
+            image = options.service_images[s.name]
+        elif s.name in options.service_image_tags:
+            image = pulumi.Output.concat(repository.repository_url, ":", options.service_image_tags[s.name])
+        default = image == DEFAULT_IMAGE
         env_inputs: dict[str, pulumi.Input[str]] = {"SERVICE_NAME": s.name, "PORT": str(CONTAINER_PORT)}
         if s.uses_data_tier:
             env_inputs.update(self._args.data.environment)
+        if default:
+            env_inputs[DEFAULT_SERVER_CONFIG_ENV] = default_server_config(s.name)
         keys = sorted(env_inputs)
 
         def render(a: list[Any]) -> str:
-            region, group, secret_arn, *values = a
+            region, group, secret_arn, image_ref, *values = a
+            tmp = {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}
+
+            def log_config(prefix: str) -> dict[str, Any]:
+                options = {"awslogs-group": group, "awslogs-region": region, "awslogs-stream-prefix": prefix}
+                return {"logDriver": "awslogs", "options": options}
+
+            server = default_server_command()
+            command = {"entryPoint": server[:2], "command": server[2:]}
+            init = {
+                "name": TMP_INIT_CONTAINER,
+                "image": DEFAULT_IMAGE,
+                "essential": False,
+                "user": "0",
+                "readonlyRootFilesystem": True,
+                "entryPoint": [TMP_INIT_COMMAND[0]],
+                "command": list(TMP_INIT_COMMAND[1:]),
+                "mountPoints": [tmp],
+                "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
+                "logConfiguration": log_config(TMP_INIT_CONTAINER),
+            }
             definition = {
                 "name": s.name,
-                "image": image,
+                "image": image_ref,
                 "essential": True,
                 "user": CONTAINER_USER,
                 "readonlyRootFilesystem": True,
+                **(command if default else {}),
                 "portMappings": [
                     {"name": "http", "containerPort": CONTAINER_PORT, "protocol": "tcp", "appProtocol": "http"}
                 ],
                 "environment": [{"name": k, "value": v} for k, v in zip(keys, values, strict=True)],
                 "secrets": [{"name": n, "valueFrom": secret_arn} for n in s.secrets],
-                "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
+                "mountPoints": [tmp],
+                "dependsOn": [{"containerName": TMP_INIT_CONTAINER, "condition": "SUCCESS"}],
                 "stopTimeout": CONTAINER_STOP_TIMEOUT_SECONDS,
                 "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-                "logConfiguration": {
-                    "logDriver": "awslogs",
-                    "options": {"awslogs-group": group, "awslogs-region": region, "awslogs-stream-prefix": s.name},
-                },
+                "logConfiguration": log_config(s.name),
             }
-            return json.dumps([definition])
+            return json.dumps([definition, init])
 
         return pulumi.Output.all(
-            self.region, logs.name, secret.arn if secret is not None else "", *(env_inputs[k] for k in keys)
+            self.region, logs.name, secret.arn if secret is not None else "", image, *(env_inputs[k] for k in keys)
         ).apply(render)

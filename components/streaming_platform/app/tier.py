@@ -1,8 +1,9 @@
 """AppTier: the application tier behind the edge, composed of five parts.
 
 - ``LoadBalancer``: the internet-facing ALB, its REGIONAL WAF, listeners, rules and target groups.
-- ``Fleet`` (``ComputeMode.ECS_AND_EC2_FLEET`` only): the streaming web tier on EC2 Auto Scaling.
-- ``Services``: the ECS Fargate microservices with Service Connect, each with its own IAM.
+- ``Fleet`` (``ComputeMode.ECS_AND_EC2_FLEET`` only): an EC2 Auto Scaling group as the cluster's capacity
+  provider, on which the streaming-facing services (``Placement.STREAMING_FLEET``) run.
+- ``Services``: the ECS microservices with Service Connect, each with its own IAM and image repository.
 - ``PrivateApi``: the REST API, reaching the services through a VPC link to an internal NLB.
 - ``Identity``: the Cognito user pool, web client and hosted domain.
 
@@ -40,7 +41,7 @@ from streaming_platform.app.common import (
     is_arm_instance_type,
     raise_problems,
 )
-from streaming_platform.app.fleet import FLEET_PATHS, Fleet, FleetArgs, FleetOptions
+from streaming_platform.app.fleet import Fleet, FleetArgs, FleetOptions
 from streaming_platform.app.identity import Identity, IdentityArgs, IdentityOptions
 from streaming_platform.app.load_balancer import (
     ALB_TLS_POLICY,
@@ -60,7 +61,13 @@ from streaming_platform.app.private_api import (
     PrivateRoute,
 )
 from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, api_routes_digest
-from streaming_platform.app.services import Services, ServicesArgs, ServicesOptions
+from streaming_platform.app.services import (
+    FleetCapacity,
+    Services,
+    ServicesArgs,
+    ServicesOptions,
+    ecs_cluster_name,
+)
 from streaming_platform.edge.zone import PublicZone
 from streaming_platform.iam import account_admin_statement, policy_document
 
@@ -129,8 +136,8 @@ class AppTierArgs:
     """The ALB's access-log bucket (its policy must already grant delivery, see ``alb_access_log_statements``)
     and the resources the ALB waits for, typically that policy."""
     compute_mode: ComputeMode = ComputeMode.ECS_AND_EC2_FLEET
-    """Default: the ECS services and the EC2 streaming fleet. ECS_ONLY builds no Fleet (``fleet`` is None):
-    no launch template, group, scaling policies or fleet target group; streaming paths reach the frontend."""
+    """Default: the ECS services, the streaming-facing ones on the EC2 fleet's capacity provider. ECS_ONLY builds
+    no Fleet (``fleet`` is None): no launch template, group or capacity provider; every service on Fargate."""
     publish_origin_record: bool = True
     """Write ``origin.<domain>`` as a simple A alias to the ALB. Default: on. Off when another component owns
     the name (failover records with a health check)."""
@@ -206,6 +213,8 @@ class AppTier(StreamingComponent):
     web_acl_arn: pulumi.Output[str]
     asg_name: pulumi.Output[str] | None
     cluster_name: pulumi.Output[str]
+    repository_urls: dict[str, pulumi.Output[str]]
+    """Per service, the ECR repository its team pushes to (then sets ``ServicesOptions.service_image_tags``)."""
     service_names: dict[str, pulumi.Output[str]]
     user_pool_id: pulumi.Output[str]
     user_pool_client_id: pulumi.Output[str]
@@ -231,8 +240,7 @@ class AppTier(StreamingComponent):
         certificate_arn = args.zone.certificate(
             f"{name}-regional-cert", [self.origin_domain_name, self.api_domain_name], parent=self, tags=args.tags
         )
-        routes = [AlbRoute(target="fleet", paths=FLEET_PATHS, target_type="instance")] if fleet_on else []
-        routes += [AlbRoute(target=s.name, paths=s.alb_paths) for s in SERVICES if s.alb_paths]
+        routes = [AlbRoute(target=s.name, paths=s.alb_paths) for s in SERVICES if s.alb_paths]
         lb = LoadBalancer(
             name,
             LoadBalancerArgs(
@@ -286,16 +294,10 @@ class AppTier(StreamingComponent):
                 FleetArgs(
                     vpc_id=net.vpc_id,
                     app_subnet_ids=net.app_subnet_ids,
-                    alb_security_group_id=lb.security_group_id,
-                    target_group_arn=lb.target_group_arns["fleet"],
-                    request_count_label=pulumi.Output.concat(
-                        lb.alb_arn_suffix, "/", lb.target_group_arn_suffixes["fleet"]
-                    ),
+                    cluster_name=ecs_cluster_name(args.resource_prefix),
                     volume_kms_key_arn=key.arn,
-                    data=args.data,
-                    listener_dependencies=lb.listener_rules,
                     options=args.fleet,
-                    environment_name=args.tags.get("Environment", ""),
+                    resource_prefix=args.resource_prefix,
                     tags=args.tags,
                 ),
                 opts=self.child(),
@@ -313,6 +315,13 @@ class AppTier(StreamingComponent):
                 data=args.data,
                 logs=args.logs,
                 secret_kms_key_arn=key.arn,
+                image_kms_key_arn=key.arn,
+                fleet=FleetCapacity(
+                    capacity_provider_name=fleet.capacity_provider_name,
+                    cpu_architecture="ARM64" if is_arm_instance_type(args.fleet.instance_type) else "X86_64",
+                )
+                if fleet is not None
+                else None,
                 alb_security_group_id=lb.security_group_id,
                 nlb_security_group_id=api.security_group_id,
                 alb_target_group_arns={t: arn for t, arn in lb.target_group_arns.items() if t in SERVICE_NAMES},
@@ -345,6 +354,7 @@ class AppTier(StreamingComponent):
         self.web_acl_arn, self.api_id = lb.web_acl_arn, api.api_id
         self.asg_name = fleet.asg_name if fleet is not None else None
         self.cluster_name, self.service_names = services.cluster_name, services.service_names
+        self.repository_urls = services.repository_urls
         self.user_pool_id, self.user_pool_client_id = identity.user_pool_id, identity.user_pool_client_id
         self.user_pool_domain = identity.user_pool_domain
         self.security_group_ids = {
@@ -374,6 +384,7 @@ class AppTier(StreamingComponent):
                 "webAclArn": self.web_acl_arn,
                 "asgName": self.asg_name,
                 "clusterName": self.cluster_name,
+                "repositoryUrls": self.repository_urls,
                 "serviceNames": self.service_names,
                 "userPoolId": self.user_pool_id,
                 "userPoolClientId": self.user_pool_client_id,

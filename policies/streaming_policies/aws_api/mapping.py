@@ -172,6 +172,32 @@ MAPPING: dict[str, tuple[Mapped, ...]] = {
     ),
     "aws:ec2/natGateway:NatGateway": (_m("connectivityType", "ec2", "CreateNatGatewayRequest", "ConnectivityType"),),
     "aws:ec2/vpcEndpoint:VpcEndpoint": (_m("vpcEndpointType", "ec2", "CreateVpcEndpointRequest", "VpcEndpointType"),),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": (
+        _m("policy", "ecr", "PutLifecyclePolicyRequest", "lifecyclePolicyText"),
+    ),
+    "aws:ecr/repository:Repository": (
+        _m("name", "ecr", "CreateRepositoryRequest", "repositoryName"),
+        _m("imageTagMutability", "ecr", "CreateRepositoryRequest", "imageTagMutability"),
+        _m("encryptionConfigurations[].encryptionType", "ecr", "EncryptionConfiguration", "encryptionType"),
+        _m("encryptionConfigurations[].kmsKey", "ecr", "EncryptionConfiguration", "kmsKey"),
+    ),
+    "aws:ecs/capacityProvider:CapacityProvider": (
+        _m(
+            "autoScalingGroupProvider.managedTerminationProtection",
+            "ecs",
+            "AutoScalingGroupProvider",
+            "managedTerminationProtection",
+        ),
+        _m("autoScalingGroupProvider.managedDraining", "ecs", "AutoScalingGroupProvider", "managedDraining"),
+        _m("autoScalingGroupProvider.managedScaling.status", "ecs", "ManagedScaling", "status"),
+        _m("autoScalingGroupProvider.managedScaling.targetCapacity", "ecs", "ManagedScaling", "targetCapacity"),
+        _m(
+            "autoScalingGroupProvider.managedScaling.instanceWarmupPeriod",
+            "ecs",
+            "ManagedScaling",
+            "instanceWarmupPeriod",
+        ),
+    ),
     "aws:ecs/service:Service": (
         _m("launchType", "ecs", "CreateServiceRequest", "launchType"),
         _m("propagateTags", "ecs", "CreateServiceRequest", "propagateTags"),

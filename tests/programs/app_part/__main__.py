@@ -3,6 +3,9 @@
 Config: ``part:build`` names the part (load_balancer | fleet | services | private_api | identity);
 ``part:protect`` ("true") builds it with protection on; ``part:noData`` ("true") gives it no data-tier ARNs;
 ``part:sesSender`` sets the identity's SES sender address.
+
+``part:variant`` "mixed" builds the services with a fleet capacity provider (ARM64), one own-repository tag, one
+external image and the default image for the rest, waiting for steady state; "arm" builds the fleet on Graviton.
 """
 
 import pulumi
@@ -12,12 +15,13 @@ from streaming_platform.app.identity import Identity, IdentityArgs, IdentityOpti
 from streaming_platform.app.load_balancer import AccessLogs, AlbRoute, LoadBalancer, LoadBalancerArgs
 from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs, PrivateRoute
 from streaming_platform.app.service_table import SERVICE_NAMES
-from streaming_platform.app.services import Services, ServicesArgs, ServicesOptions
+from streaming_platform.app.services import FleetCapacity, Services, ServicesArgs, ServicesOptions
 
 config = pulumi.Config("part")
 part = config.require("build")
 protect = config.get_bool("protect") or False
 no_data = config.get_bool("noData") or False
+mixed = config.get("variant") == "mixed"
 
 VPC = "vpc-0fake"
 PUBLIC = ["subnet-pub-a", "subnet-pub-b"]
@@ -60,13 +64,12 @@ elif part == "fleet":
         FleetArgs(
             vpc_id=VPC,
             app_subnet_ids=APP,
-            alb_security_group_id="sg-alb",
-            target_group_arn="arn:aws:elasticloadbalancing:us-east-2:111122223333:targetgroup/fleet/1",
-            request_count_label="app/alb/1/targetgroup/fleet/1",
+            cluster_name="test-cluster",
             volume_kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/compute",
-            data=DATA,
-            options=FleetOptions(asg_min_size=1, asg_desired_capacity=1, asg_max_size=3),
-            environment_name="test",
+            options=FleetOptions(instance_type="t4g.large", fleet_extra_instance_types=("m7g.large",), asg_max_size=3)
+            if config.get("variant") == "arm"
+            else FleetOptions(asg_min_size=1, asg_desired_capacity=1, asg_max_size=3),
+            resource_prefix="test",
             tags=TAGS,
         ),
     )
@@ -76,10 +79,18 @@ elif part == "services":
         ServicesArgs(
             vpc_id=VPC,
             app_subnet_ids=APP,
-            options=ServicesOptions(service_images={s: f"registry.example/{s}:1" for s in SERVICE_NAMES}),
+            options=ServicesOptions(
+                service_images={"video": "registry.example/video:1"},
+                service_image_tags={"api": "1.4.2"},
+                wait_for_steady_state=True,
+            )
+            if mixed
+            else ServicesOptions(service_images={s: f"registry.example/{s}:1" for s in SERVICE_NAMES}),
             data=DATA,
             logs=LOGS,
             secret_kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/compute",
+            image_kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/compute" if mixed else None,
+            fleet=FleetCapacity(capacity_provider_name="test-fleet", cpu_architecture="ARM64") if mixed else None,
             alb_security_group_id="sg-alb",
             nlb_security_group_id="sg-nlb",
             alb_target_group_arns={"frontend": "arn:tg/frontend", "api": "arn:tg/api"},
