@@ -1,0 +1,162 @@
+"""One cache per Analyzer request, shared by every policy that runs in it.
+
+The SDK (pulumi_policy 1.x, ``_PolicyAnalyzerServicer``) runs each policy of the pack in turn for
+one ``Analyze`` (one resource) or ``AnalyzeStack`` (the whole stack) request, and for every policy
+converts every resource of the request again: protobuf ``Struct`` to dict, secrets and assets
+deserialized, unknown-checking proxies, resource options and provider. On top of that each stack
+policy rebuilt the same :class:`~streaming_policies.graph.StackGraph` and each resource policy the
+same plain copy of the inputs. The cost grew with policies x resources.
+
+:func:`install` wraps the SDK's two handlers so that a request opens a scope (thread-local: the gRPC
+server handles one request per thread). Inside it, the SDK's conversions are memoised by the identity
+of the protobuf message they convert (the request owns its messages, and the memo holds a reference to
+each, so an identity is never reused within a scope), and :func:`node_for` / :func:`graph_for` return
+the value the first policy of the request computed. Outside a scope (a rule called directly, the
+``Configure`` call, or an SDK this cannot wrap) everything is computed afresh, so correctness never
+depends on the cache. Every converted value is read-only to the rules.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .graph import Node, StackGraph
+
+_local = threading.local()
+
+
+class _Scope:
+    __slots__ = ("graph", "memo", "node")
+
+    def __init__(self) -> None:
+        self.node: Node | None = None
+        self.graph: StackGraph | None = None
+        self.memo: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+@contextmanager
+def scope() -> Iterator[_Scope]:
+    """Open a request scope (nesting replaces, then restores, the outer one)."""
+    outer = getattr(_local, "scope", None)
+    _local.scope = current = _Scope()
+    try:
+        yield current
+    finally:
+        _local.scope = outer
+
+
+def _current() -> _Scope | None:
+    return getattr(_local, "scope", None)
+
+
+def node_for(args: Any) -> Node:
+    """The plain :class:`Node` of an ``Analyze`` request's resource, converted once per request."""
+    s = _current()
+    if s is None:
+        return Node.from_args(args)
+    if s.node is None or s.node.urn != args.urn:
+        s.node = Node.from_args(args)
+    return s.node
+
+
+def graph_for(resources: Any) -> StackGraph:
+    """The :class:`StackGraph` of an ``AnalyzeStack`` request, built once per request."""
+    s = _current()
+    if s is None:
+        return StackGraph.from_resources(resources)
+    if s.graph is None or len(s.graph.nodes) != len(resources):
+        s.graph = StackGraph.from_resources(resources)
+    return s.graph
+
+
+def _wrap(handler: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(self: Any, request: Any, context: Any) -> Any:
+        with scope():
+            return handler(self, request, context)
+
+    wrapped.__wrapped__ = handler  # type: ignore[attr-defined]
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+def _lookup(kind: str, arg: Any, compute: Callable[[Any], Any]) -> Any:
+    s = getattr(_local, "scope", None)
+    if s is None:
+        return compute(arg)
+    key = (kind, id(arg))
+    hit = s.memo.get(key)
+    if hit is not None and hit[0] is arg:
+        return hit[1]
+    out = compute(arg)
+    s.memo[key] = (arg, out)
+    return out
+
+
+def memoised(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn(arg)`` computed once per request scope for the same ``arg`` object; extra arguments bypass it."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != 1:
+            return fn(*args, **kwargs)
+        return _lookup(kind, args[0], fn)
+
+    wrapped.__wrapped__ = fn  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _memoised_method(kind: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(self: Any, message: Any) -> Any:
+        s = getattr(_local, "scope", None)
+        if s is None:
+            return method(self, message)
+        key = (kind, id(message))
+        hit = s.memo.get(key)
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        out = method(self, message)
+        s.memo[key] = (message, out)
+        return out
+
+    wrapped.__wrapped__ = method  # type: ignore[attr-defined]
+    return wrapped
+
+
+class _JsonFormat:
+    """``google.protobuf.json_format`` as the SDK module sees it, with ``MessageToDict`` memoised."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self.MessageToDict = memoised("MessageToDict", module.MessageToDict)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+_SDK_NAMES = ("deserialize_properties", "unknown_checking_proxy", "json_format", "_PolicyAnalyzerServicer")
+
+
+def install() -> bool:
+    """Wrap the SDK's ``Analyze``/``AnalyzeStack`` handlers in a request scope and memoise its per-policy
+    conversions within it (idempotent).
+
+    Returns False, changing nothing, when the SDK no longer has the names this wraps; the pack then
+    still works, only without the shared cache.
+    """
+    from pulumi_policy import policy as sdk
+
+    if not all(hasattr(sdk, n) for n in _SDK_NAMES):
+        return False
+    servicer = sdk._PolicyAnalyzerServicer
+    if getattr(servicer.AnalyzeStack, "__wrapped__", None) is not None:
+        return True
+    for name in ("Analyze", "AnalyzeStack"):
+        setattr(servicer, name, _wrap(getattr(servicer, name)))
+    for name in ("_get_resource_options", "_get_provider_resource"):
+        setattr(servicer, name, _memoised_method(name, getattr(servicer, name)))
+    sdk.deserialize_properties = memoised("deserialize_properties", sdk.deserialize_properties)
+    sdk.unknown_checking_proxy = memoised("unknown_checking_proxy", sdk.unknown_checking_proxy)
+    sdk.json_format = _JsonFormat(sdk.json_format)
+    return True
