@@ -4,9 +4,9 @@ The pack is started as the CLI starts it: ``python -m pulumi.policy <engine-addr
 cwd ``policies/`` and ``PULUMI_PROJECT``/``PULUMI_STACK``/``PULUMI_DRY_RUN``/``PULUMI_CONFIG``
 in the environment. It prints its gRPC port on stdout; we then speak the Analyzer protocol to
 it: ``GetAnalyzerInfo``, ``ConfigureStack``, ``Configure`` (the ``--policy-pack-config`` file,
-reconciled with the pack's defaults as the CLI does), ``Analyze`` for every custom resource and
-``AnalyzeStack`` once. ``<engine-address>`` is a real, tiny Engine gRPC server on 127.0.0.1 that
-records ``Log`` calls.
+reconciled with the pack's defaults as the CLI does), ``Analyze`` for every custom resource (its
+inputs) and ``AnalyzeStack`` once (every resource's outputs, as :mod:`offline.stack_outputs` models
+them). ``<engine-address>`` is a real, tiny Engine gRPC server on 127.0.0.1 that records ``Log`` calls.
 
 ``PULUMI_DRY_RUN`` is fixed for the life of a pack process, so processes are keyed by
 (project, stack, preview, config) and reused across :func:`analyze` calls; they are killed at exit.
@@ -33,6 +33,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
 from offline.engine import PROJECT_DIR, ResourceRecord
+from offline.stack_outputs import stack_properties
 
 POLICIES_DIR = PROJECT_DIR / "policies"
 CONFIG_DIR = POLICIES_DIR / "config"
@@ -580,10 +581,11 @@ class PolicyPackProcess:
                         type=STACK_TYPE, urn=stack_urn, name=f"{self.project}-{self.stack}", properties=_struct({})
                     )
                 )
+            # AnalyzeStack gets outputs, not inputs (step_generator.go): see offline.stack_outputs.
             for r in resources:
                 res = analyzer_pb2.AnalyzerResource(
                     type=r.type,
-                    properties=_struct(r.inputs),
+                    properties=_struct(stack_properties(r, preview=self.preview, region=region, by_urn=by_urn)),
                     urn=r.urn,
                     name=r.name,
                     options=options(r),
