@@ -45,12 +45,19 @@ def span(
         subnets.extend(ctx.graph.deps(node, p, (g.SUBNET,)))
     listed = ids(node) if ids is not None else None
     if isinstance(listed, list):
-        if len(listed) < min_azs:
-            yield f"{what} lists {len(listed)} subnet(s); at least {min_azs} (one per AZ) required"
-            return
-        wanted = {i for i in listed if isinstance(i, str) and not is_unknown(i)}
-        if len(wanted) == len(listed) and all(isinstance(s.get("id"), str) for s in subnets):
-            subnets = [s for s in subnets if s.get("id") in wanted]
+        known_ids = all(isinstance(i, str) and not is_unknown(i) for i in listed)
+        if known_ids and all(isinstance(s.get("id"), str) for s in subnets):
+            subnets = [s for s in subnets if s.get("id") in set(listed)]
+    findings = list(_span_of(ctx, node, props, subnets, what, min_azs, extra_azs))
+    if isinstance(listed, list) and len(listed) < min_azs and not any(isinstance(f, str) for f in findings):
+        yield f"{what} lists {len(listed)} subnet(s); at least {min_azs} (one per AZ) required"
+        return
+    yield from findings
+
+
+def _span_of(
+    ctx: Ctx, node: Node, props: tuple[str, ...], subnets: list[Node], what: str, min_azs: int, extra_azs: Any
+) -> Iterator[Finding]:
     azs = {subnet_az(s) for s in subnets}
     unknown_azs = [s.name for s in subnets if is_unknown(subnet_az(s))]
     known = sorted(a for a in azs if a and not is_unknown(a))

@@ -174,22 +174,18 @@ def _check_acl_rules(node: Node, ctx: Ctx) -> Iterator[Finding]:
                 weak.append(f"rate-based rule {r.name} has limit {int(limit)} > maxRateLimit {max_rate}")
             else:
                 rate = True
+    if unknown_rules:
+        # An unknown rule may be the missing group, or an allow rule ahead of them: never compliant yet.
+        yield Unknown(f"rules {', '.join(unknown_rules)}")
     for group in required:
-        if group not in managed:
-            if unknown_rules:
-                # An unknown rule may be the missing group: not a violation yet, but not compliant either.
-                yield Unknown(f"rules {', '.join(unknown_rules)}")
-            else:
-                yield f"missing AWS managed rule group {group} (enforced, unscoped)"
+        if group not in managed and not unknown_rules:
+            yield f"missing AWS managed rule group {group} (enforced, unscoped)"
     for r in rules:
         # An allow rule evaluated before the baseline groups exempts what it matches from them.
         if r.mode == "allow" and any(_before(r.priority, m.priority) for m in managed.values()):
             yield f"rule {r.name} allows requests at priority {r.priority}, before the managed rule groups"
-    if ctx.opt("requireRateBasedRule", WAF_RULES) and not rate:
-        if unknown_rules:
-            yield Unknown(f"rules {', '.join(unknown_rules)}")
-        else:
-            yield "no enforced rate-based rule within maxRateLimit"
+    if ctx.opt("requireRateBasedRule", WAF_RULES) and not rate and not unknown_rules:
+        yield "no enforced rate-based rule within maxRateLimit"
     yield from weak
 
 
