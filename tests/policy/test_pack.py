@@ -201,7 +201,7 @@ def test_process_speaks_the_cli_contract() -> None:
 
 # Module of the registry -> the pulumi-aws service namespaces its rules may select (datastores spans services).
 SERVICE_OF_MODULE = {
-    "ec2": {"ec2", "vpc"},
+    "ec2": {"ec2", "vpc", "ebs"},
     "elb": {"lb", "alb"},
     "autoscaling": {"autoscaling"},
     "ecs": {"ecs"},
