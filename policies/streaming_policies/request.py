@@ -14,10 +14,17 @@ each, so an identity is never reused within a scope), and :func:`node_for` / :fu
 the value the first policy of the request computed. Outside a scope (a rule called directly, the
 ``Configure`` call, or an SDK this cannot wrap) everything is computed afresh, so correctness never
 depends on the cache. Every converted value is read-only to the rules.
+
+``AnalyzeStack`` itself is replaced by the same loop over the stack policies (levels, diagnostics,
+"can't run during preview" advisories and not-applicable answers as the SDK gives them) that builds
+the request's ``PolicyResource`` list once instead of once per policy: that per-policy rebuild, not
+the rules, was most of the pack's cost. A test compares every verdict with the unwrapped SDK.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -135,12 +142,108 @@ class _JsonFormat:
         return getattr(self._module, name)
 
 
-_SDK_NAMES = ("deserialize_properties", "unknown_checking_proxy", "json_format", "_PolicyAnalyzerServicer")
+_SDK_NAMES = (
+    "deserialize_properties",
+    "unknown_checking_proxy",
+    "json_format",
+    "_PolicyAnalyzerServicer",
+    "_NotApplicableError",
+    "PolicyResource",
+    "StackValidationArgs",
+    "StackValidationPolicy",
+    "EnforcementLevel",
+    "UnknownValueError",
+    "proto",
+)
+_PRIVATE = ("policies", "policy_pack_name", "policy_pack_version", "stack_tags")
+
+
+def _private(servicer: Any, name: str) -> Any:
+    return getattr(servicer, f"_PolicyAnalyzerServicer__{name}")
+
+
+def _stack_resources(sdk: Any, servicer: Any, request: Any) -> list[Any]:
+    """The request's resources as the SDK builds them for each stack policy, built once: the same
+    ``PolicyResource`` objects (read-only to the rules) are handed to every stack policy."""
+    resources = []
+    pending = []
+    for r in request.resources:
+        props = sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties)))
+        opts = servicer._get_resource_options(r)
+        provider = servicer._get_provider_resource(r)
+        res = sdk.PolicyResource(r.type, props, r.urn, r.name, opts, provider, None, [], {})
+        deps = {k: list(v.urns) for k, v in r.propertyDependencies.items()}
+        pending.append((res, r.parent, list(r.dependencies), deps))
+        resources.append(res)
+    by_urn = {res.urn: res for res in resources}
+    for res, parent, dependencies, prop_deps in pending:
+        if parent is not None and parent in by_urn:
+            res.parent = by_urn[parent]
+        res.dependencies.extend(by_urn[d] for d in dependencies if d in by_urn)
+        for k, urns in prop_deps.items():
+            res.property_dependencies[k] = [by_urn[d] for d in urns if d in by_urn]
+    return resources
+
+
+def _analyze_stack(sdk: Any, original: Callable[..., Any]) -> Callable[..., Any]:
+    """The SDK's ``AnalyzeStack`` (pulumi_policy 1.21, same levels, diagnostics and not-applicable answers),
+    except that the resources are converted once per request instead of once per stack policy. A servicer
+    without the state this reads (another SDK version) gets the SDK's own handler."""
+
+    def analyze_stack(self: Any, request: Any, context: Any) -> Any:
+        if not all(hasattr(self, f"_PolicyAnalyzerServicer__{n}") for n in _PRIVATE):
+            return original(self, request, context)
+        self._configure_runtime_settings()
+        response = sdk.proto.AnalyzeResponse()
+        resources: list[Any] | None = None
+        name, version = _private(self, "policy_pack_name"), _private(self, "policy_pack_version")
+        for policy in _private(self, "policies"):
+            level = self._get_enforcement_level(policy)
+            if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.StackValidationPolicy):
+                continue
+            if level == sdk.EnforcementLevel.REMEDIATE:
+                level = sdk.EnforcementLevel.MANDATORY
+            report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+            if resources is None:
+                resources = _stack_resources(sdk, self, request)
+            args = sdk.StackValidationArgs(
+                resources, self._get_policy_config(policy.name), _private(self, "stack_tags")
+            )
+            try:
+                result = policy.validate(args, report)
+                if inspect.isawaitable(result):
+                    loop = asyncio.new_event_loop()
+                    try:
+                        loop.run_until_complete(result)
+                    finally:
+                        loop.close()
+            except sdk.UnknownValueError as e:
+                response.diagnostics.append(
+                    sdk.proto.AnalyzeDiagnostic(
+                        policyName=policy.name,
+                        policyPackName=name,
+                        policyPackVersion=version,
+                        message=(
+                            f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during "
+                            f"preview: {e.message}"
+                        ),
+                        urn="",
+                        description=policy.description,
+                        enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+                    )
+                )
+            except sdk._NotApplicableError as e:
+                response.not_applicable.append(
+                    sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+                )
+        return response
+
+    return analyze_stack
 
 
 def install() -> bool:
-    """Wrap the SDK's ``Analyze``/``AnalyzeStack`` handlers in a request scope and memoise its per-policy
-    conversions within it (idempotent).
+    """Wrap the SDK's ``Analyze``/``AnalyzeStack`` handlers in a request scope, memoise its per-policy
+    conversions within it, and build AnalyzeStack's resources once (idempotent).
 
     Returns False, changing nothing, when the SDK no longer has the names this wraps; the pack then
     still works, only without the shared cache.
@@ -152,8 +255,10 @@ def install() -> bool:
     servicer = sdk._PolicyAnalyzerServicer
     if getattr(servicer.AnalyzeStack, "__wrapped__", None) is not None:
         return True
-    for name in ("Analyze", "AnalyzeStack"):
-        setattr(servicer, name, _wrap(getattr(servicer, name)))
+    servicer.Analyze = _wrap(servicer.Analyze)
+    analyze_stack = _wrap(_analyze_stack(sdk, servicer.AnalyzeStack))
+    analyze_stack.__wrapped__ = servicer.AnalyzeStack  # type: ignore[attr-defined]
+    servicer.AnalyzeStack = analyze_stack
     for name in ("_get_resource_options", "_get_provider_resource"):
         setattr(servicer, name, _memoised_method(name, getattr(servicer, name)))
     sdk.deserialize_properties = memoised("deserialize_properties", sdk.deserialize_properties)
