@@ -4,9 +4,9 @@ The pack is started as the CLI starts it: ``python -m pulumi.policy <engine-addr
 cwd ``policies/`` and ``PULUMI_PROJECT``/``PULUMI_STACK``/``PULUMI_DRY_RUN``/``PULUMI_CONFIG``
 in the environment. It prints its gRPC port on stdout; we then speak the Analyzer protocol to
 it: ``GetAnalyzerInfo``, ``ConfigureStack``, ``Configure`` (the ``--policy-pack-config`` file,
-reconciled with the pack's defaults as the CLI does), ``Analyze`` for every custom resource and
-``AnalyzeStack`` once. ``<engine-address>`` is a real, tiny Engine gRPC server on 127.0.0.1 that
-records ``Log`` calls.
+reconciled with the pack's defaults as the CLI does), ``Analyze`` for every custom resource (its
+inputs) and ``AnalyzeStack`` once (every resource's outputs, as :mod:`offline.stack_outputs` models
+them). ``<engine-address>`` is a real, tiny Engine gRPC server on 127.0.0.1 that records ``Log`` calls.
 
 ``PULUMI_DRY_RUN`` is fixed for the life of a pack process, so processes are keyed by
 (project, stack, preview, config) and reused across :func:`analyze` calls; they are killed at exit.
@@ -33,6 +33,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
 from offline.engine import PROJECT_DIR, ResourceRecord
+from offline.stack_outputs import stack_properties
 
 POLICIES_DIR = PROJECT_DIR / "policies"
 CONFIG_DIR = POLICIES_DIR / "config"
@@ -121,7 +122,8 @@ class PolicyReport:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     not_applicable: list[NotApplicable] = field(default_factory=list)
     engine_logs: list[str] = field(default_factory=list)
-    # Wall seconds spent in the Analyze calls (all resources) and in the one AnalyzeStack call.
+    # Wall seconds spent in the Analyze calls (all resources) and in the one AnalyzeStack call, and the pack
+    # process's CPU seconds for each (``analyze_cpu``, ``analyze_stack_cpu``).
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -299,6 +301,18 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
     s.update(value)
     return s
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` (Linux ``/proc``; 0.0 where unavailable).
+
+    On a shared machine wall time includes waiting for a core; CPU time is what the pack itself costs.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _provider_urn(ref: str) -> str:
@@ -554,6 +568,8 @@ class PolicyPackProcess:
 
             # Analyze: every custom resource, pipelined a window at a time (the engine runs them concurrently too).
             customs = [r for r in resources if r.custom]
+            pid = self._proc.pid if self._proc is not None else None
+            c0 = _cpu_seconds(pid)
             t0 = time.perf_counter()
             for start in range(0, len(customs), window):
                 batch = customs[start : start + window]
@@ -570,9 +586,11 @@ class PolicyPackProcess:
                     collect(call.result(), r)
 
             report.timings["analyze"] = time.perf_counter() - t0
+            report.timings["analyze_cpu"] = _cpu_seconds(pid) - c0
 
             # AnalyzeStack: every resource, the root stack resource included, with parents and dependencies.
             t0 = time.perf_counter()
+            c0 = _cpu_seconds(pid)
             stack_req = analyzer_pb2.AnalyzeStackRequest()
             if stack_urn not in by_urn:
                 stack_req.resources.append(
@@ -580,10 +598,11 @@ class PolicyPackProcess:
                         type=STACK_TYPE, urn=stack_urn, name=f"{self.project}-{self.stack}", properties=_struct({})
                     )
                 )
+            # AnalyzeStack gets outputs, not inputs (step_generator.go): see offline.stack_outputs.
             for r in resources:
                 res = analyzer_pb2.AnalyzerResource(
                     type=r.type,
-                    properties=_struct(r.inputs),
+                    properties=_struct(stack_properties(r, preview=self.preview, region=region, by_urn=by_urn)),
                     urn=r.urn,
                     name=r.name,
                     options=options(r),
@@ -598,6 +617,7 @@ class PolicyPackProcess:
                 stack_req.resources.append(res)
             collect(self.stub.AnalyzeStack(stack_req, timeout=self.rpc_timeout), None)
             report.timings["analyze_stack"] = time.perf_counter() - t0
+            report.timings["analyze_stack_cpu"] = _cpu_seconds(pid) - c0
             report.engine_logs = self._engine.take_logs()
             return report
 

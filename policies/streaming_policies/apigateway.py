@@ -6,9 +6,14 @@ collects every module's ``RULES``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from . import graph as g
 from .checks import associated
-from .rule import Rule
+from .graph import Node, is_unknown
+from .rule import Ctx, Finding, Rule, Unknown
+
+API_METHOD = "aws:apigateway/method:Method"
 
 APIGW_WAF = Rule(
     name="apigateway-stage-waf-attached",
@@ -24,4 +29,30 @@ APIGW_WAF = Rule(
 )
 
 
-RULES = (APIGW_WAF,)
+def _preflight(node: Node, _ctx: Ctx) -> str | None:
+    return "OPTIONS (CORS preflight) method" if node.get("httpMethod") == "OPTIONS" else None
+
+
+def _check_method_authorized(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    auth = node.get("authorization")
+    if is_unknown(auth):
+        yield Unknown("authorization")
+    elif not auth or str(auth).upper() == "NONE":
+        yield f"{node.get('httpMethod') or '?'} method has authorization {auth or 'unset'}: anyone may call it"
+
+
+APIGW_AUTHORIZED = Rule(
+    name="apigateway-methods-authorized",
+    description="Every API Gateway REST method (except OPTIONS preflight) has an authorizer (authorization is not "
+    "NONE).",
+    pillar="hardening",
+    types=(API_METHOD,),
+    check=_check_method_authorized,
+    exempt=_preflight,
+    why="One method left at NONE exposes its integration (the private services behind the VPC link) to the "
+    "internet with only WAF in front of it.",
+    remediation="Set authorization='COGNITO_USER_POOLS' (or AWS_IAM / CUSTOM) with authorizer_id on every method.",
+)
+
+
+RULES = (APIGW_WAF, APIGW_AUTHORIZED)

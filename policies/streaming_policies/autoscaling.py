@@ -18,7 +18,15 @@ ASG_MULTI_AZ: Rule = Rule(
     types=(g.ASG,),
     scope="stack",
     check=lambda n, c: (
-        *span(c, ASG_MULTI_AZ, n, ("vpcZoneIdentifiers",), "Auto Scaling group", extra_azs=n.get("availabilityZones")),
+        *span(
+            c,
+            ASG_MULTI_AZ,
+            n,
+            ("vpcZoneIdentifiers",),
+            "Auto Scaling group",
+            extra_azs=n.get("availabilityZones"),
+            ids=lambda x: x.get("vpcZoneIdentifiers"),
+        ),
         *capacity_floor(c, ASG_MULTI_AZ, n, "minSize", "Auto Scaling group"),
     ),
     options=(MIN_AZS,),

@@ -4,7 +4,7 @@ boolean flags, and WAF association joins. No rules live here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import graph as g
@@ -18,15 +18,46 @@ MIN_AZS = Option(
 )
 
 
+SubnetIds = Callable[[Node], Any]
+
+
 def span(
-    ctx: Ctx, rule: Rule, node: Node, props: tuple[str, ...], what: str, *, extra_azs: Any = None
+    ctx: Ctx,
+    rule: Rule,
+    node: Node,
+    props: tuple[str, ...],
+    what: str,
+    *,
+    extra_azs: Any = None,
+    ids: SubnetIds | None = None,
 ) -> Iterator[Finding]:
-    """Check that the subnets behind ``node``'s inputs ``props`` span at least ``minAzs`` AZs."""
+    """Check that the subnets behind ``node``'s inputs ``props`` span at least ``minAzs`` AZs.
+
+    The graph says which subnets an input was built from; ``ids(node)`` is the list of subnet ids the
+    input actually holds. Where that list is known it wins: subnets narrowed inside an ``apply`` keep
+    every dependency but not every id. A list shorter than ``minAzs`` cannot span ``minAzs`` AZs, even
+    when its ids are still unknown (a first preview).
+    """
     assert ctx.graph is not None
     min_azs = int(ctx.opt("minAzs", rule))
     subnets: list[Node] = []
     for p in props:
         subnets.extend(ctx.graph.deps(node, p, (g.SUBNET,)))
+    listed = ids(node) if ids is not None else None
+    if isinstance(listed, list):
+        known_ids = all(isinstance(i, str) and not is_unknown(i) for i in listed)
+        if known_ids and all(isinstance(s.get("id"), str) for s in subnets):
+            subnets = [s for s in subnets if s.get("id") in set(listed)]
+    findings = list(_span_of(ctx, node, props, subnets, what, min_azs, extra_azs))
+    if isinstance(listed, list) and len(listed) < min_azs and not any(isinstance(f, str) for f in findings):
+        yield f"{what} lists {len(listed)} subnet(s); at least {min_azs} (one per AZ) required"
+        return
+    yield from findings
+
+
+def _span_of(
+    ctx: Ctx, node: Node, props: tuple[str, ...], subnets: list[Node], what: str, min_azs: int, extra_azs: Any
+) -> Iterator[Finding]:
     azs = {subnet_az(s) for s in subnets}
     unknown_azs = [s.name for s in subnets if is_unknown(subnet_az(s))]
     known = sorted(a for a in azs if a and not is_unknown(a))
@@ -84,14 +115,18 @@ def aws_managed_alias(value: Any) -> bool:
 def kms_ref(
     ctx: Ctx, node: Node, prop: str, value: Any, label: str, *, aws_managed_ok: bool = False
 ) -> Iterator[Finding]:
-    """``value`` (read from input ``prop``) names a customer-managed KMS key: a known ARN/id/alias, or
-    an unknown that depends on a KMS key/alias resource of this stack. AWS-managed aliases
+    """Input ``prop`` sets a key (``value``): "is it set" on the resource's *inputs*.
+
+    Resource policies (``Analyze``) see inputs, where an output passed in (``key.arn``) is unknown in
+    preview and counts as set. Stack policies see outputs, where AWS fills in its managed key when the
+    program set none, so "is it set" is never asked there: which key it is (one of this stack) is the
+    join :data:`streaming_policies.kms.KEY_OF_THIS_STACK` makes. AWS-managed aliases
     (``alias/aws/rds``) satisfy only rules that pass ``aws_managed_ok``."""
     if not value:
         yield f"{label} is not set"
     elif aws_managed_alias(value) and not aws_managed_ok:
         yield f"{label} is the AWS-managed key {value}; a customer-managed key is required"
-    elif is_unknown(value) and (ctx.graph is None or not ctx.graph.deps(node, prop, g.KMS_KEY_REFS)):
+    elif is_unknown(value) and ctx.graph is not None and not ctx.graph.deps(node, prop, g.KMS_KEY_REFS):
         yield Unknown(label)
 
 
@@ -110,7 +145,6 @@ def kms_prop_rule(
         description=description,
         pillar="encryption",
         types=types,
-        scope="stack",
         check=lambda n, c: kms_ref(c, n, prop, n.get(prop), prop, aws_managed_ok=aws_managed_ok),
         why=why,
         remediation=remediation,

@@ -15,6 +15,8 @@ from .checks import acls_in_scope
 from .graph import Node, is_unknown, truthy
 from .rule import Ctx, Finding, Option, Rule, Unknown
 
+MULTITENANT_DISTRIBUTION = "aws:cloudfront/multitenantDistribution:MultitenantDistribution"
+
 
 def _check_distribution(node: Node, ctx: Ctx) -> Iterator[Finding]:
     value = node.get("webAclId")
@@ -40,9 +42,10 @@ EXTERNAL_ACLS = Option(
 
 CLOUDFRONT_WAF = Rule(
     name="cloudfront-waf-attached",
-    description="Every CloudFront distribution's webAclId is a wafv2 WebAcl with scope CLOUDFRONT.",
+    description="Every CloudFront distribution (standard or multi-tenant) has a webAclId that is a wafv2 WebAcl "
+    "with scope CLOUDFRONT.",
     pillar="waf",
-    types=(g.DISTRIBUTION,),
+    types=(g.DISTRIBUTION, MULTITENANT_DISTRIBUTION),
     scope="stack",
     check=_check_distribution,
     options=(EXTERNAL_ACLS,),

@@ -22,7 +22,9 @@ SUBNET_GROUP_MULTI_AZ: Rule = Rule(
     pillar="multi-az",
     types=(g.RDS_SUBNET_GROUP, g.CACHE_SUBNET_GROUP),
     scope="stack",
-    check=lambda n, c: span(c, SUBNET_GROUP_MULTI_AZ, n, ("subnetIds",), "subnet group"),
+    check=lambda n, c: span(
+        c, SUBNET_GROUP_MULTI_AZ, n, ("subnetIds",), "subnet group", ids=lambda x: x.get("subnetIds")
+    ),
     options=(MIN_AZS,),
     why="Multi-AZ standbys and replicas can only be placed in AZs the subnet group covers.",
     remediation="Put the data-tier subnet of every AZ in subnetIds.",

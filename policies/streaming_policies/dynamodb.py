@@ -30,7 +30,6 @@ DYNAMODB_CMK = Rule(
     description="Every DynamoDB table is encrypted with a customer-managed KMS key.",
     pillar="encryption",
     types=(g.DYNAMODB_TABLE,),
-    scope="stack",
     check=_check_dynamodb_cmk,
     why="A customer-managed key gives key-policy control, audit of every decrypt and the ability to revoke.",
     remediation="Set server_side_encryption={enabled: True, kms_key_arn: key.arn}.",

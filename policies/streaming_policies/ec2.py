@@ -16,6 +16,8 @@ from .checks import MIN_AZS
 from .graph import Node, is_unknown, subnet_az, truthy
 from .rule import Ctx, Finding, Option, Rule, Unknown
 
+INSTANCE = "aws:ec2/instance:Instance"
+EBS_VOLUME = "aws:ebs/volume:Volume"
 TIER_TAG = Option("tierTag", {"type": "string", "default": "Tier"}, "Subnet tag that names the tier.")
 
 
@@ -162,6 +164,14 @@ NAT_PER_AZ = Rule(
 
 
 def _check_launch_template_ebs(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    if node.type == EBS_VOLUME:
+        yield from _flag_true(node.get("encrypted"), "encrypted")
+        return
+    if node.type == INSTANCE:
+        yield from _flag_true(node.get("rootBlockDevice", "encrypted"), "rootBlockDevice.encrypted")
+        for i, dev in enumerate(g.as_list(node.get("ebsBlockDevices"))):
+            yield from _flag_true(g.dig(dev, "encrypted"), f"ebsBlockDevices[{i}].encrypted")
+        return
     mappings = node.get("blockDeviceMappings")
     if is_unknown(mappings):
         yield Unknown("blockDeviceMappings")
@@ -178,11 +188,19 @@ def _check_launch_template_ebs(node: Node, _ctx: Ctx) -> Iterator[Finding]:
             yield f'volume {m.get("deviceName", "?")} has ebs.encrypted={v!r}, not "true"'
 
 
+def _flag_true(value: Any, label: str) -> Iterator[Finding]:
+    if is_unknown(value):
+        yield Unknown(label)
+    elif not truthy(value):
+        yield f"{label} is {value!r}, not true (the volume is unencrypted unless the account default says otherwise)"
+
+
 LT_EBS = Rule(
     name="launch-template-ebs-encrypted",
-    description='Every launch template maps its EBS volumes with ebs.encrypted = "true".',
+    description='Every launch template maps its EBS volumes with ebs.encrypted = "true"; every EC2 instance volume '
+    "and EBS volume is encrypted.",
     pillar="encryption",
-    types=(g.LAUNCH_TEMPLATE,),
+    types=(g.LAUNCH_TEMPLATE, INSTANCE, EBS_VOLUME),
     check=_check_launch_template_ebs,
     fsbp=("EC2.181",),
     why="Unencrypted root volumes leak data through snapshots and AMIs.",
@@ -191,20 +209,36 @@ LT_EBS = Rule(
 )
 
 
-def _check_imdsv2(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+def _check_imdsv2(node: Node, ctx: Ctx) -> Iterator[Finding]:
     tokens = node.get("metadataOptions", "httpTokens")
     if is_unknown(tokens):
         yield Unknown("metadataOptions.httpTokens")
     elif tokens != "required":
         yield f"metadataOptions.httpTokens is {tokens or 'unset (optional)'}, not required"
+    hops = node.get("metadataOptions", "httpPutResponseHopLimit")
+    limit = int(ctx.opt("maxHopLimit", IMDSV2))
+    if is_unknown(hops):
+        yield Unknown("metadataOptions.httpPutResponseHopLimit")
+    elif isinstance(hops, (int, float)) and hops > limit:
+        # A token that may travel more hops reaches containers and proxies on the instance.
+        yield f"metadataOptions.httpPutResponseHopLimit is {int(hops)}; at most {limit}"
+
+
+MAX_HOPS = Option(
+    "maxHopLimit",
+    {"type": "integer", "minimum": 1, "maximum": 64, "default": 1},
+    "Highest accepted metadataOptions.httpPutResponseHopLimit (the API default is 1; ECS on EC2 needs 2).",
+)
 
 
 IMDSV2 = Rule(
     name="launch-template-imdsv2",
-    description="Every launch template requires IMDSv2 (metadataOptions.httpTokens = required).",
+    description="Every launch template and EC2 instance requires IMDSv2 (httpTokens = required) with a hop limit "
+    "of at most maxHopLimit.",
     pillar="data-safety",
-    types=(g.LAUNCH_TEMPLATE,),
+    types=(g.LAUNCH_TEMPLATE, INSTANCE),
     check=_check_imdsv2,
+    options=(MAX_HOPS,),
     fsbp=("EC2.170",),
     why="IMDSv1 lets an SSRF in the web fleet steal the instance role's credentials.",
     remediation="Set metadata_options={http_tokens: 'required', http_endpoint: 'enabled', "
@@ -319,6 +353,38 @@ DEFAULT_SG_CLOSED = Rule(
 )
 
 
+VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+
+
+def _check_flow_log(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    assert ctx.graph is not None
+    logs = ctx.graph.referrers(node, (FLOW_LOG,), "vpcId")
+    if not logs:
+        yield "no FlowLog references this VPC (vpcId)"
+        return
+    kinds = [f.get("trafficType") for f in logs]
+    if any(is_unknown(k) for k in kinds):
+        yield Unknown("flow log trafficType")
+    elif "ALL" not in kinds and not {"ACCEPT", "REJECT"} <= set(kinds):
+        yield f"flow logs record only {', '.join(sorted(str(k) for k in kinds))} traffic, not ALL"
+
+
+FLOW_LOGS = Rule(
+    name="vpc-flow-logs-enabled",
+    description="Every VPC has a flow log recording ALL traffic.",
+    pillar="hardening",
+    types=(VPC,),
+    scope="stack",
+    check=_check_flow_log,
+    fsbp=("EC2.6",),
+    severity=Severity.MEDIUM,
+    why="Flow logs are the only record of which addresses talked to the data tier during an incident.",
+    remediation="Create aws.ec2.FlowLog(vpc_id=vpc.id, traffic_type='ALL', log_destination_type='cloud-watch-logs', "
+    "log_destination=group.arn, iam_role_arn=role.arn).",
+)
+
+
 RULES = (
     SUBNET_TIERS,
     NAT_PER_AZ,
@@ -326,4 +392,5 @@ RULES = (
     IMDSV2,
     OPEN_INGRESS,
     DEFAULT_SG_CLOSED,
+    FLOW_LOGS,
 )

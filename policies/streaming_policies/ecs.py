@@ -6,10 +6,19 @@ collects every module's ``RULES``.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import Severity
+
 from . import graph as g
 from .checks import MIN_AZS, capacity_floor, span
-from .graph import Node
-from .rule import Ctx, Rule
+from .graph import Node, is_unknown, truthy
+from .rule import Ctx, Finding, Rule, Unknown
+
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+ROOT_USERS = ("root", "0")
 
 
 def _ecs_not_awsvpc(node: Node, _ctx: Ctx) -> str | None:
@@ -24,7 +33,14 @@ ECS_MULTI_AZ: Rule = Rule(
     types=(g.ECS_SERVICE,),
     scope="stack",
     check=lambda n, c: (
-        *span(c, ECS_MULTI_AZ, n, ("networkConfiguration",), "ECS service"),
+        *span(
+            c,
+            ECS_MULTI_AZ,
+            n,
+            ("networkConfiguration",),
+            "ECS service",
+            ids=lambda x: x.get("networkConfiguration", "subnets"),
+        ),
         *capacity_floor(c, ECS_MULTI_AZ, n, "desiredCount", "ECS service"),
     ),
     exempt=_ecs_not_awsvpc,
@@ -35,4 +51,75 @@ ECS_MULTI_AZ: Rule = Rule(
 )
 
 
-RULES = (ECS_MULTI_AZ,)
+def _containers(node: Node) -> Any:
+    raw = node.get("containerDefinitions")
+    if is_unknown(raw):
+        return g.UNKNOWN
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    return raw if isinstance(raw, list) else None
+
+
+def _check_task_hardened(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    containers = _containers(node)
+    if is_unknown(containers):
+        yield Unknown("containerDefinitions")
+        return
+    if containers is None:
+        yield "containerDefinitions is not a JSON list of container definitions"
+        return
+    for c in containers:
+        if not isinstance(c, dict):
+            yield "containerDefinitions holds an element that is not an object"
+            continue
+        name = c.get("name", "?")
+        if truthy(c.get("privileged")):
+            yield f"container {name} is privileged"
+        if not truthy(c.get("readonlyRootFilesystem")):
+            yield f"container {name} does not set readonlyRootFilesystem"
+        user = c.get("user")
+        if not isinstance(user, str) or not user or user.split(":", 1)[0] in ROOT_USERS:
+            yield f"container {name} runs as {user or 'the image default user (root unless the image says otherwise)'}"
+
+
+ECS_TASK_HARDENED = Rule(
+    name="ecs-task-hardened",
+    description="Every ECS container runs unprivileged, with a read-only root filesystem, as a non-root user.",
+    pillar="hardening",
+    types=(TASK_DEFINITION,),
+    check=_check_task_hardened,
+    fsbp=("ECS.4", "ECS.5"),
+    severity=Severity.HIGH,
+    why="A privileged or root container with a writable root filesystem turns an application bug into a host or "
+    "task-role compromise.",
+    remediation="In every container definition set privileged=false (or omit it), readonlyRootFilesystem=true "
+    "(mount a volume for scratch space) and user to a numeric non-root uid:gid.",
+)
+
+
+def _check_no_public_ip(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    v = node.get("networkConfiguration", "assignPublicIp")
+    if is_unknown(v):
+        yield Unknown("networkConfiguration.assignPublicIp")
+    elif truthy(v):
+        yield "networkConfiguration.assignPublicIp is true: every task gets a public IP address"
+
+
+ECS_NO_PUBLIC_IP = Rule(
+    name="ecs-service-no-public-ip",
+    description="No ECS service assigns public IP addresses to its tasks.",
+    pillar="hardening",
+    types=(g.ECS_SERVICE,),
+    check=_check_no_public_ip,
+    exempt=_ecs_not_awsvpc,
+    fsbp=("ECS.2",),
+    severity=Severity.HIGH,
+    why="Tasks with public IPs are reachable around the load balancer and WAF; egress belongs to NAT or endpoints.",
+    remediation="Set network_configuration.assign_public_ip=False and run the tasks in the private app subnets.",
+)
+
+
+RULES = (ECS_MULTI_AZ, ECS_TASK_HARDENED, ECS_NO_PUBLIC_IP)

@@ -9,11 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import graph as g
+from .checks import MIN_AZS
 from .graph import Node, is_unknown, truthy
 from .rule import Ctx, Finding, Rule, Unknown
 
+CACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
+REQUIRED_ENCRYPTION = ("atRestEncryptionEnabled", "transitEncryptionEnabled")
 
-def _check_cache_ha(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+
+def _group_member(node: Node, _ctx: Ctx) -> str | None:
+    if node.type == CACHE_CLUSTER and node.get("replicationGroupId"):
+        return "member of a replication group (judged on the group)"
+    return None
+
+
+def _check_cache_ha(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    min_azs = int(ctx.opt("minAzs", CACHE_MULTI_AZ))
+    if node.type == CACHE_CLUSTER:
+        yield "a standalone cache cluster has no replica and no automatic failover; use a replication group"
+        return
     for prop in ("automaticFailoverEnabled", "multiAzEnabled"):
         v = node.get(prop)
         if is_unknown(v):
@@ -27,16 +41,25 @@ def _check_cache_ha(node: Node, _ctx: Ctx) -> Iterator[Finding]:
     elif replicas is not None:
         if replicas < 1:
             yield "replicasPerNodeGroup is below 1 (no replica to fail over to)"
-    elif clusters is None or clusters < 2:
-        yield f"numCacheClusters is {int(clusters) if clusters is not None else 'unset (1)'}; at least 2 required"
+    elif clusters is None or clusters < max(2, min_azs):
+        shown = int(clusters) if clusters is not None else "unset (1)"
+        yield f"numCacheClusters is {shown}; at least {max(2, min_azs)} (one per AZ) required"
+    azs = node.get("preferredCacheClusterAzs")
+    if isinstance(azs, list) and all(isinstance(a, str) and not is_unknown(a) for a in azs):
+        distinct = sorted(set(azs))
+        if len(distinct) < min_azs:
+            yield f"preferredCacheClusterAzs spans {len(distinct)} AZ(s) ({', '.join(distinct)}); at least {min_azs}"
 
 
 CACHE_MULTI_AZ = Rule(
     name="elasticache-multi-az",
-    description="Every ElastiCache replication group has automatic failover, Multi-AZ and at least two nodes.",
+    description="Every ElastiCache replication group has automatic failover, Multi-AZ and at least minAzs nodes "
+    "(2 or more) in minAzs AZs; no standalone cache cluster.",
     pillar="multi-az",
-    types=(g.CACHE_REPLICATION_GROUP,),
+    types=(g.CACHE_REPLICATION_GROUP, CACHE_CLUSTER),
+    exempt=_group_member,
     check=_check_cache_ha,
+    options=(MIN_AZS,),
     fsbp=("ElastiCache.3",),
     why="Without a replica in another AZ and automatic failover a node or AZ loss empties the cache tier.",
     remediation="Set automaticFailoverEnabled=True, multiAzEnabled=True and numCacheClusters>=2.",
@@ -44,19 +67,26 @@ CACHE_MULTI_AZ = Rule(
 
 
 def _check_cache_encryption(node: Node, _ctx: Ctx) -> Iterator[Finding]:
-    for prop in ("atRestEncryptionEnabled", "transitEncryptionEnabled"):
+    props = ("transitEncryptionEnabled",) if node.type == CACHE_CLUSTER else REQUIRED_ENCRYPTION
+    for prop in props:
         v = node.get(prop)
         if is_unknown(v):
             yield Unknown(prop)
         elif not truthy(v):
             yield f"{prop} is not true"
+    mode = node.get("transitEncryptionMode")
+    if mode == "preferred":
+        # "preferred" accepts unencrypted clients too (ElastiCache User Guide, "Enabling in-transit encryption").
+        yield "transitEncryptionMode is preferred: clients may still connect without TLS; use required"
 
 
 CACHE_ENCRYPTION = Rule(
     name="elasticache-encrypted",
-    description="Every ElastiCache replication group encrypts data at rest and in transit.",
+    description="Every ElastiCache replication group encrypts data at rest and in transit (mode required); every "
+    "standalone cache cluster in transit.",
     pillar="encryption",
-    types=(g.CACHE_REPLICATION_GROUP,),
+    types=(g.CACHE_REPLICATION_GROUP, CACHE_CLUSTER),
+    exempt=_group_member,
     check=_check_cache_encryption,
     fsbp=("ElastiCache.4", "ElastiCache.5"),
     why="Session and catalogue data in Redis is user data; TLS also protects the AUTH token on the wire.",

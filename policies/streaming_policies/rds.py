@@ -19,24 +19,32 @@ def _rds_replica(node: Node, _ctx: Ctx) -> str | None:
     return "read replica (replicateSourceDb set)" if src else None
 
 
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_TYPES = (g.RDS_INSTANCE, RDS_CLUSTER)
+
+
 def _check_rds_multi_az(node: Node, _ctx: Ctx) -> Iterator[Finding]:
     v = node.get("multiAz")
     if is_unknown(v):
         yield Unknown("multiAz")
     elif v is not True:
         yield "multiAz is not true"
+    if not node.get("dbSubnetGroupName"):
+        # Without one RDS places the instance in the default VPC's default subnet group
+        # (CreateDBInstance, DBSubnetGroupName: "If there is no DB subnet group, then it is a non-VPC DB instance").
+        yield "dbSubnetGroupName is not set: the standby can only go where the default subnet group reaches"
 
 
 RDS_MULTI_AZ = Rule(
     name="rds-multi-az",
-    description="Every primary RDS DB instance is Multi-AZ (read replicas are exempt).",
+    description="Every primary RDS DB instance is Multi-AZ in a subnet group of its own (read replicas are exempt).",
     pillar="multi-az",
     types=(g.RDS_INSTANCE,),
     check=_check_rds_multi_az,
     exempt=_rds_replica,
     fsbp=("RDS.5",),
     why="A single-AZ primary loses writes for the whole platform during an AZ outage or maintenance.",
-    remediation="Set multiAz=True on the primary instance.",
+    remediation="Set multiAz=True on the primary instance and db_subnet_group_name to the data-tier subnet group.",
 )
 
 
@@ -55,10 +63,9 @@ def _check_rds_encrypted(node: Node, ctx: Ctx) -> Iterator[Finding]:
 
 RDS_ENCRYPTED = Rule(
     name="rds-storage-encrypted",
-    description="Every RDS DB instance has storageEncrypted with a customer-managed kmsKeyId.",
+    description="Every RDS DB instance and Aurora cluster has storageEncrypted with a customer-managed kmsKeyId.",
     pillar="encryption",
-    types=(g.RDS_INSTANCE,),
-    scope="stack",
+    types=RDS_TYPES,
     check=_check_rds_encrypted,
     exempt=_replica,
     fsbp=("RDS.3",),
@@ -75,11 +82,10 @@ def _check_rds_force_ssl(node: Node, ctx: Ctx) -> Iterator[Finding]:
     groups = ctx.graph.deps(node, "parameterGroupName", (g.RDS_PARAMETER_GROUP,))
     if not groups:
         name = node.get("parameterGroupName")
-        if is_unknown(name):
-            yield Unknown("parameterGroupName")
-        else:
-            shown = name or "(default)"
-            yield f"parameter group {shown} is not managed in this stack, so rds.force_ssl=1 is not enforced"
+        # Unknown without a parameter group of this stack behind it is either omitted (Optional+Computed:
+        # unknown in a first preview, the default group after create) or another resource's output.
+        shown = "(default)" if not name else "(not a parameter group of this stack)" if is_unknown(name) else name
+        yield f"parameter group {shown} is not managed in this stack, so rds.force_ssl=1 is not enforced"
         return
     for pg in groups:
         params = pg.get("parameters")
@@ -114,9 +120,9 @@ def _replica_no_backups(node: Node, _ctx: Ctx) -> str | None:
 
 RDS_DELETION_PROTECTION = Rule(
     name="rds-deletion-protection",
-    description="Every RDS DB instance has deletionProtection enabled.",
+    description="Every RDS DB instance and Aurora cluster has deletionProtection enabled.",
     pillar="data-safety",
-    types=(g.RDS_INSTANCE,),
+    types=RDS_TYPES,
     check=lambda n, _c: flag(n, ("deletionProtection",), "deletionProtection"),
     fsbp=("RDS.8",),
     why="One mistaken delete (console, CLI or a replacing update) would drop the catalogue database.",
@@ -137,13 +143,20 @@ def _check_backups(node: Node, ctx: Ctx) -> Iterator[Finding]:
     elif days is None or days < minimum:
         shown = "unset" if days is None else int(days)
         yield f"backupRetentionPeriod is {shown}; at least {minimum} days required"
+    skip, drop = node.get("skipFinalSnapshot"), node.get("deleteAutomatedBackups", default=True)
+    if is_unknown(skip) or is_unknown(drop):
+        yield Unknown("skipFinalSnapshot / deleteAutomatedBackups")
+    elif skip is True and drop is not False:
+        # deleteAutomatedBackups defaults to true (CreateDBInstance / DeleteDBInstance API reference).
+        yield "skipFinalSnapshot with deleteAutomatedBackups: deleting the instance leaves no snapshot or backup"
 
 
 RDS_BACKUPS = Rule(
     name="rds-backup-retention",
-    description="Every primary RDS DB instance keeps automated backups for at least minRetentionDays days.",
+    description="Every primary RDS DB instance and Aurora cluster keeps automated backups for at least "
+    "minRetentionDays days, and a delete leaves a final snapshot or the backups.",
     pillar="data-safety",
-    types=(g.RDS_INSTANCE,),
+    types=RDS_TYPES,
     check=_check_backups,
     exempt=_replica_no_backups,
     options=(MIN_RETENTION,),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -29,7 +29,11 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from .graph import Node, StackGraph
+from . import request
+from .graph import Node
+
+if TYPE_CHECKING:
+    from .graph import StackGraph
 
 FSBP_NAME = "AWS Foundational Security Best Practices"
 FSBP_VERSION = "1.0.0"
@@ -63,7 +67,7 @@ class Ctx:
     """What a check may look at besides the resource itself."""
 
     config: Mapping[str, Any]
-    graph: StackGraph | None = None
+    graph: StackGraph | None = None  # one per AnalyzeStack request, shared by every stack policy
 
     def opt(self, name: str, rule: Rule) -> Any:
         if name in self.config:
@@ -155,7 +159,7 @@ class Rule:
     def _validate_resource(self, args: ResourceValidationArgs, report: Callable[..., None]) -> None:
         if args.resource_type not in self.types:
             return
-        node = Node.from_args(args)
+        node = request.node_for(args)
         ctx = Ctx(config=args.get_config())
         if self.exempt is not None:
             reason = self.exempt(node, ctx)
@@ -166,7 +170,7 @@ class Rule:
         self._finish(unknowns)
 
     def _validate_stack(self, args: StackValidationArgs, report: Callable[..., None]) -> None:
-        graph = StackGraph.from_resources(args.resources)
+        graph = request.graph_for(args.resources)
         ctx = Ctx(config=args.get_config(), graph=graph)
         candidates = graph.of_types(*self.types)
         in_scope = [n for n in candidates if self.exempt is None or not self.exempt(n, ctx)]

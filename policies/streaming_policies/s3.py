@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import graph as g
+from .checks import aws_managed_alias
 from .graph import Node, is_unknown, truthy
 from .rule import Ctx, Finding, Option, Rule, Unknown
 
@@ -26,6 +27,11 @@ def _bucket_sse_ok(rule_: Any, allow_aes: bool) -> Any:
     if is_unknown(algo):
         return g.UNKNOWN
     if algo in ("aws:kms", "aws:kms:dsse"):
+        key = g.dig(rule_, "applyServerSideEncryptionByDefault", "kmsMasterKeyId")
+        if not key:
+            return "kmsMasterKeyId is not set (S3 uses the AWS-managed key aws/s3)"
+        if aws_managed_alias(key):
+            return f"kmsMasterKeyId is the AWS-managed key {key}; a customer-managed key is required"
         return truthy(g.dig(rule_, "bucketKeyEnabled")) or "bucketKeyEnabled is not true"
     if algo == "AES256" and allow_aes:
         return True
@@ -79,7 +85,8 @@ def _check_bucket_sse(node: Node, ctx: Ctx) -> Iterator[Finding]:
 
 S3_SSE = Rule(
     name="s3-bucket-sse-kms",
-    description="Every S3 bucket has a default-encryption configuration using SSE-KMS with the bucket key enabled.",
+    description="Every S3 bucket has a default-encryption configuration using SSE-KMS with a customer-managed key "
+    "and the bucket key enabled.",
     pillar="encryption",
     types=g.BUCKETS,
     scope="stack",
@@ -131,7 +138,20 @@ S3_PAB = Rule(
 )
 
 
+def _all_principals(principal: Any) -> bool:
+    return principal == "*" or (isinstance(principal, dict) and "*" in g.as_list(principal.get("AWS")))
+
+
+def _covers_bucket_and_objects(resources: list[Any]) -> bool:
+    """Some ARN and that ARN + ``/*`` are both listed (the bucket and every object in it)."""
+    arns = {r for r in resources if isinstance(r, str)}
+    return any(not r.endswith("/*") and f"{r}/*" in arns for r in arns)
+
+
 def _denies_insecure_transport(policy: Any) -> bool:
+    """A statement denies every S3 action, to every principal, on the bucket and all its objects,
+    when aws:SecureTransport is false (the intent; a Deny narrowed to one action, principal or
+    prefix leaves the rest reachable over plain HTTP)."""
     if isinstance(policy, str):
         try:
             policy = json.loads(policy)
@@ -141,6 +161,12 @@ def _denies_insecure_transport(policy: Any) -> bool:
         return False
     for st in g.as_list(policy.get("Statement")):
         if not isinstance(st, dict) or st.get("Effect") != "Deny":
+            continue
+        if "NotAction" in st or "NotPrincipal" in st or "NotResource" in st:
+            continue
+        if not set(g.as_list(st.get("Action"))) & {"s3:*", "*"} or not _all_principals(st.get("Principal")):
+            continue
+        if not _covers_bucket_and_objects(g.as_list(st.get("Resource"))):
             continue
         cond = st.get("Condition") or {}
         if not isinstance(cond, dict):
@@ -170,12 +196,16 @@ def _check_tls_only(node: Node, ctx: Ctx) -> Iterator[Finding]:
     if unknown:
         yield Unknown("bucket policy document")
     else:
-        yield "bucket policy has no Deny statement for aws:SecureTransport = false"
+        yield (
+            "bucket policy has no Deny of s3:* to Principal * on the bucket and bucket/* when "
+            "aws:SecureTransport = false"
+        )
 
 
 S3_TLS = Rule(
     name="s3-bucket-tls-only",
-    description="Every S3 bucket has a bucket policy that denies requests where aws:SecureTransport is false.",
+    description="Every S3 bucket has a bucket policy that denies s3:* to every principal on the bucket and its "
+    "objects where aws:SecureTransport is false.",
     pillar="encryption",
     types=g.BUCKETS,
     scope="stack",

@@ -31,7 +31,6 @@ SQS_ENCRYPTED = Rule(
     description="Every SQS queue is encrypted at rest (SSE-KMS via kmsMasterKeyId, or SSE-SQS).",
     pillar="encryption",
     types=(g.SQS_QUEUE,),
-    scope="stack",
     check=_check_sqs,
     fsbp=("SQS.1",),
     severity=Severity.MEDIUM,

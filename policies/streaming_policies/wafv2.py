@@ -40,22 +40,36 @@ def _mode(action: Any, override: Any) -> str:
     return "enforce"
 
 
-def _rules(node: Node) -> Any:
-    """The ACL's rules as :class:`AclRule`, from `rules` or the `ruleJson` string; UNKNOWN if any is unknown."""
+WEB_ACL_RULE = "aws:wafv2/webAclRule:WebAclRule"
+
+
+def _acl_rule(r: dict[str, Any]) -> AclRule:
+    return AclRule(
+        str(r.get("name", "?")),
+        g.dig(r, "statement", default={}),
+        g.dig(r, "visibilityConfig", "cloudwatchMetricsEnabled"),
+        _mode(r.get("action"), r.get("overrideAction")),
+        r.get("priority"),
+    )
+
+
+def _rules(node: Node, ctx: Ctx) -> Any:
+    """The ACL's rules as :class:`AclRule`: inline `rules`, the `ruleJson` string, and the separate
+    ``aws:wafv2/webAclRule`` resources whose `webAclArn` depends on the ACL. UNKNOWN if the inline list
+    is unknown; an unknown element of it, or an unknown separate rule, is reported as an unknown rule
+    (``statement`` UNKNOWN) so the known rules are still judged."""
     rules = node.get("rules")
-    if is_unknown(rules) or any(is_unknown(r) for r in g.as_list(rules)):
+    if is_unknown(rules):
         return g.UNKNOWN
-    out = [
-        AclRule(
-            str(r.get("name", "?")),
-            g.dig(r, "statement", default={}),
-            g.dig(r, "visibilityConfig", "cloudwatchMetricsEnabled"),
-            _mode(r.get("action"), r.get("overrideAction")),
-            r.get("priority"),
-        )
-        for r in g.as_list(rules)
-        if isinstance(r, dict)
-    ]
+    out = []
+    for i, r in enumerate(g.as_list(rules)):
+        if isinstance(r, dict):
+            out.append(_acl_rule(r))
+        else:
+            out.append(AclRule(f"rules[{i}]", g.UNKNOWN, g.UNKNOWN, g.UNKNOWN, None))
+    if ctx.graph is not None:
+        for res in ctx.graph.referrers(node, (WEB_ACL_RULE,), "webAclArn"):
+            out.append(_acl_rule({**res.props, "name": res.get("name") or res.name}))
     raw = node.get("ruleJson")
     if is_unknown(raw):
         return g.UNKNOWN
@@ -120,7 +134,7 @@ def _before(a: Any, b: Any) -> bool:
 
 
 def _check_acl_rules(node: Node, ctx: Ctx) -> Iterator[Finding]:
-    rules = _rules(node)
+    rules = _rules(node, ctx)
     if is_unknown(rules):
         yield Unknown("rules")
         return
@@ -132,6 +146,7 @@ def _check_acl_rules(node: Node, ctx: Ctx) -> Iterator[Finding]:
     managed: dict[str, AclRule] = {}
     weak: list[str] = []
     rate = False
+    unknown_rules = [r.name for r in rules if is_unknown(r.statement)]
     for r in rules:
         stmt = r.statement
         if not isinstance(stmt, dict):
@@ -159,14 +174,17 @@ def _check_acl_rules(node: Node, ctx: Ctx) -> Iterator[Finding]:
                 weak.append(f"rate-based rule {r.name} has limit {int(limit)} > maxRateLimit {max_rate}")
             else:
                 rate = True
+    if unknown_rules:
+        # An unknown rule may be the missing group, or an allow rule ahead of them: never compliant yet.
+        yield Unknown(f"rules {', '.join(unknown_rules)}")
     for group in required:
-        if group not in managed:
+        if group not in managed and not unknown_rules:
             yield f"missing AWS managed rule group {group} (enforced, unscoped)"
     for r in rules:
         # An allow rule evaluated before the baseline groups exempts what it matches from them.
         if r.mode == "allow" and any(_before(r.priority, m.priority) for m in managed.values()):
             yield f"rule {r.name} allows requests at priority {r.priority}, before the managed rule groups"
-    if ctx.opt("requireRateBasedRule", WAF_RULES) and not rate:
+    if ctx.opt("requireRateBasedRule", WAF_RULES) and not rate and not unknown_rules:
         yield "no enforced rate-based rule within maxRateLimit"
     yield from weak
 
@@ -174,9 +192,10 @@ def _check_acl_rules(node: Node, ctx: Ctx) -> Iterator[Finding]:
 WAF_RULES = Rule(
     name="waf-web-acl-baseline-rules",
     description="Every web ACL enforces (not count mode, not scoped down, not preceded by an allow rule) the AWS "
-    "managed common rule set and a rate-based rule within maxRateLimit.",
+    "managed common rule set and a rate-based rule within maxRateLimit, inline or as wafv2 WebAclRule resources.",
     pillar="waf",
     types=(g.WEB_ACL,),
+    scope="stack",
     check=_check_acl_rules,
     options=(REQUIRED_GROUPS, REQUIRE_RATE, MAX_RATE),
     fsbp=("WAF.10",),
@@ -187,13 +206,13 @@ WAF_RULES = Rule(
 )
 
 
-def _check_acl_metrics(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+def _check_acl_metrics(node: Node, ctx: Ctx) -> Iterator[Finding]:
     acl = node.get("visibilityConfig", "cloudwatchMetricsEnabled")
     if is_unknown(acl):
         yield Unknown("visibilityConfig")
     elif not truthy(acl):
         yield "visibilityConfig.cloudwatchMetricsEnabled is not true on the web ACL"
-    rules = _rules(node)
+    rules = _rules(node, ctx)
     if is_unknown(rules):
         yield Unknown("rules")
         return
@@ -206,9 +225,10 @@ def _check_acl_metrics(node: Node, _ctx: Ctx) -> Iterator[Finding]:
 
 WAF_METRICS = Rule(
     name="waf-web-acl-metrics",
-    description="Every web ACL and each of its rules has CloudWatch metrics enabled.",
+    description="Every web ACL and each of its rules (inline or WebAclRule resources) has CloudWatch metrics enabled.",
     pillar="waf",
     types=(g.WEB_ACL,),
+    scope="stack",
     check=_check_acl_metrics,
     fsbp=("WAF.12",),
     severity=Severity.MEDIUM,

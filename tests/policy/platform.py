@@ -137,7 +137,6 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
         retentionInDays=30,
         kmsKeyId=r(key, "arn"),
     )
-    del app_logs
 
     # --- edge --------------------------------------------------------------------------------
     us_east_1 = b.add("pulumi:providers:aws", "us-east-1", region="us-east-1")
@@ -180,6 +179,7 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
         internal=False,
         subnets=[r(s) for s in subnets["public"]],
         dropInvalidHeaderFields=True,
+        enableDeletionProtection=True,
     )
     b.add(
         "aws:wafv2/webAclAssociation:WebAclAssociation",
@@ -238,7 +238,33 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
         cidrIpv4="0.0.0.0/0",
     )
     b.add("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", vpcId=r(vpc))
+    b.add(
+        "aws:ec2/flowLog:FlowLog",
+        "vpc-flow-log",
+        vpcId=r(vpc),
+        trafficType="ALL",
+        logDestinationType="cloud-watch-logs",
+        logDestination=r(app_logs, "arn"),
+    )
     cluster = b.add("aws:ecs/cluster:Cluster", "ecs")
+    container = {
+        "name": "api",
+        "image": "123456789012.dkr.ecr.us-west-2.amazonaws.com/api:1.0.0",
+        "essential": True,
+        "user": "10001:10001",
+        "readonlyRootFilesystem": True,
+        "privileged": False,
+    }
+    b.add(
+        "aws:ecs/taskDefinition:TaskDefinition",
+        "api-task",
+        family="api",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=json.dumps([container]),
+    )
     b.add(
         "aws:ecs/service:Service",
         "api-svc",
@@ -250,6 +276,24 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
     api = b.add("aws:apigateway/restApi:RestApi", "api", name="streaming-api")
     dep = b.add("aws:apigateway/deployment:Deployment", "api-deployment", restApi=r(api))
     stage = b.add("aws:apigateway/stage:Stage", "api-stage", restApi=r(api), deployment=r(dep), stageName="v1")
+    pool = b.add("aws:cognito/userPool:UserPool", "users", protect=True, deletionProtection="ACTIVE")
+    authorizer = b.add(
+        "aws:apigateway/authorizer:Authorizer",
+        "api-auth",
+        restApi=r(api),
+        type="COGNITO_USER_POOLS",
+        providerArns=[r(pool, "arn")],
+    )
+    for verb in ("GET", "OPTIONS"):
+        b.add(
+            "aws:apigateway/method:Method",
+            f"api-{verb.lower()}",
+            restApi=r(api),
+            resourceId=r(api, "rootResourceId"),
+            httpMethod=verb,
+            authorization="COGNITO_USER_POOLS" if verb == "GET" else "NONE",
+            **({"authorizerId": r(authorizer)} if verb == "GET" else {}),
+        )
     b.add(
         "aws:wafv2/webAclAssociation:WebAclAssociation",
         "api-waf",
@@ -294,7 +338,8 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
         description="sessions",
         engine="redis",
         nodeType="cache.t4g.small",
-        numCacheClusters=2,
+        numCacheClusters=n_azs,
+        preferredCacheClusterAzs=zones,
         automaticFailoverEnabled=True,
         multiAzEnabled=True,
         atRestEncryptionEnabled=True,

@@ -7,6 +7,7 @@ and must produce a MANDATORY violation of the named policy, never only the advis
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
@@ -234,6 +235,94 @@ def unknown_behavior_beside_plain_http(rec: Recording) -> list[ResourceRecord]:
     )
 
 
+def typed(type_: str, name: str) -> Callable[[ResourceRecord], bool]:
+    return lambda r: r.type == type_ and r.name == name
+
+
+def the(rec: Recording, type_: str, name: str) -> ResourceRecord:
+    (r,) = [r for r in rec.resources if typed(type_, name)(r)]
+    return r
+
+
+REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+METHOD = "aws:apigateway/method:Method"
+
+
+def add_record(rec: Recording, like: str, type_: str, name: str, inputs: dict[str, Any]) -> list[ResourceRecord]:
+    """The stack plus one more resource of ``type_`` (parented and URN-shaped like ``like``, no dependencies)."""
+    (base,) = [r for r in rec.resources if r.name == like and r.custom and r.type.split(":")[1] != "ec2/securityGroup"]
+    urn = base.urn.rsplit("::", 2)[0] + f"::{base.urn.rsplit('::', 2)[1].rsplit('$', 1)[0]}${type_}::{name}"
+    extra = replace(base, type=type_, name=name, urn=urn, inputs=inputs, dependencies=(), property_dependencies={})
+    return [*rec.resources, extra]
+
+
+def drop_dependency(rec: Recording, name: str, prop: str, **changes: Any) -> list[ResourceRecord]:
+    """``name``'s input ``prop`` no longer comes from another resource (a string typed in), with ``changes``."""
+    out = []
+    for r in with_inputs(rec, named(name), **changes):
+        if r.name == name:
+            deps = {k: v for k, v in r.property_dependencies.items() if k != prop}
+            r = replace(r, property_dependencies=deps)
+        out.append(r)
+    return out
+
+
+def waf_rules_as_resources(
+    rec: Recording, acl: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+) -> list[ResourceRecord]:
+    """``acl``'s inline rules moved to aws:wafv2/webAclRule resources whose webAclArn depends on the ACL."""
+    source = rec.named(acl)
+    out = with_inputs(rec, named(acl), rules=[])
+    for rule in source.inputs["rules"]:
+        extra = replace(
+            source,
+            type="aws:wafv2/webAclRule:WebAclRule",
+            name=f"{acl}-{rule['name']}",
+            urn=source.urn.replace("aws:wafv2/webAcl:WebAcl::", "aws:wafv2/webAclRule:WebAclRule::")
+            + f"-{rule['name']}",
+            inputs={**change(dict(rule)), "webAclArn": source.id or UNKNOWN},
+            dependencies=(source.urn,),
+            property_dependencies={"webAclArn": (source.urn,)},
+        )
+        out.append(extra)
+    return out
+
+
+def http_listener_rule_forwards(rec: Recording) -> list[ResourceRecord]:
+    """The API listener rule moved to the port-80 listener (inputs and graph), still forwarding."""
+    http = rec.named("app-http")
+    out = []
+    for r in rec.resources:
+        if r.name == "app-api-rule":
+            r = replace(
+                r,
+                inputs={**r.inputs, "listenerArn": http.id or UNKNOWN},
+                property_dependencies={**r.property_dependencies, "listenerArn": (http.urn,)},
+            )
+        out.append(r)
+    return out
+
+
+def narrow_subnets_in_apply(rec: Recording) -> list[ResourceRecord]:
+    """app-api's subnets narrowed to the first inside an apply: the graph still lists all three."""
+    svc = next(r for r in rec.resources if r.type == "aws:ecs/service:Service" and r.name == "app-api")
+    net = svc.inputs["networkConfiguration"]
+    return with_inputs(rec, lambda r: r is svc, networkConfiguration={**net, "subnets": net["subnets"][:1]})
+
+
+def task_container(rec: Recording, task: str, **changes: Any) -> list[ResourceRecord]:
+    """The first container of ``task`` changed; in preview its JSON (unknown: it embeds log group names) is
+    written out as a literal, the way update mode knows it."""
+    containers = json.loads(the(prod(False), TASK, task).inputs["containerDefinitions"])
+    containers[0].update(changes)
+    return with_inputs(rec, typed(TASK, task), containerDefinitions=json.dumps(containers))
+
+
+def the_postgres_primary(r: ResourceRecord) -> bool:
+    return r.type == "aws:rds/instance:Instance" and r.name == "data-postgres"
+
+
 MUTATIONS: dict[str, tuple[Mutation, str]] = {
     "app subnets squeezed into one AZ": (
         lambda rec: with_inputs(rec, subnets_of("app"), availabilityZone="us-west-2a"),
@@ -377,6 +466,125 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
             rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
         ),
         "s3-bucket-sse-kms",
+    ),
+    # --- another resource type doing the same job ---------------------------------------------
+    "REGIONAL WAF rules as WebAclRule resources, the common rule set in count mode": (
+        lambda rec: waf_rules_as_resources(rec, "app-waf", common_rule_set_counts),
+        "waf-web-acl-baseline-rules",
+    ),
+    "the API Gateway NLB made internet-facing": (
+        lambda rec: with_inputs(rec, named("app-nlb"), internal=False),
+        "alb-waf-attached",
+    ),
+    "a standalone ElastiCache cluster beside the replication group": (
+        lambda rec: add_record(
+            rec,
+            "data-redis",
+            "aws:elasticache/cluster:Cluster",
+            "data-memcached",
+            {
+                "engine": "memcached",
+                "nodeType": "cache.t4g.small",
+                "numCacheNodes": 1.0,
+                "transitEncryptionEnabled": True,
+            },
+        ),
+        "elasticache-multi-az",
+    ),
+    "an HTTP API beside the REST API": (
+        lambda rec: add_record(rec, "app-users", "aws:apigatewayv2/api:Api", "app-direct", {"protocolType": "HTTP"}),
+        "no-entry-points-without-waf",
+    ),
+    # --- the letter, not the intent (more) -----------------------------------------------------
+    "ALB WAF fail-open": (
+        lambda rec: with_inputs(rec, named("app-alb"), enableWafFailOpen=True),
+        "alb-waf-attached",
+    ),
+    "Redis transit encryption preferred": (
+        lambda rec: with_inputs(rec, typed(REDIS, "data-redis"), transitEncryptionMode="preferred"),
+        "elasticache-encrypted",
+    ),
+    "a listener rule forwarding on the HTTP listener": (http_listener_rule_forwards, "alb-http-redirects-to-https"),
+    "a log group's key typed in as an ARN string": (
+        lambda rec: drop_dependency(
+            rec, "network-flow-logs", "kmsKeyId", kmsKeyId="arn:aws:kms:us-west-2:111122223333:key/typed-in"
+        ),
+        "kms-key-of-this-stack",
+    ),
+    # --- AnalyzeStack sees outputs: what the program left unset ----------------------------------
+    "RDS primary without kmsKeyId (AWS fills in its managed key)": (
+        lambda rec: with_inputs(rec, the_postgres_primary, kmsKeyId=None),
+        "rds-storage-encrypted",
+    ),
+    "DynamoDB SSE without a key ARN": (
+        lambda rec: with_inputs(rec, named("data-videos"), serverSideEncryption={"enabled": True}),
+        "dynamodb-cmk-encryption",
+    ),
+    "ALB internal omitted and its web ACL association removed": (
+        lambda rec: with_inputs(
+            with_recording(rec, drop_alb_web_acl_association(rec)), named("app-alb"), internal=None
+        ),
+        "alb-waf-attached",
+    ),
+    # --- multi-AZ through capacity (more) --------------------------------------------------------
+    "RDS primary without a subnet group": (
+        lambda rec: with_inputs(rec, the_postgres_primary, dbSubnetGroupName=None),
+        "rds-multi-az",
+    ),
+    "Redis nodes in two of three AZs": (
+        lambda rec: with_inputs(
+            rec, typed(REDIS, "data-redis"), preferredCacheClusterAzs=["us-west-2a", "us-west-2b", "us-west-2a"]
+        ),
+        "elasticache-multi-az",
+    ),
+    # --- values known in update mode contradicting the graph -------------------------------------
+    "ECS subnets narrowed to one inside an apply (the graph still lists three)": (
+        narrow_subnets_in_apply,
+        "ecs-service-multi-az",
+    ),
+    # --- hardening (more) ------------------------------------------------------------------------
+    "an API method without an authorizer": (
+        lambda rec: with_inputs(rec, typed(METHOD, "app-api-proxy"), authorization="NONE", authorizerId=None),
+        "apigateway-methods-authorized",
+    ),
+    "a privileged root container with a writable root filesystem": (
+        lambda rec: task_container(rec, "app-api-task", privileged=True, user="root", readonlyRootFilesystem=False),
+        "ecs-task-hardened",
+    ),
+    "ECS tasks with public IPs": (
+        lambda rec: with_inputs(
+            rec,
+            lambda r: r.type == "aws:ecs/service:Service" and r.name == "app-video",
+            networkConfiguration={**rec.named("app-video").inputs["networkConfiguration"], "assignPublicIp": True},
+        ),
+        "ecs-service-no-public-ip",
+    ),
+    "the flow log removed": (
+        lambda rec: [r for r in rec.resources if r.type != "aws:ec2/flowLog:FlowLog"],
+        "vpc-flow-logs-enabled",
+    ),
+    "ALB deletion protection off": (
+        lambda rec: with_inputs(rec, named("app-alb"), enableDeletionProtection=False),
+        "load-balancer-hardened",
+    ),
+    "Cognito deletion protection off": (
+        lambda rec: with_inputs(rec, named("app-users"), deletionProtection="INACTIVE"),
+        "cognito-user-pool-deletion-protection",
+    ),
+    "RDS skipFinalSnapshot with deleteAutomatedBackups": (
+        lambda rec: with_inputs(rec, the_postgres_primary, skipFinalSnapshot=True, deleteAutomatedBackups=True),
+        "rds-backup-retention",
+    ),
+    "IMDS hop limit 2": (
+        lambda rec: with_inputs(
+            rec,
+            lambda r: r.type == "aws:ec2/launchTemplate:LaunchTemplate",
+            metadataOptions={
+                **rec.of_type("aws:ec2/launchTemplate:LaunchTemplate")[0].inputs["metadataOptions"],
+                "httpPutResponseHopLimit": 2.0,
+            },
+        ),
+        "launch-template-imdsv2",
     ),
     # --- robustness ----------------------------------------------------------------------------
     "unknown cache behavior beside a plain-HTTP one": (unknown_behavior_beside_plain_http, "cloudfront-viewer-https"),

@@ -1,0 +1,270 @@
+"""Non-compliant cases for the rules that judge the job (issue: other resource types doing the same job,
+the letter satisfied but not the intent, capacity, hardening, values that contradict the graph, and the
+attributes AnalyzeStack only sees as outputs). Each is the compliant reference platform with one defect.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .builder import StackBuilder
+
+Mutation = Callable[[StackBuilder], object]
+
+
+@dataclass(frozen=True)
+class Case:
+    policy: str
+    id: str
+    mutate: Mutation
+    expect: str  # substring of the violation message
+    stack: str = "prod"
+    also: frozenset[str] = frozenset()  # policies the same defect necessarily trips too
+    # ... and only in update mode, where AnalyzeStack sees what AWS filled in (its managed key)
+    also_update: frozenset[str] = frozenset()
+
+
+def waf_rules_as_resources(b: StackBuilder, acl: str, change: Callable[[dict], dict] = lambda r: r) -> None:
+    """Move ``acl``'s rules out of its inputs into aws:wafv2/webAclRule resources (``change`` edits each)."""
+    rules = b[acl].inputs["rules"]
+    b.set(acl, rules=None)
+    for rule in rules:
+        b.add(
+            "aws:wafv2/webAclRule:WebAclRule",
+            f"{acl}-{rule['name']}",
+            webAclArn=b.ref(b[acl], "arn"),
+            **change(json.loads(json.dumps(rule))),
+        )
+
+
+def count_mode(rule: dict) -> dict:
+    if "managedRuleGroupStatement" in rule["statement"]:
+        rule["overrideAction"] = {"count": {}}
+    return rule
+
+
+def _container(b: StackBuilder, **changes: object) -> None:
+    (c,) = json.loads(b["api-task"].inputs["containerDefinitions"])
+    b.set("api-task", containerDefinitions=json.dumps([{**c, **changes}]))
+
+
+def _narrowed_in_apply(b: StackBuilder) -> None:
+    """The subnets list is computed from all three subnets (the graph keeps them) but holds one id."""
+    subnets = [b.ref(b[f"app-{z}"]) for z in "abc"]
+    b.set("api-svc", networkConfiguration={"subnets": [b.computed(lambda a, _b, _c: a, *subnets)]})
+
+
+EXTRA_CASES = [
+    # --- another resource type doing the same job ------------------------------------------------
+    Case(
+        "waf-web-acl-baseline-rules",
+        "web-acl-rule-resources-in-count-mode",
+        lambda b: waf_rules_as_resources(b, "regional-acl", count_mode),
+        "managed rule group AWSManagedRulesCommonRuleSet is in count mode",
+    ),
+    Case(
+        "alb-waf-attached",
+        "internet-facing-nlb",
+        lambda b: b.add(
+            "aws:lb/loadBalancer:LoadBalancer",
+            "nlb",
+            loadBalancerType="network",
+            internal=False,
+            enableDeletionProtection=True,
+            subnets=[b.ref(b[f"public-{z}"]) for z in "abc"],
+        ),
+        "internet-facing network load balancer",
+    ),
+    Case(
+        "no-entry-points-without-waf",
+        "http-api",
+        lambda b: b.add("aws:apigatewayv2/api:Api", "http-api", name="direct", protocolType="HTTP"),
+        "API Gateway v2 HTTP API",
+    ),
+    Case(
+        "no-entry-points-without-waf",
+        "function-url",
+        lambda b: b.add(
+            "aws:lambda/functionUrl:FunctionUrl",
+            "transcoder-url",
+            functionName=b.ref(b["transcoder"], "name"),
+            authorizationType="NONE",
+        ),
+        "function URL with authorizationType NONE",
+    ),
+    Case(
+        "elasticache-multi-az",
+        "standalone-cluster",
+        lambda b: b.add(
+            "aws:elasticache/cluster:Cluster",
+            "memcached",
+            engine="memcached",
+            nodeType="cache.t4g.small",
+            numCacheNodes=1,
+            transitEncryptionEnabled=True,
+        ),
+        "standalone cache cluster",
+    ),
+    Case(
+        "rds-storage-encrypted",
+        "aurora-unencrypted",
+        lambda b: b.add(
+            "aws:rds/cluster:Cluster",
+            "aurora",
+            engine="aurora-postgresql",
+            storageEncrypted=False,
+            deletionProtection=True,
+            backupRetentionPeriod=7,
+        ),
+        "storageEncrypted is not true",
+    ),
+    Case(
+        "launch-template-ebs-encrypted",
+        "ebs-volume",
+        lambda b: b.add("aws:ebs/volume:Volume", "scratch", availabilityZone="us-west-2a", size=10, encrypted=False),
+        "encrypted is False",
+    ),
+    Case(
+        "launch-template-ebs-encrypted",
+        "instance-root-volume",
+        lambda b: b.add(
+            "aws:ec2/instance:Instance",
+            "bastion",
+            ami="ami-0123456789abcdef0",
+            instanceType="t3.micro",
+            metadataOptions={"httpTokens": "required", "httpPutResponseHopLimit": 1},
+            rootBlockDevice={"encrypted": False},
+        ),
+        "rootBlockDevice.encrypted is False",
+    ),
+    # --- the letter, not the intent ----------------------------------------------------------------
+    Case(
+        "alb-waf-attached",
+        "waf-fail-open",
+        lambda b: b.set("alb", enableWafFailOpen=True),
+        "enableWafFailOpen is true",
+    ),
+    Case(
+        "alb-http-redirects-to-https",
+        "forwarding-listener-rule",
+        lambda b: b.add(
+            "aws:lb/listenerRule:ListenerRule",
+            "http-api-rule",
+            listenerArn=b.ref(b["http"], "arn"),
+            priority=10,
+            conditions=[{"pathPattern": {"values": ["/api/*"]}}],
+            actions=[{"type": "forward", "targetGroupArn": b.ref(b["web-tg"], "arn")}],
+        ),
+        "listener rule http-api-rule on the HTTP listener has a 'forward' action",
+    ),
+    Case(
+        "elasticache-encrypted",
+        "transit-preferred",
+        lambda b: b.set("sessions", transitEncryptionMode="preferred"),
+        "transitEncryptionMode is preferred",
+    ),
+    Case(
+        "s3-bucket-sse-kms",
+        "aws-managed-s3-key",
+        lambda b: b.set(
+            "uploads-sse",
+            rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}],
+        ),
+        "kmsMasterKeyId is not set (S3 uses the AWS-managed key aws/s3)",
+    ),
+    Case(
+        "kms-key-of-this-stack",
+        "typed-in-key-arn",
+        lambda b: b.set("app-logs", kmsKeyId="arn:aws:kms:us-west-2:123456789012:key/typed-in"),
+        "kmsKeyId is arn:aws:kms:us-west-2:123456789012:key/typed-in, which is not a KMS key of this stack",
+    ),
+    # --- AnalyzeStack sees outputs: what the program left unset -----------------------------------
+    Case(
+        "alb-waf-attached",
+        "internal-omitted-without-acl",
+        lambda b: (b.set("alb", internal=None), b.remove("alb-waf")),
+        "no WebAclAssociation links this internet-facing ALB",
+    ),
+    Case(
+        "rds-force-ssl",
+        "parameter-group-omitted",
+        lambda b: b.set("catalog-db", parameterGroupName=None),
+        "is not managed in this stack",
+    ),
+    # --- multi-AZ through capacity -----------------------------------------------------------------
+    Case(
+        "rds-multi-az",
+        "no-subnet-group",
+        lambda b: b.set("catalog-db", dbSubnetGroupName=None),
+        "dbSubnetGroupName is not set",
+    ),
+    Case(
+        "elasticache-multi-az",
+        "nodes-in-two-of-three-azs",
+        lambda b: b.set("sessions", preferredCacheClusterAzs=["us-west-2a", "us-west-2a", "us-west-2b"]),
+        "preferredCacheClusterAzs spans 2 AZ(s) (us-west-2a, us-west-2b); at least 3",
+    ),
+    Case(
+        "elasticache-multi-az",
+        "two-nodes-for-three-azs",
+        lambda b: b.set("sessions", numCacheClusters=2, preferredCacheClusterAzs=None),
+        "numCacheClusters is 2; at least 3 (one per AZ) required",
+    ),
+    # --- values that contradict the graph ------------------------------------------------------------
+    Case(
+        "ecs-service-multi-az",
+        "subnets-narrowed-in-apply",
+        _narrowed_in_apply,
+        # preview: "lists 1 subnet(s)" (ids unknown); update: "spans 1 AZ(s) (us-west-2a)" (the id is known)
+        "ECS service ",
+    ),
+    # --- hardening -----------------------------------------------------------------------------------
+    Case(
+        "ecs-task-hardened",
+        "privileged-root-writable",
+        lambda b: _container(b, privileged=True, user="0", readonlyRootFilesystem=False),
+        "container api is privileged",
+    ),
+    Case(
+        "ecs-service-no-public-ip",
+        "public-ip",
+        lambda b: b.set(
+            "api-svc",
+            networkConfiguration={"subnets": [b.ref(b[f"app-{z}"]) for z in "abc"], "assignPublicIp": True},
+        ),
+        "assignPublicIp is true",
+    ),
+    Case(
+        "apigateway-methods-authorized",
+        "method-without-authorizer",
+        lambda b: b.set("api-get", authorization="NONE", authorizerId=None),
+        "GET method has authorization NONE",
+    ),
+    Case(
+        "load-balancer-hardened",
+        "no-deletion-protection",
+        lambda b: b.set("alb", enableDeletionProtection=None),
+        "enableDeletionProtection is not true",
+    ),
+    Case("vpc-flow-logs-enabled", "removed", lambda b: b.remove("vpc-flow-log"), "no FlowLog references this VPC"),
+    Case(
+        "cognito-user-pool-deletion-protection",
+        "inactive",
+        lambda b: b.set("users", deletionProtection="INACTIVE"),
+        "deletionProtection is INACTIVE",
+    ),
+    Case(
+        "rds-backup-retention",
+        "no-final-snapshot",
+        lambda b: b.set("catalog-db", skipFinalSnapshot=True),
+        "skipFinalSnapshot with deleteAutomatedBackups",
+    ),
+    Case(
+        "launch-template-imdsv2",
+        "hop-limit-2",
+        lambda b: b.patch("web-lt", lambda i: i["metadataOptions"].update(httpPutResponseHopLimit=2)),
+        "httpPutResponseHopLimit is 2; at most 1",
+    ),
+]
