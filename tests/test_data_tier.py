@@ -580,6 +580,7 @@ def test_prod_replicates_uploads_to_a_dr_bucket_encrypted_with_a_dr_region_key(r
                 "bucket": dest_arn,
                 "storageClass": "STANDARD",
                 "encryptionConfiguration": {"replicaKmsKeyId": f"arn:aws:kms:us-east-2:{ACCOUNT_ID}:key/{dr_key.id}"},
+                "metrics": {"status": "Enabled", "eventThreshold": {"minutes": 15}},
             },
         }
     ]
