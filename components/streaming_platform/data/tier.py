@@ -36,6 +36,11 @@ LOG_DELIVERY_TAG = ("LogDelivery", "sse-s3")
 INTELLIGENT_TIERING_MIN_OBJECT_BYTES = 131072
 
 REDIS_PORT, POSTGRES_PORT = 6379, 5432
+# PostgreSQL users: the master user (password in Secrets Manager, for administration only) and the user the
+# services connect as with IAM authentication (rds-db:connect); the app user is created in the database with
+# `CREATE USER streaming_app; GRANT rds_iam TO streaming_app;` (RDS User Guide, "Creating a database account
+# using IAM authentication").
+DB_MASTER_USER, DB_APP_USER = "streaming_admin", "streaming_app"
 REDIS_ENGINE_VERSION, REDIS_PARAMETER_FAMILY = "7.1", "redis7"
 RDS_LOG_EXPORTS = ("postgresql", "upgrade")
 # Windows in UTC; each store's maintenance starts after its backup window ends.
@@ -592,7 +597,7 @@ class DataTier(StreamingComponent):
             engine_version=args.db_engine_major_version,
             allocated_storage=args.db_allocated_storage_gb,
             db_name="streaming",
-            username="streaming_admin",
+            username=DB_MASTER_USER,
             kms_key_id=data_key.arn,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=data_key.arn,
