@@ -158,8 +158,15 @@ class Fleet(AppPart):
         https_out(self, "fleet", sg.id)
 
         statements = grant_statements(FLEET_GRANTS, args.data, self.region)
+        # No aws:SourceAccount condition: EC2 does not send the key when it assumes an instance profile's role (the
+        # EC2 User Guide's instance-role trust policy, "IAM roles for Amazon EC2", has none), and a condition on a
+        # missing key leaves the instances without credentials.
         role = service_role(
-            self, f"{name}-fleet-role", "ec2.amazonaws.com", pulumi.Output.all(*statements) if statements else None
+            self,
+            f"{name}-fleet-role",
+            "ec2.amazonaws.com",
+            pulumi.Output.all(*statements) if statements else None,
+            source_account_condition=False,
         )
         attach_managed(self, f"{name}-fleet-ssm", role, "AmazonSSMManagedInstanceCore")
         self.role_name = role.name

@@ -187,7 +187,12 @@ class PrivateApi(AppPart):
 
     def _api(self, name: str, args: PrivateApiArgs) -> None:
         # Access logging needs the account-level CloudWatch role of API Gateway (one per account and region).
-        cw_role = service_role(self, f"{name}-apigw-cloudwatch", "apigateway.amazonaws.com", None)
+        # No aws:SourceAccount condition: API Gateway does not send it when it assumes the account's CloudWatch role
+        # (API Gateway Developer Guide, "Set up CloudWatch logging for REST APIs": the role trusts
+        # apigateway.amazonaws.com without conditions); with one, UpdateAccount rejects the role.
+        cw_role = service_role(
+            self, f"{name}-apigw-cloudwatch", "apigateway.amazonaws.com", None, source_account_condition=False
+        )
         attach_managed(self, f"{name}-apigw-cloudwatch", cw_role, "service-role/AmazonAPIGatewayPushToCloudWatchLogs")
         account = aws.apigateway.Account(f"{name}-apigw-account", cloudwatch_role_arn=cw_role.arn, opts=self.child())
         api = aws.apigateway.RestApi(

@@ -133,6 +133,13 @@ class DataTier(StreamingComponent):
     redis_reader_endpoint: pulumi.Output[str]
     redis_user_group_id: pulumi.Output[str]
     redis_iam_user_id: str
+    redis_iam_user_arn: pulumi.Output[str]
+    """The IAM-authenticated user; ``elasticache:Connect`` needs it and the replication group."""
+    redis_replication_group_arn: pulumi.Output[str]
+    db_app_user_name: str
+    """The database user the services connect as with IAM authentication (``DB_APP_USER``)."""
+    db_app_user_arn: pulumi.Output[str]
+    """``rds-db:connect``'s resource for ``db_app_user_name`` on the primary."""
     db_endpoint: pulumi.Output[str]
     db_address: pulumi.Output[str]
     db_reader_endpoints: list[pulumi.Output[str]]
@@ -196,6 +203,10 @@ class DataTier(StreamingComponent):
                 "redisReaderEndpoint": self.redis_reader_endpoint,
                 "redisUserGroupId": self.redis_user_group_id,
                 "redisIamUserId": self.redis_iam_user_id,
+                "redisIamUserArn": self.redis_iam_user_arn,
+                "redisReplicationGroupArn": self.redis_replication_group_arn,
+                "dbAppUserName": self.db_app_user_name,
+                "dbAppUserArn": self.db_app_user_arn,
                 "dbEndpoint": self.db_endpoint,
                 "dbReaderEndpoints": self.db_reader_endpoints,
                 "dbInstanceId": self.db_instance_id,
@@ -498,6 +509,7 @@ class DataTier(StreamingComponent):
         self.redis_reader_endpoint = group.reader_endpoint_address
         self.redis_user_group_id = user_group.user_group_id
         self.redis_replication_group_id = group.id
+        self.redis_replication_group_arn, self.redis_iam_user_arn = group.arn, app_user.arn
         # ElastiCache names the nodes of a cluster-mode-disabled group <group id>-001, -002, ...
         self.redis_member_cluster_ids = [
             pulumi.Output.concat(group.id, f"-{n:03d}") for n in range(1, args.cache_num_nodes + 1)
@@ -639,6 +651,18 @@ class DataTier(StreamingComponent):
         self.db_address = primary.address
         self.db_reader_endpoints = [r.endpoint for r in replicas]
         self.db_instance_id = primary.identifier
+        self.db_app_user_name = DB_APP_USER
+        self.db_app_user_arn = pulumi.Output.concat(
+            "arn:",
+            self.partition,
+            ":rds-db:",
+            self.region,
+            ":",
+            self.account,
+            ":dbuser:",
+            primary.resource_id,
+            f"/{DB_APP_USER}",
+        )
         self.db_replica_instance_ids = [r.identifier for r in replicas]
         self.db_master_secret_arn = primary.master_user_secrets.apply(
             lambda secrets: secrets[0].secret_arn if secrets else None
@@ -881,9 +905,12 @@ class DataTier(StreamingComponent):
                     "Condition": {"StringLike": {"kms:ViaService": f"s3.{a[2]}.amazonaws.com"}},
                 },
                 {
+                    # kms:Decrypt too: the replicas use S3 Bucket Keys, and S3 verifies the Bucket Key with the
+                    # role's kms:Decrypt on the replica key (S3 User Guide, "Replicating encrypted objects",
+                    # "Amazon S3 Bucket Keys and replication"); without it every replica is FAILED.
                     "Sid": "EncryptReplicas",
                     "Effect": "Allow",
-                    "Action": "kms:Encrypt",
+                    "Action": ["kms:Encrypt", "kms:Decrypt"],
                     "Resource": a[1],
                     "Condition": {"StringLike": {"kms:ViaService": f"s3.{dr_region}.amazonaws.com"}},
                 },

@@ -546,9 +546,11 @@ class MediaPipeline(StreamingComponent):
                 "Resource": a["table"],
             },
             {
+                # DynamoDB uses the table's customer managed key with the caller's permissions ("How Amazon
+                # DynamoDB uses AWS KMS"): reads decrypt, writes generate data keys, both describe the key.
                 "Sid": "UseTableKey",
                 "Effect": "Allow",
-                "Action": "kms:Decrypt",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
                 "Resource": a["dataKey"],
                 "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{a['region']}.amazonaws.com"}},
             },
