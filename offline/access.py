@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -382,10 +383,23 @@ def generate(stack_name: str = DOC_STACK) -> str:
     return render_markdown(stack_name, evaluate(recording, stack_contracts(recording)))
 
 
-def main() -> None:
-    DOC_PATH.write_text(generate())
-    print(f"wrote {DOC_PATH.relative_to(DOC_PATH.parent.parent)}")
+def main(argv: list[str] | None = None) -> int:
+    """``python -m offline.access`` rewrites docs/ACCESS.md; ``--check`` exits 1 when it is stale."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m offline.access")
+    parser.add_argument("--check", action="store_true", help="fail when docs/ACCESS.md is stale")
+    args = parser.parse_args(argv)
+    text = generate()
+    if args.check:
+        stale = not DOC_PATH.exists() or DOC_PATH.read_text() != text
+        if stale:
+            print("stale: docs/ACCESS.md (run `make docs`)", file=sys.stderr)
+        return 1 if stale else 0
+    DOC_PATH.write_text(text)
+    print("wrote docs/ACCESS.md")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -30,10 +30,10 @@ def test_preview_prints_the_tree_the_counts_and_the_outputs_and_writes_json(tmp_
     assert '  vpcId: "(known after update)"' in text
     record = json.loads(out.read_text())
     assert record["stack"] == "dev" and record["mode"] == "preview"
-    # network 33, data tier 50, app 174 (AppTier + its 4 parts under ECS_ONLY + their children) + zone 2
+    # network 33, data tier 50, app 175 (AppTier + its 4 parts under ECS_ONLY + their children) + zone 2
     # + origin secret 1, media 16, edge 19, alarm topics 11, observability 44
     # + bucket policies 4 (DataTier 47) and origin failover 4 (StreamingEdge 16)
-    assert len(record["resources"]) == 352
+    assert len(record["resources"]) == 353
     assert {
         "type",
         "name",
@@ -74,3 +74,13 @@ def test_invalid_config_exits_2_listing_every_problem_and_prints_no_tree():
 
 def test_generated_files_are_up_to_date():
     assert stale_files() == []
+
+
+def test_access_prints_the_table_and_exits_0_when_every_contract_holds(capsys):
+    from offline.preview import EXIT_OK, main
+
+    assert main(["--stack", "dev", "--mode", "update", "--no-policy", "--access"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "== runtime access (offline/access.py) ==" in out
+    assert "19 workloads, 203 requests: 129 allowed, 74 denied, **0 unexpected**." in out
+    assert "| ecs:api | Redis: connect as the app user | `elasticache:Connect` |" in out

@@ -25,11 +25,8 @@ from streaming_platform.access import (
 from streaming_platform.app.common import DataResource, GrantScope
 from streaming_platform.app.load_balancer import ALB_LOG_PREFIX
 from streaming_platform.app.service_table import SERVICES, Service
-from streaming_platform.data.access import DataRefs, s3_key_context, via
+from streaming_platform.data.access import TABLE_KEY_ACTIONS, DataRefs, s3_key_context, via
 from streaming_platform.data.tier import DB_APP_USER, DB_MASTER_USER, LOGS, RENDITIONS, UPLOADS
-
-TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
-"""What DynamoDB asks KMS for, as the caller, on a table encrypted with a customer managed key."""
 
 _TABLES = {DataResource.VIDEO_TABLE: "videos", DataResource.SESSION_TABLE: "sessions"}
 _BUCKETS = {DataResource.UPLOADS_BUCKET: UPLOADS, DataResource.RENDITIONS_BUCKET: RENDITIONS}

@@ -33,7 +33,7 @@ _SESSIONS_RW = Grant(
 # with a table grant needs these ("How Amazon DynamoDB uses AWS KMS", authorizing use of a customer managed key).
 _TABLE_KEY = Grant(
     sid="TableKeyThroughDynamoDB",
-    actions=("kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
+    actions=("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
     resource=DataResource.DATA_KEY,
     scope=GrantScope.KEY_THROUGH_DYNAMODB,
 )

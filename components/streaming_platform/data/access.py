@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streaming_platform.access import ACCOUNT, PARTITION, REGION, Expect, Ref, Request, Value, Workload, assume
+from streaming_platform.access import ACCOUNT, PARTITION, REGION, Expect, Part, Ref, Request, Value, Workload, assume
 from streaming_platform.access import bucket_ref as _bucket
 from streaming_platform.access import key_ref as _key
 from streaming_platform.access import role_ref as _role
 from streaming_platform.data.tier import LOGS, RENDITIONS, REPLICATED_BUCKETS, UPLOADS
+
+TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+"""What DynamoDB asks KMS for, as the caller, on a table encrypted with a customer managed key ("How Amazon
+DynamoDB uses AWS KMS")."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,12 @@ class DataRefs:
         return _role(f"{self.name}-replication")
 
 
-def via(service: str, region: Value = REGION) -> dict[str, Value]:
+def via(service: str, region: Part = REGION) -> dict[str, Value]:
     """``kms:ViaService`` as KMS sees it when ``service`` in ``region`` calls it for the caller."""
     return {"kms:ViaService": (f"{service}.", region, ".amazonaws.com")}
 
 
-def s3_key_context(bucket: Ref, region: Value = REGION) -> dict[str, Value]:
+def s3_key_context(bucket: Ref, region: Part = REGION) -> dict[str, Value]:
     """What KMS sees when S3 uses a bucket's key for the caller: with S3 Bucket Keys the encryption context is the
     bucket's ARN, not the object's (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys")."""
     return {**via("s3", region), "kms:EncryptionContext:aws:s3:arn": bucket}
@@ -144,4 +148,4 @@ def data_workloads(name: str, *, dr_region: str | None) -> list[Workload]:
     return [Workload(name="s3-replication", principal=role, requests=tuple(requests))]
 
 
-__all__ = ["LOGS", "RENDITIONS", "UPLOADS", "DataRefs", "data_workloads", "s3_key_context", "via"]
+__all__ = ["LOGS", "RENDITIONS", "TABLE_KEY_ACTIONS", "UPLOADS", "DataRefs", "data_workloads", "s3_key_context", "via"]

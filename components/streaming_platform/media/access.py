@@ -15,12 +15,10 @@ from streaming_platform.access import (
     key_ref,
     role_ref,
 )
-from streaming_platform.data.access import DataRefs, s3_key_context, via
+from streaming_platform.data.access import TABLE_KEY_ACTIONS, DataRefs, s3_key_context, via
 from streaming_platform.data.tier import LOGS, RENDITIONS, UPLOADS
 from streaming_platform.media.pipeline import RENDITIONS_PREFIX
 
-TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
-"""What DynamoDB asks KMS for, as the caller, on a table encrypted with a customer managed key."""
 _LAMBDA_TRUST = {"aws:SourceAccount": ACCOUNT}
 OTHER_ACCOUNT = "444455556666"
 

@@ -550,7 +550,7 @@ class MediaPipeline(StreamingComponent):
                 # DynamoDB uses AWS KMS"): reads decrypt, writes generate data keys, both describe the key.
                 "Sid": "UseTableKey",
                 "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                 "Resource": a["dataKey"],
                 "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{a['region']}.amazonaws.com"}},
             },
