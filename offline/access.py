@@ -359,6 +359,12 @@ def render_markdown(stack_name: str, outcomes: Sequence[Outcome]) -> str:
         f"{t['workloads']} workloads, {t['requests']} requests: {t['allowed']} allowed, {t['denied']} denied, "
         f"**{t['unexpected']} unexpected**.",
         "",
+        "What the table takes as given: the context each service adds is the one AWS documents for it (ECS, Lambda,",
+        "S3, VPC Flow Logs and MediaConvert send `aws:SourceAccount` when they assume a role; EC2 and API Gateway",
+        "do not); AWS managed policies are the documents in `offline/managed_policies.json`; Elastic Load",
+        "Balancing's own account allows its log delivery (only the bucket policy is the stack's). CloudFront",
+        "standard logging writes through an ACL grant, which no policy simulator evaluates, so it is not listed.",
+        "",
         "| workload | request | action | resource | context | expected | simulator |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
