@@ -7,6 +7,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The IAM policy simulator (offline/access.py) runs on Node 20: @cloud-copilot/iam-simulate, pinned by its lockfile.
+SIMULATOR := offline/iam_simulator
+SIMULATOR_STAMP := $(SIMULATOR)/node_modules/.installed-stamp
 STACK ?= dev
 MODE ?= preview
 
@@ -23,7 +26,13 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
-install: $(STAMP) $(FFMPEG_LAYER)
+$(SIMULATOR_STAMP): $(SIMULATOR)/package.json $(SIMULATOR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js 20 and npm are required for the IAM simulator (offline/iam_simulator)" >&2; exit 1; }
+	npm ci --prefix $(SIMULATOR) --no-audit --no-fund --loglevel=error
+	touch $(SIMULATOR_STAMP)
+
+
+install: $(STAMP) $(FFMPEG_LAYER) $(SIMULATOR_STAMP)
 
 # Needs only pip and the standard library, so a job with just the program's .venv can build it too.
 $(FFMPEG_LAYER): constraints.txt components/streaming_platform/media/ffmpeg_layer.py
@@ -43,8 +52,8 @@ graphviz:
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq graphviz; \
 	  else echo "Graphviz is missing: install the graphviz package (apt-get install -y graphviz) as root" >&2; exit 1; fi; }
 
-preview: $(STAMP) $(FFMPEG_LAYER)
-	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON)) $(if $(DIAGRAM),--diagram $(DIAGRAM))
+preview: $(STAMP) $(FFMPEG_LAYER) $(SIMULATOR_STAMP)
+	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON)) $(if $(DIAGRAM),--diagram $(DIAGRAM)) $(if $(ACCESS),--access)
 
 # Before the first `pulumi up`: checks the account behind your AWS credentials for what STACK needs (service-linked
 # roles, zone delegation, quotas, images, SES, instance classes). Read-only; exits 1 when a check fails.
@@ -58,17 +67,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-unit: $(STAMP) $(FFMPEG_LAYER) graphviz
+unit: $(STAMP) $(FFMPEG_LAYER) $(SIMULATOR_STAMP) graphviz
 	$(PY) -m pytest -n 2 -q
 
 test: graphviz lint typecheck unit
 
-docs: $(STAMP) $(FFMPEG_LAYER) graphviz
+docs: $(STAMP) $(FFMPEG_LAYER) $(SIMULATOR_STAMP) graphviz
 	$(PY) -m offline.docs
 	$(PY) -m offline.component_docs
+	$(PY) -m offline.access
 	$(PY) -m offline.policy_docs
 	$(PY) -m offline.diagram
 	$(PY) -m offline.cost --readme
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SIMULATOR)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -202,6 +202,12 @@ _ARN = {
     "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
     "aws:cloudfront/distribution:Distribution": "arn:aws:cloudfront::{account}:distribution/{id}",
     "aws:ecr/repository:Repository": "arn:aws:ecr:{region}:{account}:repository/{name}",
+    "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+    "aws:secretsmanager/secret:Secret": "arn:aws:secretsmanager:{region}:{account}:secret:{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{name}",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "arn:aws:elasticache:{region}:{account}:replicationgroup:{id}",
+    "aws:elasticache/user:User": "arn:aws:elasticache:{region}:{account}:user:{user_id}",
+    "aws:rds/instance:Instance": "arn:aws:rds:{region}:{account}:db:{identifier}",
 }
 
 
@@ -233,6 +239,8 @@ def computed_outputs(
             kind=type_.rsplit(":", 1)[1].lower(),
             id=id_,
             name=state["name"],
+            user_id=inputs.get("userId", ""),
+            identifier=inputs.get("identifier", id_),
         ),
     )
     return id_, state
@@ -274,6 +282,12 @@ def _extra_outputs(type_: str, name: str, id_: str, inputs: dict[str, Any], regi
             "zoneId": "Z1H1FL5HABSF5",
             "arnSuffix": f"{kind}/{name}/{id_[:16]}",
         }
+    if type_ == "aws:sqs/queue:Queue":
+        queue_name = inputs.get("name") or f"{name}-{id_[-7:]}"
+        return {"url": f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{queue_name}"}
+    if type_ == "aws:rds/instance:Instance":
+        # DbiResourceId: the instance's region-unique id, the resource of rds-db:connect ARNs.
+        return {"resourceId": "db-" + hashlib.sha256(id_.encode()).hexdigest()[:26].upper()}
     if type_ == "aws:lb/targetGroup:TargetGroup":
         return {"arnSuffix": f"targetgroup/{name}/{id_[:16]}"}
     if type_ == "aws:ec2/launchTemplate:LaunchTemplate":

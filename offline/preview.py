@@ -19,7 +19,7 @@ from typing import Any
 
 from offline.engine import PROJECT_DIR, UNKNOWN, Recording, ResourceRecord, known_stacks, run_program
 
-EXIT_OK, EXIT_MANDATORY, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_MANDATORY, EXIT_CONFIG, EXIT_ACCESS = 0, 1, 2, 3
 
 
 def render_tree(recording: Recording) -> str:
@@ -84,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         help="write the architecture diagram: FILE.drawio (every resource) or FILE.mmd / FILE.md (Mermaid)",
     )
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
+    parser.add_argument(
+        "--access",
+        action="store_true",
+        help="evaluate every workload's access contract with the IAM simulator (on an update-mode run) and print "
+        f"the workload x request table; exit {EXIT_ACCESS} on an unexpected result",
+    )
     parser.add_argument(
         "--policy-config",
         metavar="FILE",
@@ -150,6 +156,29 @@ def main(argv: list[str] | None = None) -> int:
         record["policy"] = report.to_json()
         if report.mandatory:
             exit_code = EXIT_MANDATORY
+    if args.access:
+        from offline.access import evaluate, render_markdown, stack_contracts, totals
+
+        # ARNs are unknown in preview mode: the contracts are resolved against an update-mode run.
+        resolved = (
+            recording if not recording.preview else run_program(args.stack, preview=False, config_overrides=overrides)
+        )
+        outcomes = evaluate(resolved, stack_contracts(resolved))
+        print("\n== runtime access (offline/access.py) ==")
+        print(render_markdown(args.stack, outcomes))
+        record["access"] = [
+            {
+                "workload": o.workload,
+                "request": o.request.label,
+                "action": o.request.action,
+                "resource": o.resource,
+                "expected": o.request.expect.value,
+                "decision": o.decision,
+            }
+            for o in outcomes
+        ]
+        if totals(outcomes)["unexpected"] and exit_code == EXIT_OK:
+            exit_code = EXIT_ACCESS
     print(f"(program ran in {program_seconds:.2f}s)")
 
     if args.diagram:

@@ -122,7 +122,7 @@ COUNTS = {
         RULE: 1,
         TG: 5,
         "aws:iam/role:Role": 12,
-        ROLE_POLICY: 10,
+        ROLE_POLICY: 11,
     },
     "prod": {
         **COMMON_COUNTS,
@@ -132,7 +132,7 @@ COUNTS = {
         RULE: 2,
         TG: 6,
         "aws:iam/role:Role": 13,
-        ROLE_POLICY: 11,
+        ROLE_POLICY: 12,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
         "aws:iam/instanceProfile:InstanceProfile": 1,
         LT: 1,
@@ -592,7 +592,9 @@ def test_task_definitions_are_read_only_non_root_with_secrets_from_secrets_manag
         expected_secrets = ["SESSION_SIGNING_KEY"] if name in ("api", "user") else []
         assert [s["name"] for s in container["secrets"]] == expected_secrets
         for s in container["secrets"]:
-            assert s["valueFrom"] == f"arn:aws:secretsmanager:{REGION[stack]}:{ACCOUNT_ID}:secret/{secret.id}"
+            assert s["valueFrom"] == (
+                f"arn:aws:secretsmanager:{REGION[stack]}:{ACCOUNT_ID}:secret:app-session-key-{secret.id[-7:]}"
+            )
         if expected_secrets:
             assert secret.urn in task.property_dependencies["containerDefinitions"]
         for env in container["environment"]:
@@ -635,15 +637,35 @@ def test_no_iam_statement_allows_every_action_on_every_resource(recording, stack
 def test_task_roles_are_scoped_per_service(recording):
     rec = app(recording, "prod", False)
     by_role = {p.name: statements(p.inputs["policy"]) for p in rec.of_type(ROLE_POLICY)}
-    assert "app-notification-task" not in by_role
+    data_stores = ["RedisReplicationGroup", "RedisUser", "DatabaseUser"]
     assert [s["Sid"] for s in by_role["app-frontend-task"]] == ["ReadRenditions", "DecryptRenditionsThroughS3"]
     assert [s["Sid"] for s in by_role["app-video-task"]] == [
         "VideoCatalogue",
         "PresignUploads",
         "ReadRenditions",
         "MediaKeyThroughS3",
+        "TableKeyThroughDynamoDB",
+        *data_stores,
     ]
-    assert [s["Sid"] for s in by_role["app-comment-task"]] == ["VideoCatalogueRead"]
+    assert [s["Sid"] for s in by_role["app-comment-task"]] == [
+        "VideoCatalogueRead",
+        "TableKeyThroughDynamoDB",
+        *data_stores,
+    ]
+    assert [s["Sid"] for s in by_role["app-notification-task"]] == data_stores
+    data_key = one(recording("prod", preview=False), "aws:kms/key:Key", "data-data-key")
+    assert by_role["app-comment-task"][1] == {
+        "Sid": "TableKeyThroughDynamoDB",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+        "Resource": f"arn:aws:kms:us-west-2:{ACCOUNT_ID}:key/{data_key.id}",
+        "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.us-west-2.amazonaws.com"}},
+    }
+    redis_group, redis_user, db_user = by_role["app-notification-task"]
+    assert redis_group["Action"] == redis_user["Action"] == "elasticache:Connect"
+    assert redis_user["Resource"] == f"arn:aws:elasticache:us-west-2:{ACCOUNT_ID}:user:streaming-prod-app"
+    assert db_user["Action"] == "rds-db:connect"
+    assert db_user["Resource"].endswith("/streaming_app")
     assert by_role["app-comment-task"][0]["Action"] == ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"]
     assert [s["Sid"] for s in by_role["app-frontend-execution"]] == ["EcrLogin", "PullImages", "WriteLogs"]
     assert [s["Sid"] for s in by_role["app-api-execution"]] == [

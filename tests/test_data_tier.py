@@ -638,7 +638,7 @@ def test_prod_replicates_uploads_to_a_dr_bucket_encrypted_with_a_dr_region_key(r
         {
             "Sid": "EncryptReplicas",
             "Effect": "Allow",
-            "Action": "kms:Encrypt",
+            "Action": ["kms:Encrypt", "kms:Decrypt"],  # Decrypt: the replicas' S3 Bucket Keys
             "Resource": f"arn:aws:kms:us-east-2:{ACCOUNT_ID}:key/{dr_key.id}",
             "Condition": {"StringLike": {"kms:ViaService": "s3.us-east-2.amazonaws.com"}},
         },

@@ -346,7 +346,7 @@ def _table_statements(rec: Recording) -> list[dict[str, Any]]:
         {
             "Sid": "UseTableKey",
             "Effect": "Allow",
-            "Action": "kms:Decrypt",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
             "Resource": arn(rec, one(rec, KEY, "data-data-key")),
             "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{rec.config['aws:region']}.amazonaws.com"}},
         },

@@ -79,3 +79,13 @@ def test_invalid_config_exits_2_listing_every_problem_and_prints_no_tree():
 
 def test_generated_files_are_up_to_date():
     assert stale_files() == []
+
+
+def test_access_prints_the_table_and_exits_0_when_every_contract_holds(capsys):
+    from offline.preview import EXIT_OK, main
+
+    assert main(["--stack", "dev", "--mode", "update", "--no-policy", "--access"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "== runtime access (offline/access.py) ==" in out
+    assert "19 workloads, 203 requests: 129 allowed, 74 denied, **0 unexpected**." in out
+    assert "| ecs:api | Redis: connect as the app user | `elasticache:Connect` |" in out

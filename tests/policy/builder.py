@@ -115,7 +115,10 @@ class StackBuilder:
             return UNKNOWN
         n = ref.res.name
         if ref.attr == "arn":
-            return f"arn:aws:{ref.res.type.split(':')[1].split('/')[0]}:{self.region}:123456789012:{n}"
+            service = ref.res.type.split(":")[1].split("/")[0]
+            if service == "s3":  # bucket ARNs carry neither region nor account (the IAM reference checks the shape)
+                return f"arn:aws:s3:::{n}"
+            return f"arn:aws:{service}:{self.region}:123456789012:{n}"
         return f"{n}-{ref.attr}"
 
     def _resolve(self, value: Any, deps: list[str]) -> Any:

@@ -87,6 +87,27 @@ def _role_principal(b: StackBuilder) -> None:
     b.set("data-key", policy=b.computed(lambda arn: key_policy(arn), b.ref(role, "arn")))
 
 
+def _role_policy(*statements: dict) -> Mutation:
+    """A task role and its inline policy of ``statements``."""
+
+    def fn(b: StackBuilder) -> None:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        role = b.add("aws:iam/role:Role", "worker", assumeRolePolicy=json.dumps(trust))
+        doc = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+        b.add("aws:iam/rolePolicy:RolePolicy", "worker-policy", role=b.ref(role), policy=doc)
+
+    return fn
+
+
+_OBJECTS = "arn:aws:s3:::streaming-renditions/*"
+_KEY = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
 @dataclass(frozen=True)
 class Case:
     policy: str
@@ -224,6 +245,63 @@ NON_COMPLIANT = [
         lambda b: b.set("data-key", policy=key_policy("arn:aws:iam::123456789012:role/reader")),
         "names role reader, which is neither a dependency",
     ),
+    Case(
+        "aws-iam-policy-reference",
+        "unknown-action",
+        _role_policy({"Effect": "Allow", "Action": "s3:GetObjects", "Resource": _OBJECTS}),
+        "policy: Statement[0]: action 's3:GetObjects': s3 has no action 'GetObjects'",
+    ),
+    Case(
+        "aws-iam-policy-reference",
+        "unknown-service",
+        _role_policy({"Effect": "Allow", "Action": "dynamo:GetItem", "Resource": "*"}),
+        "action 'dynamo:GetItem': no service 'dynamo' in the IAM service reference",
+    ),
+    Case(
+        "aws-iam-policy-reference",
+        "resource-type",
+        _role_policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::streaming-renditions"}),
+        "s3:GetObject authorizes none of 'arn:aws:s3:::streaming-renditions' (its resource types: "
+        "accesspointobject, object)",
+    ),
+    Case(
+        "aws-iam-policy-reference",
+        "wildcard-only-action",
+        _role_policy(
+            {
+                "Effect": "Allow",
+                "Action": "ecr:GetAuthorizationToken",
+                "Resource": "arn:aws:ecr:us-west-2:123456789012:repository/streaming/api",
+            }
+        ),
+        'ecr:GetAuthorizationToken supports no resource-level permissions: Resource must be "*"',
+    ),
+    Case(
+        "aws-iam-policy-reference",
+        "condition-key-of-another-service",
+        _role_policy(
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": _OBJECTS,
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}},
+            }
+        ),
+        "condition key 'kms:ViaService' belongs to kms, and the statement has no kms action",
+    ),
+    Case(
+        "aws-iam-policy-reference",
+        "unknown-condition-key",
+        _role_policy(
+            {
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": _KEY,
+                "Condition": {"StringEquals": {"kms:ViaServices": "s3.us-west-2.amazonaws.com"}},
+            }
+        ),
+        "condition key 'kms:ViaServices' is not a condition key of kms",
+    ),
 ]
 
 COMPLIANT = [
@@ -249,6 +327,39 @@ COMPLIANT = [
         "aws-policy-principals-exist",
         "declared-prerequisite",
         lambda b: b.set("data-key", policy=key_policy(SLR_ARN)),
+    ),
+    Case(
+        "aws-iam-policy-reference",
+        "valid-statements",
+        _role_policy(
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": _OBJECTS},
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": _KEY,
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": "s3.us-west-2.amazonaws.com",
+                        "aws:SourceAccount": "123456789012",
+                    },
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::streaming-renditions"},
+                },
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": "arn:aws:logs:us-west-2:123456789012:log-group:/ecs/api:*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": "elasticache:Connect",
+                "Resource": [
+                    "arn:aws:elasticache:us-west-2:123456789012:replicationgroup:streaming-redis",
+                    "arn:aws:elasticache:us-west-2:123456789012:user:streaming-app",
+                ],
+            },
+        ),
     ),
 ]
 _PREREQ = {"aws-policy-principals-exist": {"preexistingRoles": ["AWSServiceRoleForAutoScaling"]}}

@@ -76,6 +76,7 @@ AWS_API = [
     "aws-lambda-layer-region",
     "aws-rds-max-allocated-storage",
     "aws-policy-principals-exist",
+    "aws-iam-policy-reference",
 ]
 
 EXPECTED_LEVELS = {

@@ -53,7 +53,12 @@ class ApiGatewayAccount(StreamingComponent):
     def __init__(self, name: str, args: ApiGatewayAccountArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, tags=args.tags, opts=opts)
         self._previous = list(args.previous_parent_urns)
-        role = service_role(self, f"{name}-apigw-cloudwatch", "apigateway.amazonaws.com", None)
+        # No aws:SourceAccount condition: API Gateway does not send it when it assumes the account's CloudWatch role
+        # (API Gateway Developer Guide, "Set up CloudWatch logging for REST APIs": the role trusts
+        # apigateway.amazonaws.com without conditions); with one, UpdateAccount rejects the role.
+        role = service_role(
+            self, f"{name}-apigw-cloudwatch", "apigateway.amazonaws.com", None, source_account_condition=False
+        )
         attach_managed(self, f"{name}-apigw-cloudwatch", role, PUSH_TO_CLOUDWATCH_POLICY)
         self.account_setting = aws.apigateway.Account(
             f"{name}-apigw-account", cloudwatch_role_arn=role.arn, opts=self.child()

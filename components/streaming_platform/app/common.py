@@ -114,6 +114,18 @@ class DataAccess:
     """Default: None; nothing may read renditions (and the fleet's user data names no bucket)."""
     media_key_arn: pulumi.Input[str] | None = None
     """Default: None; no grant on the media key (objects under it cannot be read or written)."""
+    data_key_arn: pulumi.Input[str] | None = None
+    """Key of the DynamoDB tables. DynamoDB uses it with the caller's permissions ("How Amazon DynamoDB uses AWS
+    KMS"), so every table grant needs it. Default: None; no table key grant (table calls then fail unless the
+    tables use an AWS owned key)."""
+    redis_replication_group_arn: pulumi.Input[str] | None = None
+    """Redis with IAM authentication: ``elasticache:Connect`` needs the replication group and the user
+    (ElastiCache User Guide, "Authenticating with IAM"). Default: None; no Redis grant."""
+    redis_user_arn: pulumi.Input[str] | None = None
+    """The IAM-authenticated Redis user the services connect as. Default: None; no Redis grant."""
+    db_user_arn: pulumi.Input[str] | None = None
+    """``arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user>``: the database user the services
+    connect as with IAM authentication (``rds-db:connect``). Default: None; no database grant."""
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Non-secret settings (table names, endpoints) given to every service that uses the data tier. Default: none.
     Names that look like secrets are rejected: secrets come from Secrets Manager."""
@@ -135,6 +147,10 @@ class DataResource(StrEnum):
     UPLOADS_BUCKET = "uploads_bucket_arn"
     RENDITIONS_BUCKET = "renditions_bucket_arn"
     MEDIA_KEY = "media_key_arn"
+    DATA_KEY = "data_key_arn"
+    REDIS_GROUP = "redis_replication_group_arn"
+    REDIS_USER = "redis_user_arn"
+    DB_USER = "db_user_arn"
 
 
 class GrantScope(StrEnum):
@@ -146,6 +162,10 @@ class GrantScope(StrEnum):
     """Every object of the bucket (``<arn>/*``)."""
     KEY_THROUGH_S3 = "KEY_THROUGH_S3"
     """The key, only when S3 in this region uses it on the caller's behalf (``kms:ViaService``)."""
+    KEY_THROUGH_DYNAMODB = "KEY_THROUGH_DYNAMODB"
+    """The key, only when DynamoDB in this region uses it on the caller's behalf (``kms:ViaService``)."""
+    RESOURCE = "RESOURCE"
+    """Exactly the resource's ARN (a replication group, a user, a database user)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,9 +189,12 @@ class Grant:
             out["Resource"] = [arn, f"{arn}/index/*"]
         elif self.scope is GrantScope.OBJECTS:
             out["Resource"] = f"{arn}/*"
-        else:
+        elif self.scope is GrantScope.RESOURCE:
             out["Resource"] = arn
-            out["Condition"] = {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
+        else:
+            service = "s3" if self.scope is GrantScope.KEY_THROUGH_S3 else "dynamodb"
+            out["Resource"] = arn
+            out["Condition"] = {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}}
         return out
 
 
@@ -192,11 +215,24 @@ def service_role(
     resource_name: str,
     service: str,
     statements: pulumi.Input[list[dict[str, Any]]] | None,
+    *,
+    source_account_condition: bool = True,
 ) -> aws.iam.Role:
-    """A role ``service`` may assume for this account only, with an inline policy of ``statements`` (if any)."""
+    """A role ``service`` may assume, with an inline policy of ``statements`` (if any).
+
+    ``source_account_condition``: the trust requires ``aws:SourceAccount`` to be this account (the confused-deputy
+    guard). Default: on. Turn it off only for services that do not send the key when they assume the role: a
+    condition on a key missing from the request fails, and the service gets no credentials (IAM User Guide,
+    "AWS global condition context keys": aws:SourceAccount is present only when a service principal acts on a
+    resource on the owner's behalf)."""
     trust = component.account.apply(
         lambda account: policy_document(
-            [service_trust_statement(service, {"StringEquals": {"aws:SourceAccount": account}})]
+            [
+                service_trust_statement(
+                    service,
+                    {"StringEquals": {"aws:SourceAccount": account}} if source_account_condition else None,
+                )
+            ]
         )
     )
     role = aws.iam.Role(

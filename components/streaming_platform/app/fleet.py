@@ -156,7 +156,16 @@ class Fleet(AppPart):
         self.security_group_id = sg.id
         https_out(self, "fleet", sg.id)
 
-        role = service_role(self, f"{name}-fleet-role", "ec2.amazonaws.com", self._agent_statements(args))
+        # No aws:SourceAccount condition: EC2 does not send the key when it assumes an instance profile's role (the
+        # EC2 User Guide's instance-role trust policy, "IAM roles for Amazon EC2", has none), and a condition on a
+        # missing key leaves the instances without credentials.
+        role = service_role(
+            self,
+            f"{name}-fleet-role",
+            "ec2.amazonaws.com",
+            self._agent_statements(args),
+            source_account_condition=False,
+        )
         attach_managed(self, f"{name}-fleet-ssm", role, "AmazonSSMManagedInstanceCore")
         self.role_name = role.name
         profile = aws.iam.InstanceProfile(

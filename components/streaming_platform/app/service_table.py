@@ -30,6 +30,27 @@ _VIDEOS_RW = Grant(
 _SESSIONS_RW = Grant(
     sid="Sessions", actions=_READ_WRITE, resource=DataResource.SESSION_TABLE, scope=GrantScope.TABLE_AND_INDEXES
 )
+# Both tables are encrypted with the data key, and DynamoDB uses it with the caller's permissions: every service
+# with a table grant needs these ("How Amazon DynamoDB uses AWS KMS", authorizing use of a customer managed key).
+_TABLE_KEY = Grant(
+    sid="TableKeyThroughDynamoDB",
+    actions=("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+    resource=DataResource.DATA_KEY,
+    scope=GrantScope.KEY_THROUGH_DYNAMODB,
+)
+# Redis and PostgreSQL authenticate with IAM: elasticache:Connect on the replication group and the user
+# (ElastiCache User Guide, "Authenticating with IAM"), rds-db:connect on the database user (RDS User Guide,
+# "Creating and using an IAM policy for IAM database access"). Every service that joins the data tier connects.
+_DATA_STORES = (
+    Grant(
+        sid="RedisReplicationGroup",
+        actions="elasticache:Connect",
+        resource=DataResource.REDIS_GROUP,
+        scope=GrantScope.RESOURCE,
+    ),
+    Grant(sid="RedisUser", actions="elasticache:Connect", resource=DataResource.REDIS_USER, scope=GrantScope.RESOURCE),
+    Grant(sid="DatabaseUser", actions="rds-db:connect", resource=DataResource.DB_USER, scope=GrantScope.RESOURCE),
+)
 
 
 class Placement(StrEnum):
@@ -109,7 +130,7 @@ SERVICES: tuple[Service, ...] = (
         api=ApiRoute(nlb_port=8080),
         uses_data_tier=True,
         secrets=(SESSION_SIGNING_KEY,),
-        grants=(_VIDEOS_RW, _SESSIONS_RW),
+        grants=(_VIDEOS_RW, _SESSIONS_RW, _TABLE_KEY, *_DATA_STORES),
     ),
     Service(
         name=VIDEO,
@@ -131,6 +152,8 @@ SERVICES: tuple[Service, ...] = (
                 resource=DataResource.MEDIA_KEY,
                 scope=GrantScope.KEY_THROUGH_S3,
             ),
+            _TABLE_KEY,
+            *_DATA_STORES,
         ),
     ),
     Service(
@@ -139,7 +162,7 @@ SERVICES: tuple[Service, ...] = (
         callers=(API,),
         uses_data_tier=True,
         secrets=(SESSION_SIGNING_KEY,),
-        grants=(_SESSIONS_RW,),
+        grants=(_SESSIONS_RW, _TABLE_KEY, *_DATA_STORES),
     ),
     Service(
         name=COMMENT,
@@ -153,9 +176,11 @@ SERVICES: tuple[Service, ...] = (
                 resource=DataResource.VIDEO_TABLE,
                 scope=GrantScope.TABLE_AND_INDEXES,
             ),
+            _TABLE_KEY,
+            *_DATA_STORES,
         ),
     ),
-    Service(name=NOTIFICATION, callers=(API, VIDEO, USER, COMMENT), uses_data_tier=True),
+    Service(name=NOTIFICATION, callers=(API, VIDEO, USER, COMMENT), uses_data_tier=True, grants=_DATA_STORES),
 )
 SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)
 """Service names, in registration order. Config keys that size or image the services use these names."""

@@ -314,9 +314,12 @@ class Buckets(StreamingComponent):
                     "Condition": {"StringLike": {"kms:ViaService": f"s3.{a[2]}.amazonaws.com"}},
                 },
                 {
+                    # kms:Decrypt too: the replicas use S3 Bucket Keys, and S3 verifies the Bucket Key with the
+                    # role's kms:Decrypt on the replica key (S3 User Guide, "Replicating encrypted objects",
+                    # "Amazon S3 Bucket Keys and replication"); without it every replica is FAILED.
                     "Sid": "EncryptReplicas",
                     "Effect": "Allow",
-                    "Action": "kms:Encrypt",
+                    "Action": ["kms:Encrypt", "kms:Decrypt"],
                     "Resource": a[1],
                     "Condition": {"StringLike": {"kms:ViaService": f"s3.{dr_region}.amazonaws.com"}},
                 },

@@ -91,6 +91,9 @@ class Cache(StreamingComponent):
     iam_user_id: str
     """The user applications connect as (IAM authentication needs user id == user name)."""
     replication_group_id: pulumi.Output[str]
+    replication_group_arn: pulumi.Output[str]
+    iam_user_arn: pulumi.Output[str]
+    """The IAM-authenticated user; ``elasticache:Connect`` needs it and the replication group."""
     member_cluster_ids: list[pulumi.Output[str]]
     """Node ids (``<group>-001`` ...), the ElastiCache metrics' CacheClusterId."""
 
@@ -214,6 +217,7 @@ class Cache(StreamingComponent):
         self.reader_endpoint = group.reader_endpoint_address
         self.user_group_id = user_group.user_group_id
         self.replication_group_id = group.id
+        self.replication_group_arn, self.iam_user_arn = group.arn, app_user.arn
         # ElastiCache names the nodes of a cluster-mode-disabled group <group id>-001, -002, ...
         self.member_cluster_ids = [
             pulumi.Output.concat(group.id, f"-{n:03d}") for n in range(1, options.cache_num_nodes + 1)
@@ -226,6 +230,8 @@ class Cache(StreamingComponent):
                 "userGroupId": self.user_group_id,
                 "iamUserId": self.iam_user_id,
                 "replicationGroupId": self.replication_group_id,
+                "replicationGroupArn": self.replication_group_arn,
+                "iamUserArn": self.iam_user_arn,
                 "memberClusterIds": self.member_cluster_ids,
             }
         )

@@ -18,6 +18,12 @@ from streaming_platform._component import StreamingComponent
 from streaming_platform.data.common import POSTGRES_PORT, client_security_group, final_snapshot_name, store_log_group
 from streaming_platform.iam import policy_document
 
+# PostgreSQL users: the master user (password in Secrets Manager, for administration only) and the user the
+# services connect as with IAM authentication (rds-db:connect); the app user is created in the database with
+# `CREATE USER streaming_app; GRANT rds_iam TO streaming_app;` (RDS User Guide, "Creating a database account
+# using IAM authentication").
+DB_MASTER_USER, DB_APP_USER = "streaming_admin", "streaming_app"
+
 RDS_LOG_EXPORTS = ("postgresql", "upgrade")
 # UTC; maintenance starts after the backup window ends.
 DB_BACKUP_WINDOW, DB_MAINTENANCE_WINDOW = "03:00-04:00", "sun:04:30-sun:05:30"
@@ -105,6 +111,10 @@ class Database(StreamingComponent):
     reader_endpoints: list[pulumi.Output[str]]
     instance_id: pulumi.Output[str]
     replica_instance_ids: list[pulumi.Output[str]]
+    app_user_name: str
+    """The database user the services connect as with IAM authentication (``DB_APP_USER``)."""
+    app_user_arn: pulumi.Output[str]
+    """``rds-db:connect``'s resource for ``app_user_name`` on the primary."""
     master_secret_arn: pulumi.Output[str | None]
     preferred_primary_az: str
 
@@ -188,7 +198,7 @@ class Database(StreamingComponent):
             engine_version=options.db_engine_major_version,
             allocated_storage=options.db_allocated_storage_gb,
             db_name="streaming",
-            username="streaming_admin",
+            username=DB_MASTER_USER,
             kms_key_id=args.data_key_arn,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=args.data_key_arn,
@@ -210,7 +220,7 @@ class Database(StreamingComponent):
                         "identifier": primary_id,
                         "kmsKeyId": args.data_key_arn,
                         "dbName": "streaming",
-                        "username": "streaming_admin",
+                        "username": DB_MASTER_USER,
                         "availabilityZone": "" if options.db_multi_az else self.preferred_primary_az,
                     },
                 )
@@ -252,6 +262,18 @@ class Database(StreamingComponent):
         self.reader_endpoints = [r.endpoint for r in replicas]
         self.instance_id = primary.identifier
         self.replica_instance_ids = [r.identifier for r in replicas]
+        self.app_user_name = DB_APP_USER
+        self.app_user_arn = pulumi.Output.concat(
+            "arn:",
+            self.partition,
+            ":rds-db:",
+            self.region,
+            ":",
+            self.account,
+            ":dbuser:",
+            primary.resource_id,
+            f"/{DB_APP_USER}",
+        )
         self.master_secret_arn = primary.master_user_secrets.apply(
             lambda secrets: secrets[0].secret_arn if secrets else None
         )
@@ -263,6 +285,8 @@ class Database(StreamingComponent):
                 "readerEndpoints": self.reader_endpoints,
                 "instanceId": self.instance_id,
                 "replicaInstanceIds": self.replica_instance_ids,
+                "appUserName": self.app_user_name,
+                "appUserArn": self.app_user_arn,
                 "masterSecretArn": self.master_secret_arn,
                 "preferredPrimaryAz": self.preferred_primary_az,
             }

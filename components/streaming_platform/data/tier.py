@@ -134,6 +134,13 @@ class DataTier(StreamingComponent):
     redis_reader_endpoint: pulumi.Output[str]
     redis_user_group_id: pulumi.Output[str]
     redis_iam_user_id: str
+    redis_iam_user_arn: pulumi.Output[str]
+    """The IAM-authenticated user; ``elasticache:Connect`` needs it and the replication group."""
+    redis_replication_group_arn: pulumi.Output[str]
+    db_app_user_name: str
+    """The database user the services connect as with IAM authentication (``DB_APP_USER``)."""
+    db_app_user_arn: pulumi.Output[str]
+    """``rds-db:connect``'s resource for ``db_app_user_name`` on the primary."""
     db_endpoint: pulumi.Output[str]
     db_address: pulumi.Output[str]
     db_reader_endpoints: list[pulumi.Output[str]]
@@ -231,6 +238,8 @@ class DataTier(StreamingComponent):
         self.redis_primary_endpoint, self.redis_reader_endpoint = cache.primary_endpoint, cache.reader_endpoint
         self.redis_user_group_id, self.redis_iam_user_id = cache.user_group_id, cache.iam_user_id
         self.redis_replication_group_id = cache.replication_group_id
+        self.redis_replication_group_arn, self.redis_iam_user_arn = cache.replication_group_arn, cache.iam_user_arn
+        self.db_app_user_name, self.db_app_user_arn = database.app_user_name, database.app_user_arn
         self.redis_member_cluster_ids = cache.member_cluster_ids
         self.db_endpoint, self.db_address = database.endpoint, database.address
         self.db_reader_endpoints = database.reader_endpoints
@@ -259,6 +268,10 @@ class DataTier(StreamingComponent):
                 "redisReaderEndpoint": self.redis_reader_endpoint,
                 "redisUserGroupId": self.redis_user_group_id,
                 "redisIamUserId": self.redis_iam_user_id,
+                "redisIamUserArn": self.redis_iam_user_arn,
+                "redisReplicationGroupArn": self.redis_replication_group_arn,
+                "dbAppUserName": self.db_app_user_name,
+                "dbAppUserArn": self.db_app_user_arn,
                 "dbEndpoint": self.db_endpoint,
                 "dbReaderEndpoints": self.db_reader_endpoints,
                 "dbInstanceId": self.db_instance_id,

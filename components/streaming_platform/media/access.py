@@ -1,236 +1,290 @@
-"""The media pipeline's policy documents: the queue's and its key's resource policies, the functions' trust,
-and the identity statements of the transcoder, status and MediaConvert roles.
-
-Pure functions of resolved ARNs (``refs``: uploads, renditions, mediaKey, dataKey, table, region,
-partition, account, plus the per-role extras), so tests and the access checks can build them alone.
-"""
+"""Access contracts of the media pipeline: the transcoder and status functions, the MediaConvert job role, S3
+notifying the upload queue, and EventBridge invoking the status function."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from streaming_platform.access import (
+    ACCOUNT,
+    PARTITION,
+    REGION,
+    Expect,
+    Ref,
+    Request,
+    Workload,
+    assume,
+    key_ref,
+    role_ref,
+)
+from streaming_platform.data.access import TABLE_KEY_ACTIONS, DataRefs, s3_key_context, via
+from streaming_platform.data.tier import LOGS, RENDITIONS, UPLOADS
+from streaming_platform.media.policies import RENDITIONS_PREFIX
 
-from streaming_platform.iam import account_admin_statement, policy_document, service_trust_statement
-
-RENDITIONS_PREFIX = "hls/"
-
-# Actions AWS authorizes only on Resource "*": the ENI calls Lambda makes to attach a function to the
-# VPC (Describe* has no resource-level permissions; Create/Delete are checked against subnets and SGs
-# that Lambda picks at run time) and X-Ray's trace upload.
-VPC_ENI_STATEMENT = {
-    "Sid": "AttachToVpcRequiresStar",
-    "Effect": "Allow",
-    "Action": [
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-    ],
-    "Resource": "*",
-}
-XRAY_STATEMENT = {
-    "Sid": "XRayRequiresStar",
-    "Effect": "Allow",
-    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-    "Resource": "*",
-}
+_LAMBDA_TRUST = {"aws:SourceAccount": ACCOUNT}
+OTHER_ACCOUNT = "444455556666"
 
 
-def queue_policy(queue_arn: str, bucket_arn: str, account: str) -> str:
-    """Only the uploads bucket of this account may send; nothing may use the queue without TLS."""
-    return policy_document(
-        [
-            {
-                "Sid": "UploadsBucketNotifies",
-                "Effect": "Allow",
-                "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {
-                    "ArnEquals": {"aws:SourceArn": bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": account},
-                },
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sqs:*",
-                "Resource": queue_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ]
-    )
+def _queue(name: str, which: str = "queue") -> Ref:
+    return Ref("aws:sqs/queue:Queue", f"{name}-{which}")
 
 
-def queue_key_policy(partition: str, account: str, uploads_bucket_arn: str) -> str:
-    """The account administers the queue key; S3 may use it only to notify from the uploads bucket of this account."""
-    return policy_document(
-        [
-            account_admin_statement(partition, account),
-            {
-                "Sid": "UploadsBucketNotifiesThroughSqs",
-                "Effect": "Allow",
-                "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account},
-                    "ArnEquals": {"aws:SourceArn": uploads_bucket_arn},
-                },
-            },
-        ]
-    )
-
-
-def trust(service: str, account: str) -> str:
-    return policy_document([service_trust_statement(service, {"StringEquals": {"aws:SourceAccount": account}})])
-
-
-def s3_statements(a: Mapping[str, str], upload_prefix: str, write: bool) -> list[dict[str, Any]]:
-    """Read the uploads prefix (List on that prefix only, so a vanished key is a 404, not a 403)
-    and, when ``write``, write renditions under hls/."""
-    out: list[dict[str, Any]] = [
-        {
-            "Sid": "ReadUploadsPrefix",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "Resource": f"{a['uploads']}/{upload_prefix}*",
-        },
-        {
-            "Sid": "ListUploadsPrefix",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": a["uploads"],
-            "Condition": {"StringLike": {"s3:prefix": f"{upload_prefix}*"}},
-        },
-        {
-            "Sid": "DecryptUploads",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": a["mediaKey"],
-            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{a['region']}.amazonaws.com"}},
-        },
+def _table_requests(d: DataRefs) -> list[Request]:
+    return [
+        Request(label="read a video item", action="dynamodb:GetItem", resource=d.table("videos")),
+        Request(label="update a video's status", action="dynamodb:UpdateItem", resource=d.table("videos")),
+        *(
+            Request(
+                label=f"{a} on the table key through DynamoDB",
+                action=a,
+                resource=d.key("data"),
+                context=via("dynamodb"),
+            )
+            for a in TABLE_KEY_ACTIONS
+        ),
+        Request(
+            label="delete a video item", action="dynamodb:DeleteItem", resource=d.table("videos"), expect=Expect.DENIED
+        ),
+        Request(label="read a session", action="dynamodb:GetItem", resource=d.table("sessions"), expect=Expect.DENIED),
     ]
-    if write:
-        out += [
-            {
-                "Sid": "WriteRenditions",
-                "Effect": "Allow",
-                "Action": "s3:PutObject",
-                "Resource": f"{a['renditions']}/{RENDITIONS_PREFIX}*",
-            },
-            {
-                "Sid": "EncryptRenditions",
-                "Effect": "Allow",
-                "Action": "kms:GenerateDataKey",
-                "Resource": a["mediaKey"],
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{a['region']}.amazonaws.com"}},
-            },
+
+
+def transcoder_workload(name: str, d: DataRefs, upload_prefix: str, *, mediaconvert: bool) -> Workload:
+    role = role_ref(f"{name}-transcoder")
+    log_group = Ref("aws:cloudwatch/logGroup:LogGroup", f"{name}-transcoder")
+    upload = d.object(UPLOADS, f"{upload_prefix}v1.mp4")
+    requests = [
+        assume("lambda.amazonaws.com", role, context=_LAMBDA_TRUST),
+        Request(label="receive upload events", action="sqs:ReceiveMessage", resource=_queue(name)),
+        Request(label="delete a handled event", action="sqs:DeleteMessage", resource=_queue(name)),
+        Request(
+            label="decrypt queue messages through SQS",
+            action="kms:Decrypt",
+            resource=key_ref(f"{name}-queue-key"),
+            context=via("sqs"),
+        ),
+        Request(label="read an upload", action="s3:GetObject", resource=upload),
+        Request(
+            label="decrypt an upload through S3",
+            action="kms:Decrypt",
+            resource=d.key("media"),
+            context=s3_key_context(d.bucket(UPLOADS)),
+        ),
+        *_table_requests(d),
+        Request(label="write its logs", action="logs:PutLogEvents", resource=(log_group, ":log-stream:x")),
+        Request(
+            label="read outside the upload prefix",
+            action="s3:GetObject",
+            resource=d.object(UPLOADS, "private/x.mp4"),
+            expect=Expect.DENIED,
+        ),
+        Request(label="overwrite an upload", action="s3:PutObject", resource=upload, expect=Expect.DENIED),
+        Request(label="delete an upload", action="s3:DeleteObject", resource=upload, expect=Expect.DENIED),
+        Request(
+            label="read the log bucket",
+            action="s3:GetObject",
+            resource=d.object(LOGS, "alb/x.gz"),
+            expect=Expect.DENIED,
+        ),
+        Request(
+            label="decrypt with the logs key",
+            action="kms:Decrypt",
+            resource=d.key("logs"),
+            context=via("logs"),
+            expect=Expect.DENIED,
+        ),
+        Request(label="purge the upload queue", action="sqs:PurgeQueue", resource=_queue(name), expect=Expect.DENIED),
+    ]
+    if mediaconvert:
+        mediaconvert_role = role_ref(f"{name}-mediaconvert")
+        requests += [
+            Request(
+                label="submit a MediaConvert job",
+                action="mediaconvert:CreateJob",
+                resource=("arn:", PARTITION, ":mediaconvert:", REGION, ":", ACCOUNT, ":queues/Default"),
+            ),
+            Request(
+                label="pass the MediaConvert role",
+                action="iam:PassRole",
+                resource=mediaconvert_role,
+                context={"iam:PassedToService": "mediaconvert.amazonaws.com"},
+            ),
+            Request(
+                label="pass its own role to MediaConvert",
+                action="iam:PassRole",
+                resource=role,
+                context={"iam:PassedToService": "mediaconvert.amazonaws.com"},
+                expect=Expect.DENIED,
+            ),
         ]
+    else:
+        requests += [
+            Request(
+                label="write a rendition",
+                action="s3:PutObject",
+                resource=d.object(RENDITIONS, f"{RENDITIONS_PREFIX}v1/a.ts"),
+            ),
+            Request(
+                label="encrypt a rendition through S3",
+                action="kms:GenerateDataKey",
+                resource=d.key("media"),
+                context=s3_key_context(d.bucket(RENDITIONS)),
+            ),
+        ]
+    return Workload(name="lambda:transcoder", principal=role, requests=tuple(requests))
+
+
+def status_workload(name: str, d: DataRefs) -> Workload:
+    role = role_ref(f"{name}-status")
+    return Workload(
+        name="lambda:transcode-status",
+        principal=role,
+        requests=(
+            assume("lambda.amazonaws.com", role, context=_LAMBDA_TRUST),
+            *_table_requests(d),
+            Request(label="dead-letter a failed event", action="sqs:SendMessage", resource=_queue(name, "status-dlq")),
+            Request(
+                label="encrypt the dead letter through SQS",
+                action="kms:GenerateDataKey",
+                resource=key_ref(f"{name}-queue-key"),
+                context=via("sqs"),
+            ),
+            Request(
+                label="send to the upload queue", action="sqs:SendMessage", resource=_queue(name), expect=Expect.DENIED
+            ),
+            Request(
+                label="read an upload",
+                action="s3:GetObject",
+                resource=d.object(UPLOADS, "uploads/v1.mp4"),
+                expect=Expect.DENIED,
+            ),
+        ),
+    )
+
+
+def mediaconvert_workload(name: str, d: DataRefs, upload_prefix: str) -> Workload:
+    role = role_ref(f"{name}-mediaconvert")
+    return Workload(
+        name="mediaconvert-jobs",
+        principal=role,
+        requests=(
+            assume("mediaconvert.amazonaws.com", role, context={"aws:SourceAccount": ACCOUNT}),
+            Request(
+                label="read an upload", action="s3:GetObject", resource=d.object(UPLOADS, f"{upload_prefix}v1.mp4")
+            ),
+            Request(
+                label="decrypt an upload through S3",
+                action="kms:Decrypt",
+                resource=d.key("media"),
+                context=s3_key_context(d.bucket(UPLOADS)),
+            ),
+            Request(
+                label="write a rendition",
+                action="s3:PutObject",
+                resource=d.object(RENDITIONS, f"{RENDITIONS_PREFIX}v1/a.ts"),
+            ),
+            Request(
+                label="encrypt a rendition through S3",
+                action="kms:GenerateDataKey",
+                resource=d.key("media"),
+                context=s3_key_context(d.bucket(RENDITIONS)),
+            ),
+            Request(
+                label="write outside hls/",
+                action="s3:PutObject",
+                resource=d.object(RENDITIONS, "site/index.html"),
+                expect=Expect.DENIED,
+            ),
+            Request(
+                label="overwrite an upload",
+                action="s3:PutObject",
+                resource=d.object(UPLOADS, f"{upload_prefix}v1.mp4"),
+                expect=Expect.DENIED,
+            ),
+            Request(
+                label="read the videos table",
+                action="dynamodb:GetItem",
+                resource=d.table("videos"),
+                expect=Expect.DENIED,
+            ),
+        ),
+    )
+
+
+def notification_workload(name: str, d: DataRefs) -> Workload:
+    """S3 delivers the uploads bucket's events to the queue, encrypting them with the queue's key."""
+    uploads = d.bucket(UPLOADS)
+    source = {"aws:SourceArn": uploads, "aws:SourceAccount": ACCOUNT}
+    queue_key = key_ref(f"{name}-queue-key")
+    return Workload(
+        name="s3-notifications",
+        principal="s3.amazonaws.com",
+        requests=(
+            Request(label="send an upload event", action="sqs:SendMessage", resource=_queue(name), context=source),
+            *(
+                Request(label=f"{a} on the queue key", action=a, resource=queue_key, context={**source, **via("sqs")})
+                for a in ("kms:GenerateDataKey", "kms:Decrypt")
+            ),
+            Request(
+                label="send for another bucket",
+                action="sqs:SendMessage",
+                resource=_queue(name),
+                context={"aws:SourceArn": d.bucket(RENDITIONS), "aws:SourceAccount": ACCOUNT},
+                expect=Expect.DENIED,
+            ),
+            Request(
+                label="send for another account's bucket",
+                action="sqs:SendMessage",
+                resource=_queue(name),
+                context={"aws:SourceArn": "arn:aws:s3:::someone-elses-bucket", "aws:SourceAccount": OTHER_ACCOUNT},
+                expect=Expect.DENIED,
+            ),
+            Request(
+                label="send to the dead-letter queue",
+                action="sqs:SendMessage",
+                resource=_queue(name, "dlq"),
+                context=source,
+                expect=Expect.DENIED,
+            ),
+        ),
+    )
+
+
+def events_workload(name: str) -> Workload:
+    rule = Ref("aws:cloudwatch/eventRule:EventRule", f"{name}-job-state")
+    return Workload(
+        name="eventbridge-to-status",
+        principal="events.amazonaws.com",
+        requests=(
+            Request(
+                label="invoke the status function for the job-state rule",
+                action="lambda:InvokeFunction",
+                resource=Ref("aws:lambda/function:Function", f"{name}-status"),
+                context={"aws:SourceArn": rule, "aws:SourceAccount": ACCOUNT},
+            ),
+            Request(
+                label="invoke it for another rule",
+                action="lambda:InvokeFunction",
+                resource=Ref("aws:lambda/function:Function", f"{name}-status"),
+                context={
+                    "aws:SourceArn": ("arn:", PARTITION, ":events:", REGION, ":", ACCOUNT, ":rule/other"),
+                    "aws:SourceAccount": ACCOUNT,
+                },
+                expect=Expect.DENIED,
+            ),
+            Request(
+                label="invoke the transcoder",
+                action="lambda:InvokeFunction",
+                resource=Ref("aws:lambda/function:Function", f"{name}-transcoder"),
+                context={"aws:SourceArn": rule, "aws:SourceAccount": ACCOUNT},
+                expect=Expect.DENIED,
+            ),
+        ),
+    )
+
+
+def media_workloads(name: str, data: str, *, status_function: bool, upload_prefix: str) -> list[Workload]:
+    """``status_function``: the MediaConvert backend (status function, job role, EventBridge rule) is built."""
+    d = DataRefs(data)
+    out = [transcoder_workload(name, d, upload_prefix, mediaconvert=status_function), notification_workload(name, d)]
+    if status_function:
+        out += [status_workload(name, d), mediaconvert_workload(name, d, upload_prefix), events_workload(name)]
     return out
-
-
-def table_statements(a: Mapping[str, str]) -> list[dict[str, Any]]:
-    return [
-        {
-            "Sid": "UpdateVideoItems",
-            "Effect": "Allow",
-            "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-            "Resource": a["table"],
-        },
-        {
-            "Sid": "UseTableKey",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": a["dataKey"],
-            "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{a['region']}.amazonaws.com"}},
-        },
-    ]
-
-
-def own_logs_statement(log_group_arn: str) -> dict[str, Any]:
-    return {
-        "Sid": "WriteOwnLogs",
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": f"{log_group_arn}:*",
-    }
-
-
-def transcoder_statements(a: Mapping[str, str], upload_prefix: str, write_renditions: bool) -> list[dict[str, Any]]:
-    """The transcoder's role: consume the queue (moving poison messages to the DLQ), read uploads (and write
-    renditions with ffmpeg), update the video items, and with MediaConvert (``a["mediaconvertRole"]`` present)
-    submit jobs under that role."""
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ConsumeUploadQueue",
-            "Effect": "Allow",
-            "Action": [
-                "sqs:ReceiveMessage",
-                "sqs:DeleteMessage",
-                "sqs:ChangeMessageVisibility",
-                "sqs:GetQueueAttributes",
-            ],
-            "Resource": a["queue"],
-        },
-        {
-            "Sid": "MovePoisonMessagesToTheDlq",
-            "Effect": "Allow",
-            "Action": "sqs:SendMessage",
-            "Resource": a["dlq"],
-        },
-        {
-            # Decrypt: received messages and the environment; GenerateDataKey: messages sent to the SSE-KMS DLQ.
-            "Sid": "UseQueueAndEnvironmentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": a["queueKey"],
-        },
-        *s3_statements(a, upload_prefix, write=write_renditions),
-        *table_statements(a),
-        own_logs_statement(a["logGroup"]),
-        VPC_ENI_STATEMENT,
-        XRAY_STATEMENT,
-    ]
-    if "mediaconvertRole" in a:
-        statements += [
-            {
-                "Sid": "SubmitJobsToTheDefaultQueue",
-                "Effect": "Allow",
-                "Action": "mediaconvert:CreateJob",
-                "Resource": f"arn:{a['partition']}:mediaconvert:{a['region']}:{a['account']}:queues/Default",
-            },
-            {
-                "Sid": "PassOnlyTheMediaConvertRole",
-                "Effect": "Allow",
-                "Action": "iam:PassRole",
-                "Resource": a["mediaconvertRole"],
-                "Condition": {"StringEquals": {"iam:PassedToService": "mediaconvert.amazonaws.com"}},
-            },
-        ]
-    return statements
-
-
-def status_statements(r: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The status function's role: update the video items, dead-letter failed events, write its logs."""
-    return [
-        *table_statements(r),
-        {
-            "Sid": "DeadLetterFailedEvents",
-            "Effect": "Allow",
-            "Action": "sqs:SendMessage",
-            "Resource": r["statusDlq"],
-        },
-        {
-            "Sid": "UseQueueAndEnvironmentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": r["queueKey"],
-        },
-        own_logs_statement(r["logGroup"]),
-        VPC_ENI_STATEMENT,
-        XRAY_STATEMENT,
-    ]

@@ -14,8 +14,8 @@ import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
 from streaming_platform.iam import policy_document
-from streaming_platform.media.access import transcoder_statements, trust
 from streaming_platform.media.args import LAMBDA_RUNTIME, LAYERS_PREFIX, MediaPipelineArgs, TranscodeBackend
+from streaming_platform.media.policies import transcoder_statements, trust
 
 # The Lambda code ships inside this package (package data), so an installed library finds it too.
 FUNCTION_CODE_DIR = Path(str(importlib.resources.files("streaming_platform.media") / "transcoder"))

@@ -9,9 +9,9 @@ import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
 from streaming_platform.iam import policy_document
-from streaming_platform.media.access import s3_statements, status_statements, trust
 from streaming_platform.media.args import LAMBDA_RUNTIME, MediaPipelineArgs
 from streaming_platform.media.functions import code, lambda_role, log_group, refs
+from streaming_platform.media.policies import s3_statements, status_statements, trust
 from streaming_platform.media.queues import DLQ_RETENTION_SECONDS
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import pulumi
 
 from streaming_platform._component import StreamingComponent
-from streaming_platform.media.access import RENDITIONS_PREFIX, queue_policy
 from streaming_platform.media.args import (
     LAMBDA_MAX_TIMEOUT_SECONDS,
     LAMBDA_RUNTIME,
@@ -34,6 +33,7 @@ from streaming_platform.media.args import (
 )
 from streaming_platform.media.functions import FUNCTION_CODE_DIR, transcoder, vpc_config
 from streaming_platform.media.mediaconvert import mediaconvert_role, status_function
+from streaming_platform.media.policies import RENDITIONS_PREFIX, queue_policy
 from streaming_platform.media.queues import alarms, queue_key, queues
 
 __all__ = [

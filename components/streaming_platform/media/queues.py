@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
-from streaming_platform.media.access import queue_key_policy, queue_policy
 from streaming_platform.media.args import MediaPipelineArgs
+from streaming_platform.media.policies import queue_key_policy, queue_policy
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum
 QUEUE_RETENTION_SECONDS = 4 * 24 * 3600  # shorter than the DLQ's: a moved message keeps its enqueue time

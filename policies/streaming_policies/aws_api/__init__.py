@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import model_rules, principals, prose
+from . import iam_reference, model_rules, principals, prose
 
-RULES = (*model_rules.RULES, *prose.RULES, *principals.RULES)
+RULES = (*model_rules.RULES, *prose.RULES, *principals.RULES, *iam_reference.RULES)
