@@ -202,6 +202,7 @@ _ARN = {
     "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
     "aws:cloudfront/distribution:Distribution": "arn:aws:cloudfront::{account}:distribution/{id}",
     "aws:ecr/repository:Repository": "arn:aws:ecr:{region}:{account}:repository/{name}",
+    "aws:ecs/cluster:Cluster": "arn:aws:ecs:{region}:{account}:cluster/{name}",
     "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
     "aws:secretsmanager/secret:Secret": "arn:aws:secretsmanager:{region}:{account}:secret:{name}",
     "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{name}",

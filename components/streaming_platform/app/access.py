@@ -144,11 +144,20 @@ def _task_requests(s: Service, d: DataRefs) -> list[Request]:
 
 
 def _execution_requests(name: str, s: Service) -> list[Request]:
-    image_repository = ("arn:", PARTITION, ":ecr:", REGION, ":", ACCOUNT, f":repository/streaming/{s.name}")
+    # The stack's own repository per service (images.py); another service's repository is not this role's.
+    image_repository = Ref("aws:ecr/repository:Repository", f"{name}-{s.name}-repo")
+    other = "api" if s.name != "api" else "video"
+    other_repository = Ref("aws:ecr/repository:Repository", f"{name}-{other}-repo")
     log_group = Ref("aws:cloudwatch/logGroup:LogGroup", f"{name}-{s.name}-logs")
     out = [
         Request(label="log in to ECR", action="ecr:GetAuthorizationToken", resource="*"),
         Request(label="pull the image", action="ecr:BatchGetImage", resource=image_repository),
+        Request(
+            label=f"pull the {other} service's image",
+            action="ecr:BatchGetImage",
+            resource=other_repository,
+            expect=Expect.DENIED,
+        ),
         Request(label="write container logs", action="logs:PutLogEvents", resource=(log_group, ":log-stream:api/1")),
         Request(label="delete its log group", action="logs:DeleteLogGroup", resource=log_group, expect=Expect.DENIED),
     ]
@@ -207,14 +216,25 @@ def fleet_workloads(name: str, data: str) -> list[Workload]:
                 # EC2 sends no aws:SourceAccount when it assumes an instance profile's role (see fleet.py).
                 assume("ec2.amazonaws.com", role, label="EC2 assumes the instance role"),
                 Request(label="register with Systems Manager", action="ssm:UpdateInstanceInformation", resource="*"),
+                # The ECS agent: it joins the stack's cluster; the tasks it runs have their own roles.
+                Request(label="ECS agent: find the poll endpoint", action="ecs:DiscoverPollEndpoint", resource="*"),
                 Request(
-                    label="read a rendition", action="s3:GetObject", resource=d.object(RENDITIONS, "hls/v1/seg-1.ts")
+                    label="ECS agent: register in the cluster",
+                    action="ecs:RegisterContainerInstance",
+                    resource=Ref("aws:ecs/cluster:Cluster", f"{name}-cluster"),
+                ),
+                Request(
+                    label="read a rendition (the frontend's task role does, not the instance)",
+                    action="s3:GetObject",
+                    resource=d.object(RENDITIONS, "hls/v1/seg-1.ts"),
+                    expect=Expect.DENIED,
                 ),
                 Request(
                     label="decrypt a rendition through S3",
                     action="kms:Decrypt",
                     resource=d.key("media"),
                     context=s3_key_context(d.bucket(RENDITIONS)),
+                    expect=Expect.DENIED,
                 ),
                 Request(
                     label="read a raw upload",
