@@ -82,7 +82,25 @@ def _check_task_hardened(node: Node, _ctx: Ctx) -> Iterator[Finding]:
             yield f"container {name} does not set readonlyRootFilesystem"
         user = c.get("user")
         if not isinstance(user, str) or not user or user.split(":", 1)[0] in ROOT_USERS:
+            if _is_capability_less_init(c):
+                continue
             yield f"container {name} runs as {user or 'the image default user (root unless the image says otherwise)'}"
+
+
+def _is_capability_less_init(c: dict[str, Any]) -> bool:
+    """A root container that can act only on what root owns: non-essential (a setup step the service waits for),
+    every Linux capability dropped and none added, no ports and no secrets. Without CAP_DAC_OVERRIDE and
+    CAP_FOWNER root cannot touch files it does not own (capabilities(7)); this is how a task makes its Fargate
+    bind mount, root-owned 0755 unless the image declares the volume (ECS Developer Guide, "Bind mounts"),
+    writable for the service's non-root user."""
+    caps = (c.get("linuxParameters") or {}).get("capabilities") or {}
+    return (
+        c.get("essential") is False
+        and list(caps.get("drop") or []) == ["ALL"]
+        and not caps.get("add")
+        and not c.get("portMappings")
+        and not c.get("secrets")
+    )
 
 
 ECS_TASK_HARDENED = Rule(
@@ -96,7 +114,9 @@ ECS_TASK_HARDENED = Rule(
     why="A privileged or root container with a writable root filesystem turns an application bug into a host or "
     "task-role compromise.",
     remediation="In every container definition set privileged=false (or omit it), readonlyRootFilesystem=true "
-    "(mount a volume for scratch space) and user to a numeric non-root uid:gid.",
+    "(mount a volume for scratch space) and user to a numeric non-root uid:gid. The one root container accepted is "
+    'a non-essential setup step with every capability dropped (linuxParameters.capabilities.drop ["ALL"]), no '
+    "ports and no secrets.",
 )
 
 

@@ -228,6 +228,26 @@ EXTRA_CASES = [
         "container api is privileged",
     ),
     Case(
+        "ecs-task-hardened",
+        "root-init-container-keeping-capabilities",
+        lambda b: b.set(
+            "api-task",
+            containerDefinitions=json.dumps(
+                [
+                    *json.loads(b["api-task"].inputs["containerDefinitions"]),
+                    {
+                        "name": "tmp-init",
+                        "essential": False,
+                        "user": "0",
+                        "readonlyRootFilesystem": True,
+                        "linuxParameters": {"capabilities": {"drop": ["NET_RAW"]}},
+                    },
+                ]
+            ),
+        ),
+        "container tmp-init runs as 0",
+    ),
+    Case(
         "ecs-service-no-public-ip",
         "public-ip",
         lambda b: b.set(

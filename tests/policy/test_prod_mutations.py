@@ -290,11 +290,12 @@ def waf_rules_as_resources(
 
 
 def http_listener_rule_forwards(rec: Recording) -> list[ResourceRecord]:
-    """The API listener rule moved to the port-80 listener (inputs and graph), still forwarding."""
+    """The frontend's listener rule moved to the port-80 listener (inputs and graph), still forwarding."""
     http = rec.named("app-http")
+    assert any(r.name == "app-frontend-rule" for r in rec.resources), "the mutation matched nothing"
     out = []
     for r in rec.resources:
-        if r.name == "app-api-rule":
+        if r.name == "app-frontend-rule":
             r = replace(
                 r,
                 inputs={**r.inputs, "listenerArn": http.id or UNKNOWN},

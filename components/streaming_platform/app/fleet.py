@@ -277,14 +277,20 @@ class Fleet(AppPart):
                         "ecs:SubmitAttachmentStateChanges",
                         "ecs:SubmitContainerStateChange",
                         "ecs:SubmitTaskStateChange",
-                        "ecs:UpdateContainerInstancesState",
                     ],
                     "Resource": cluster_arn,
                 },
                 {
+                    # UpdateContainerInstancesState authorizes the container-instance resource type, not the
+                    # cluster (Service Authorization Reference, Amazon ECS).
                     "Sid": "AgentSessions",
                     "Effect": "Allow",
-                    "Action": ["ecs:Poll", "ecs:StartTelemetrySession", "ecs:PutSystemLogEvents"],
+                    "Action": [
+                        "ecs:Poll",
+                        "ecs:StartTelemetrySession",
+                        "ecs:PutSystemLogEvents",
+                        "ecs:UpdateContainerInstancesState",
+                    ],
                     "Resource": instances,
                 },
             ]
