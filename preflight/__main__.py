@@ -21,15 +21,16 @@ from preflight.report import Result, failed, table
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
 
-def account_azs(ec2: Any) -> list[str]:
-    """The AZs ``settings.load()`` would get: available, no opt-in needed, in name order."""
+def account_azs(ec2: Any) -> tuple[dict[str, str], list[str]]:
+    """What ``settings.load()`` gets: every AZ of the region that needs no opt-in, name -> zone ID (whatever its
+    state, so a pinned zone that is impaired keeps its place), and the names of those available now."""
     zones = ec2.describe_availability_zones(
-        Filters=[
-            {"Name": "state", "Values": ["available"]},
-            {"Name": "opt-in-status", "Values": ["opt-in-not-required"]},
-        ]
+        Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required"]}], AllAvailabilityZones=False
     )["AvailabilityZones"]
-    return sorted(z["ZoneName"] for z in zones)
+    zones = sorted(zones, key=lambda z: z["ZoneName"])
+    return {z["ZoneName"]: z.get("ZoneId", "") for z in zones}, [
+        z["ZoneName"] for z in zones if z.get("State") == "available"
+    ]
 
 
 def session_clients(session: Any, region: str, overrides: Mapping[str, Any] | None = None) -> checks.Clients:
@@ -58,7 +59,8 @@ def needs_for(
 
     _, raw = load_stack_config(stack)
     raw.update(config_overrides or {})
-    settings = parse(raw, stack=stack, region_azs=account_azs(ec2))
+    zone_ids, available = account_azs(ec2)
+    settings = parse(raw, stack=stack, region_azs=zone_ids, available=available)
     recording = run_program(stack, preview=False, config_overrides=config_overrides)
     if policy_config is None:
         path = policy_config_path(PROJECT_DIR, stack)

@@ -23,6 +23,11 @@ from preflight.__main__ import main
 from tests.preflight.conftest import MOTO_ACCOUNT, REGION, Stubs
 
 SERVICES = ("frontend", "api", "video", "user", "comment", "notification")
+# The stacks run the public default image until a team pushes its own; preflight checks the images a stack names,
+# so both accounts are checked with every service pointed at its team's ECR image.
+IMAGES = "streaming:ecsServiceImages=" + json.dumps(
+    [f"{s}=111122223333.dkr.ecr.us-west-2.amazonaws.com/streaming/{s}:1.4.2" for s in SERVICES]
+)
 OWN_IMAGES = json.dumps([f"{s}={MOTO_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/streaming/{s}:1.4.2" for s in SERVICES])
 AUTO_ROLES = {
     "AWSServiceRoleForECS": "ecs.amazonaws.com",
@@ -169,10 +174,20 @@ def test_an_account_lacking_every_prerequisite_fails_each_check_with_its_fix(acc
     queue_lambda(stubs, limit=10, unreserved=10)  # new accounts start at 10 concurrent executions
     queue_ses(stubs, identity=False, verified=False, production=False)
     queue_offerings(stubs, db_versions=["15.8"], cache_offered=False)
-    code, out = run(stubs, account, capsys, "--config", 'streaming:asgExtraInstanceTypes=["t3a.large","c5ad.large"]')
+    code, out = run(
+        stubs,
+        account,
+        capsys,
+        "--config",
+        'streaming:asgExtraInstanceTypes=["t3a.large","c5ad.large"]',
+        "--config",
+        IMAGES,
+    )
     print(out)
     assert code == 1
-    assert out.startswith(f"== preflight: streaming/prod in account {MOTO_ACCOUNT}, us-west-2 (us-west-2a, ")
+    assert out.startswith(
+        f"== preflight: streaming/prod in account {MOTO_ACCOUNT}, us-west-2 (us-west-2b, "
+    )  # moto maps usw2-az1 to us-west-2b
     assert rows(out) == [
         ("FAIL", "service-linked-role", "AWSServiceRoleForAutoScaling"),
         *[("WARN", "service-linked-role", role) for role in AUTO_ROLES],
@@ -214,7 +229,9 @@ def test_an_account_lacking_every_prerequisite_fails_each_check_with_its_fix(acc
     assert "fix: aws sesv2 create-email-identity --email-identity video.example.com --region us-west-2" in out
     assert "c5ad.large" in out and "not offered in" in out
     assert "not orderable for PostgreSQL 16 in us-west-2" in out
-    assert 'create and delegate the zone first, then set streaming:hostedZoneId (see README "Bootstrap: DNS zone' in out
+    # prod adopts its zone: the placeholder hostedZoneId in Pulumi.prod.yaml is not a zone of this account
+    assert "hostedZoneId Z0EXAMPLEVIDEOPROD does not exist in this account" in out
+    assert "set streaming:hostedZoneId to the id of video.example.com's public zone (see README \"Bootstrap: DNS zone" in out
     matches_doc("lacking", out)
 
 
@@ -290,6 +307,8 @@ def test_an_account_with_every_prerequisite_passes(account, stubs, capsys):
         capsys,
         "--config",
         f"streaming:hostedZoneId={zone_id}",
+        "--config",
+        IMAGES,
         "--config",
         f"streaming:ecsServiceImages={OWN_IMAGES}",
     )
