@@ -45,13 +45,13 @@ def test_streaming_facing_services_run_on_the_fleet_provider_and_the_rest_on_far
     }
     assert strategies == {
         "frontend": FLEET,
-        "api": FLEET,
+        "api": FARGATE,  # reached only through the REST API: not a streaming-facing service
         "video": FARGATE,
         "user": FARGATE,
         "comment": FARGATE,
         "notification": FARGATE,
     }
-    assert [s.name for s in SERVICES if s.placement is Placement.STREAMING_FLEET] == ["frontend", "api"]
+    assert [s.name for s in SERVICES if s.placement is Placement.STREAMING_FLEET] == ["frontend"]
     (association,) = rec.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
     assert association.inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT", "test-fleet"]
     assert association.inputs["defaultCapacityProviderStrategies"] == [
@@ -60,7 +60,7 @@ def test_streaming_facing_services_run_on_the_fleet_provider_and_the_rest_on_far
     ]
     for s in SERVICE_NAMES:
         task = one(rec, TASK, f"t-{s}-task")
-        on_fleet = s in ("frontend", "api")
+        on_fleet = s == "frontend"
         assert task.inputs["requiresCompatibilities"] == (["EC2"] if on_fleet else ["FARGATE"]), s
         assert task.inputs["networkMode"] == "awsvpc"
         assert task.inputs["runtimePlatform"]["cpuArchitecture"] == ("ARM64" if on_fleet else "X86_64"), s

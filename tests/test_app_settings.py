@@ -231,7 +231,7 @@ def test_own_repository_tags_and_external_images_reach_the_services_options():
     settings = parse(
         raw_config("dev", ecsServiceImageTags=["api=1.4.2", "video=2024.06.01_1"], ecsServiceImages=IMAGES[:1]),
         stack="dev",
-        region_azs=["us-east-2a", "us-east-2b"],
+        region_azs=US_EAST_2,  # the dev stack pins its zones by id (availabilityZoneIds): names alone cannot match
     )
     services = settings.app.tier_args(advanced_security_enforced=False)["services"]
     assert services.service_image_tags == {"api": "1.4.2", "video": "2024.06.01_1"}

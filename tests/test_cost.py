@@ -106,7 +106,7 @@ def test_dev_estimate_line_by_line(dev):
 def test_prod_estimate_line_by_line(prod):
     alarms, keys = regions(prod, "aws:cloudwatch/metricAlarm:MetricAlarm"), regions(prod, "aws:kms/key:Key")
     assert (alarms, keys) == (
-        Counter({"us-west-2": 58, "us-east-1": 2}),
+        Counter({"us-west-2": 61, "us-east-1": 2}),  # with the 4 S3 replication alarms
         Counter({"us-west-2": 8, "us-east-1": 1, "us-east-2": 1}),
     )
     # ECS: desiredCount 3 per service, base 3 on FARGATE, so every minimum task is on-demand Fargate; the
@@ -157,7 +157,7 @@ def test_prod_estimate_line_by_line(prod):
         ("media", "S3 Standard media storage (assumed)", "us-west-2"): 5000 * p("s3_standard_gb_month"),
         ("observability", "CloudWatch Logs ingestion (assumed)", "us-west-2"): 200 * p("cloudwatch_logs_ingest_gb"),
         ("observability", "CloudWatch alarms", "us-east-1"): 2 * p("cloudwatch_alarm_month"),
-        ("observability", "CloudWatch alarms", "us-west-2"): 58 * p("cloudwatch_alarm_month"),
+        ("observability", "CloudWatch alarms", "us-west-2"): 61 * p("cloudwatch_alarm_month"),
         ("observability", "CloudWatch dashboards", "us-west-2"): p("cloudwatch_dashboard_month"),
     }
     est = estimate(prod)
@@ -196,9 +196,11 @@ def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(dev
 
 def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_instance(prod):
     base = estimate(prod)
-    more = run_program("prod", config_overrides={"streaming:dbReadReplicaCount": "3"})
+    more = run_program(
+        "prod", config_overrides={"streaming:dbReadReplicaZoneIds": json.dumps(["usw2-az2", "usw2-az3", "usw2-az1"])}
+    )
     head = estimate(more)
-    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 60
+    extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 63
     assert extra_alarms == 4  # the replica's own alarms (observability tier)
     assert head.total - base.total == 200 * p("rds_gp3_gb_month") + extra_alarms * p("cloudwatch_alarm_month")
     assert head.by_tier()["data"] - base.by_tier()["data"] == D("23.000")
@@ -226,8 +228,8 @@ def test_fleet_spot_instances_are_listed_unpriced_not_guessed(prod):
 def test_a_minimum_task_above_the_fargate_base_splits_by_weight(prod):
     head = estimate(run_program("prod", config_overrides={"streaming:ecsMinTasks": "4"}))
     # desiredCount 4: base 3 on FARGATE, the fourth task 1:3 over FARGATE / FARGATE_SPOT, for each Fargate service
-    # (frontend and api run on the EC2 fleet).
-    cpu, mem = D("2.5"), D(5)
+    # (the frontend runs on the EC2 fleet): api, video 1/2; user, comment, notification 0.5/1.
+    cpu, mem = D("3.5"), D(7)
     on_demand = D(13) / 4  # 3 + 1/4 tasks per service
     spot = D(3) / 4
     expected_app = (

@@ -125,8 +125,8 @@ def test_prod_picture_puts_each_az_nat_gateway_tasks_fleet_and_cache_node_in_its
         ("cluster_region", "cluster_vpc"),
     )
     assert nodes["s3_us_east_2"] == ("S3 replica bucket ×2\nKMS key", ("cluster_dr_us-east-2",))
-    assert nodes["alarms"][0] == "CloudWatch alarm ×65"
-    assert nodes["waf_edge"] == ("WAF web ACL\n5 rules", ("cluster_edge",))
+    assert nodes["alarms"][0] == "CloudWatch alarm ×63"  # 61 in us-west-2 (4 S3 replication), 2 in us-east-1
+    assert nodes["waf_edge"] == ("WAF web ACL\n6 rules", ("cluster_edge",))  # + rate-limit-media
     assert nodes["users"] == ("Viewers", ()) and nodes["route53"] == ("Route 53\nadopted hosted zone, health check", ())
 
 

@@ -97,8 +97,8 @@ DEV_ALARMS = PROD_ALARMS - Counter(
     {
         ("AWS/S3", "OperationsFailedReplication"): 2,  # no DR region
         ("AWS/S3", "ReplicationLatency"): 2,
-        ("AWS/ApplicationELB", "UnHealthyHostCount"): 1,  # ECS_ONLY: no fleet target group
-        ("AWS/AutoScaling", "GroupInServiceInstances"): 1,  # ... and no fleet
+        # UnHealthyHostCount as in prod: the frontend's target group (the fleet is in none)
+        ("AWS/AutoScaling", "GroupInServiceInstances"): 1,  # ECS_ONLY: no fleet
         ("AWS/RDS", "CPUUtilization"): 2,  # no replicas
         ("AWS/RDS", "FreeableMemory"): 2,
         ("AWS/RDS", "FreeStorageSpace"): 2,

@@ -8,7 +8,7 @@ from streaming_platform.app.tier import ComputeMode
 
 from settings import parse
 from settings.app import ServiceLinkedRoleSource
-from tests.test_settings import US_WEST_2, problems, raw_config
+from tests.test_settings import US_EAST_2, US_WEST_2, problems, raw_config
 
 URLS = "streaming:cognitoCallbackUrls: got "
 SHAPE = (
@@ -66,7 +66,7 @@ def test_loopback_and_subdomain_callbacks_are_accepted_outside_prod():
         "http://127.0.0.1/cb",
         "http://[::1]:8080/cb",
     ]
-    s = parse(raw_config("dev", cognitoCallbackUrls=urls), stack="dev", region_azs=["us-east-2a", "us-east-2b"])
+    s = parse(raw_config("dev", cognitoCallbackUrls=urls), stack="dev", region_azs=US_EAST_2)
     assert s.app.callback_urls == tuple(urls)
 
 
@@ -89,7 +89,7 @@ def test_the_sender_reaches_the_identity_options():
     s = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2)
     identity = s.app.tier_args(advanced_security_enforced=True)["identity"]
     assert (identity.ses_sender, identity.ses_identity) == ("no-reply@video.example.com", "video.example.com")
-    dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b"])
+    dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2)
     assert dev.app.tier_args(advanced_security_enforced=False)["identity"].ses_sender is None
 
 
@@ -101,5 +101,5 @@ def test_who_provides_the_autoscaling_role():
     assert prod.autoscaling_service_linked_role is ServiceLinkedRoleSource.CREATE and prod.creates_autoscaling_role
     existing = parse(raw_config("prod", autoScalingServiceLinkedRole="EXISTING"), stack="prod", region_azs=US_WEST_2)
     assert not existing.app.creates_autoscaling_role
-    dev = parse(raw_config("dev"), stack="dev", region_azs=["us-east-2a", "us-east-2b"]).app
+    dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).app
     assert dev.compute_mode is ComputeMode.ECS_ONLY and not dev.creates_autoscaling_role  # no fleet, no role
