@@ -26,12 +26,17 @@ inference-friendly layer between the two (derived from the types, nothing listed
 inputs; every other field is ``plain``, since the component computes on it at construction.
 
 The host constructs ``cls(name, inputs, opts)`` with the inputs as a dict, and reads outputs as attributes of the
-instance. For each component the layer builds a subclass with the same name whose ``__init__`` is annotated with
-the analyzer-friendly view of the Args and decodes the dict into the real ``*Args`` dataclass before running the
-real ``__init__``: the same type token (``streaming:<module>:<Component>``, not the schema's), child names and
-children as a Python program gets. After construction, dataclass-valued outputs (``cidr_plan``) are turned into
-dicts of their declared fields and enum values into their values, as the host's state mapping expects; this
-touches only the provider process's instance.
+instance. For each component the layer builds a wrapper class with the same name (module, qualified name and
+docstring) whose ``__init__`` is annotated with the analyzer-friendly view of the Args and whose own annotations are
+the schema outputs; its ``__new__`` decodes the dict into the real ``*Args`` dataclass and constructs the real
+component: the same type token (``streaming:<module>:<Component>``, not the schema's), child names and children as
+a Python program gets. The wrapper derives from ``ComponentResource`` only, not from the component, because the
+analyzer reads the annotations of every class in the MRO: it would see the component's own (unresolved) annotations
+of the Python-only outputs (``DataTier.keys``, a sub-component) and fail on them. Outputs with no schema form are
+Python-only (``hosting()`` lists them with the reason); a provider's ``TypedDict`` (an ``*ArgsDict``) is mapped like
+a dataclass. After construction, dataclass- and ``TypedDict``-valued outputs (``cidr_plan``) are turned into dicts of
+their declared fields and enum values into their values, as the host's state mapping expects; this touches only the
+provider process's instance.
 """
 
 from __future__ import annotations
@@ -178,14 +183,15 @@ class Layer:
             if inspect.isclass(key) and issubclass(key, Enum) and all(isinstance(m.value, str) for m in key):
                 return Wire(types.GenericAlias(dict, (str, w.type)), _values(w.decode, key))
             raise NotExpressible(f"{where}: map keys of {tp} must be strings or string enums")
-        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if (dataclasses.is_dataclass(tp) and isinstance(tp, type)) or typing.is_typeddict(tp):
             shadow, decode = self.shadow(tp, output=output)
             return Wire(shadow, decode)
         raise NotExpressible(f"{where}: {tp} has no schema form")
 
     def shadow(self, cls: type, *, output: bool = False) -> tuple[type, Decode]:
-        """A class the analyzer reads as ``cls``: same name, module and qualified name (so it finds the field
-        docstrings in ``cls``'s source), resolved annotations, defaulted fields ``NotRequired``."""
+        """A class the analyzer reads as ``cls`` (a dataclass, or a ``TypedDict`` such as a provider's ``*ArgsDict``):
+        same name, module and qualified name (so it finds the field docstrings in ``cls``'s source), resolved
+        annotations, defaulted (``NotRequired``) fields ``NotRequired``."""
         if cls in self._shadows:
             return self._shadows[cls]
         hints = typing.get_type_hints(cls, localns=SDK_NAMES)
@@ -197,25 +203,25 @@ class Layer:
         shadow.__doc__ = None if auto_doc else cls.__doc__
         self._shadows[cls] = (shadow, lambda v: v)  # a placeholder while the fields are analysed (recursion)
         python_only: dict[str, str] = {}
-        for f in dataclasses.fields(cls):
-            where = f"{cls.__name__}.{f.name}"
-            has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        for name, has_default in _fields(cls):
+            where = f"{cls.__name__}.{name}"
             try:
-                w = self.wire(hints[f.name], where, output=output)
+                w = self.wire(hints[name], where, output=output)
             except NotExpressible as exc:
                 if not has_default:
                     raise
-                python_only[f.name] = str(exc)
+                python_only[name] = str(exc)
                 continue
-            annotations[f.name] = _generic(NotRequired, w.type) if has_default else w.type
-            decoders[f.name] = w.decode
+            annotations[name] = _generic(NotRequired, w.type) if has_default else w.type
+            decoders[name] = w.decode
         shadow.__annotations__ = annotations
         shadow.python_only = python_only  # type: ignore[attr-defined]
+        build: Callable[..., Any] = dict if typing.is_typeddict(cls) else cls
 
         def decode(value: Any, cls: type = cls) -> Any:
-            if isinstance(value, (cls, pulumi.Output)):
+            if isinstance(value, pulumi.Output) or (build is cls and isinstance(value, cls)):
                 return value
-            return cls(**{k: decoders[k](v) for k, v in value.items() if k in decoders})
+            return build(**{k: decoders[k](v) for k, v in value.items() if k in decoders})
 
         self._shadows[cls] = (shadow, decode)
         return shadow, decode
@@ -227,25 +233,36 @@ class Layer:
             raise NotExpressible(f"{component.__name__}.__init__: args is not a *Args dataclass")
         args_shadow, decode = self.shadow(args_type)
         outputs: dict[str, Any] = {}
+        declared: dict[str, Any] = {}
         python_only_outputs: dict[str, str] = {}
         for name, tp in _own_annotations(component).items():
             if name.startswith("_"):
                 continue
             try:
                 outputs[name] = self.wire(tp, f"{component.__name__}.{name}", output=True).type
+                declared[name] = tp
             except NotExpressible as exc:
                 python_only_outputs[name] = str(exc)
 
-        def __init__(self: Any, name: str, args: Any, opts: pulumi.ResourceOptions | None = None) -> None:
-            typing.cast(Any, component).__init__(self, name, decode(args), opts)
+        def __new__(cls: Any, name: str, args: Any, opts: pulumi.ResourceOptions | None = None) -> Any:
+            instance = typing.cast(Any, component)(name, decode(args), opts)
             for attr in outputs:
-                setattr(self, attr, _encode(getattr(self, attr, None)))
+                setattr(instance, attr, _encode(getattr(instance, attr, None), declared[attr]))
+            return instance  # not an instance of the wrapper, so Python does not call the wrapper's __init__
+
+        def __init__(self: Any, name: str, args: Any, opts: pulumi.ResourceOptions | None = None) -> None:
+            raise AssertionError("never called: __new__ returns the component itself")  # pragma: no cover
 
         __init__.__annotations__ = {"name": str, "args": args_shadow, "opts": pulumi.ResourceOptions | None}
+        # The analyzer reads the outputs from the annotations of every class in the wrapper's MRO. Subclassing the
+        # component would show it the component's own (string) annotations of python-only outputs, which it cannot
+        # analyze (issubclass() on a string); so the wrapper derives from ComponentResource only, carries the
+        # analyzer-friendly annotations, and builds the real component in __new__.
         wrapper = type(
             component.__name__,
-            (component,),
+            (pulumi.ComponentResource,),
             {
+                "__new__": __new__,
                 "__init__": __init__,
                 "__module__": component.__module__,
                 "__qualname__": component.__qualname__,
@@ -262,6 +279,17 @@ class Layer:
         )
 
 
+def _fields(cls: type) -> list[tuple[str, bool]]:
+    """The fields of a dataclass or ``TypedDict``, each with whether it may be left out."""
+    if typing.is_typeddict(cls):
+        optional: frozenset[str] = getattr(cls, "__optional_keys__", frozenset())
+        return [(name, name in optional) for name in typing.get_type_hints(cls, localns=SDK_NAMES)]
+    return [
+        (f.name, f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING)
+        for f in dataclasses.fields(cls)
+    ]
+
+
 def _own_annotations(component: type) -> dict[str, Any]:
     """The resolved annotations of ``component`` and its bases, up to (not including) the SDK's resource classes."""
     found: dict[str, Any] = {}
@@ -272,19 +300,40 @@ def _own_annotations(component: type) -> dict[str, Any]:
     return found
 
 
-def _encode(value: Any, *, camel: bool = False) -> Any:
-    """An output value as the host's state mapping reads it. The host renames the fields of a dataclass it reaches
-    through ``$ref`` (snake_case in, schema names out) but passes list and map elements through as they are, so a
-    dataclass inside a list or map is sent with its schema (camelCase) names already."""
+def _bare(tp: Any) -> Any:
+    """``tp`` without ``Optional[...]`` and ``pulumi.Input[...]`` around it."""
+    while True:
+        inner = _is_input(tp)
+        if inner is None and typing.get_origin(tp) in (typing.Union, types.UnionType):
+            rest = [a for a in typing.get_args(tp) if a is not type(None)]
+            inner = rest[0] if len(rest) == 1 else None
+        if inner is None:
+            return tp
+        tp = inner
+
+
+def _encode(value: Any, tp: Any = Any, *, camel: bool = False) -> Any:
+    """An output value (declared as ``tp``) as the host's state mapping reads it. The host renames the fields of a
+    dataclass or ``TypedDict`` it reaches through ``$ref`` (snake_case in, schema names out) but passes list and map
+    elements through as they are, so one inside a list or map is sent with its schema (camelCase) names already. A
+    ``TypedDict`` value is a plain dict: the declared type tells it from a map, whose keys are never renamed."""
+    tp = _bare(tp)
+    origin, targs = typing.get_origin(tp), typing.get_args(tp)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        hints = typing.get_type_hints(type(value), localns=SDK_NAMES)
         return {
-            (camel_case(f.name) if camel else f.name): _encode(getattr(value, f.name), camel=camel)
+            (camel_case(f.name) if camel else f.name): _encode(getattr(value, f.name), hints[f.name], camel=camel)
             for f in dataclasses.fields(value)
         }
+    if isinstance(value, dict) and typing.is_typeddict(tp):
+        hints = typing.get_type_hints(tp, localns=SDK_NAMES)
+        return {(camel_case(k) if camel else k): _encode(v, hints.get(k, Any), camel=camel) for k, v in value.items()}
     if isinstance(value, tuple | list):
-        return [_encode(v, camel=True) for v in value]
+        item = targs[0] if origin in (list, tuple, abc.Sequence) and targs else Any
+        return [_encode(v, item, camel=True) for v in value]
     if isinstance(value, dict):
-        return {k: _encode(v, camel=True) for k, v in value.items()}
+        item = targs[1] if origin in (dict, abc.Mapping) and len(targs) == 2 else Any
+        return {k: _encode(v, item, camel=True) for k, v in value.items()}
     if isinstance(value, Enum):
         return value.value
     return value
