@@ -283,14 +283,19 @@ def test_fleet_role_may_only_run_the_ecs_agent_in_its_cluster():
                 "ecs:SubmitAttachmentStateChanges",
                 "ecs:SubmitContainerStateChange",
                 "ecs:SubmitTaskStateChange",
-                "ecs:UpdateContainerInstancesState",
             ],
             "Resource": cluster,
         },
         {
+            # UpdateContainerInstancesState authorizes container-instance, not cluster (the IAM reference rule).
             "Sid": "AgentSessions",
             "Effect": "Allow",
-            "Action": ["ecs:Poll", "ecs:StartTelemetrySession", "ecs:PutSystemLogEvents"],
+            "Action": [
+                "ecs:Poll",
+                "ecs:StartTelemetrySession",
+                "ecs:PutSystemLogEvents",
+                "ecs:UpdateContainerInstancesState",
+            ],
             "Resource": f"arn:aws:ecs:{REGION}:111122223333:container-instance/test-cluster/*",
         },
     ]

@@ -87,5 +87,5 @@ def test_access_prints_the_table_and_exits_0_when_every_contract_holds(capsys):
     assert main(["--stack", "dev", "--mode", "update", "--no-policy", "--access"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "== runtime access (offline/access.py) ==" in out
-    assert "19 workloads, 203 requests: 129 allowed, 74 denied, **0 unexpected**." in out
+    assert "19 workloads, 211 requests: 131 allowed, 80 denied, **0 unexpected**." in out
     assert "| ecs:api | Redis: connect as the app user | `elasticache:Connect` |" in out
