@@ -231,7 +231,8 @@ def test_an_account_lacking_every_prerequisite_fails_each_check_with_its_fix(acc
     assert "not orderable for PostgreSQL 16 in us-west-2" in out
     # prod adopts its zone: the placeholder hostedZoneId in Pulumi.prod.yaml is not a zone of this account
     assert "hostedZoneId Z0EXAMPLEVIDEOPROD does not exist in this account" in out
-    assert "set streaming:hostedZoneId to the id of video.example.com's public zone (see README \"Bootstrap: DNS zone" in out
+    fix = "set streaming:hostedZoneId to the id of video.example.com's public zone"
+    assert f'{fix} (see README "Bootstrap: DNS zone' in out
     matches_doc("lacking", out)
 
 
