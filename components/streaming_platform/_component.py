@@ -15,7 +15,7 @@ partition and region look-ups). They live here once:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -85,3 +85,9 @@ class StreamingComponent(pulumi.ComponentResource):
     @cached_property
     def region(self) -> pulumi.Output[str]:
         return aws.get_region_output(opts=self._invoke).region
+
+
+def reject_invalid(args_name: str, problems: Sequence[str]) -> None:
+    """Raise one ValueError naming every problem of ``args_name`` (a component's ``*Args``), if there are any."""
+    if problems:
+        raise ValueError(f"invalid {args_name}:\n" + "\n".join(f"  - {p}" for p in problems))

@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform._component import StreamingComponent
+from streaming_platform._component import StreamingComponent, reject_invalid
 from streaming_platform.iam import policy_document
 
 TYPE = "streaming:data:BucketPolicies"
@@ -94,8 +94,7 @@ class BucketPolicies(StreamingComponent):
 
     def __init__(self, name: str, args: BucketPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = validate_args(args)
-        if problems:
-            raise ValueError("invalid BucketPoliciesArgs:\n" + "\n".join(f"  - {p}" for p in problems))
+        reject_invalid("BucketPoliciesArgs", problems)
         super().__init__(TYPE, name, opts=opts)
         self.policies = {}
         for role, bucket_id in args.bucket_ids.items():

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform._component import StreamingComponent
+from streaming_platform._component import StreamingComponent, reject_invalid
 from streaming_platform.data.common import REDIS_PORT, client_security_group, final_snapshot_name, store_log_group
 
 REDIS_ENGINE_VERSION, REDIS_PARAMETER_FAMILY = "7.1", "redis7"
@@ -106,8 +106,7 @@ class Cache(StreamingComponent):
         moved_from: pulumi.Resource | None = None,
     ) -> None:
         problems = validate_cache_args(args)
-        if problems:
-            raise ValueError("invalid CacheArgs:\n" + "\n".join(f"  - {p}" for p in problems))
+        reject_invalid("CacheArgs", problems)
         super().__init__(
             "streaming:data:Cache", name, protect=args.protect, tags=args.tags, opts=opts, moved_from=moved_from
         )

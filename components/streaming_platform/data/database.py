@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform._component import StreamingComponent
+from streaming_platform._component import StreamingComponent, reject_invalid
 from streaming_platform.data.common import POSTGRES_PORT, client_security_group, final_snapshot_name, store_log_group
 from streaming_platform.iam import policy_document
 
@@ -127,8 +127,7 @@ class Database(StreamingComponent):
         moved_from: pulumi.Resource | None = None,
     ) -> None:
         problems = validate_database_args(args)
-        if problems:
-            raise ValueError("invalid DatabaseArgs:\n" + "\n".join(f"  - {p}" for p in problems))
+        reject_invalid("DatabaseArgs", problems)
         super().__init__(
             "streaming:data:Database", name, protect=args.protect, tags=args.tags, opts=opts, moved_from=moved_from
         )

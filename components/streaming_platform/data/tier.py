@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform._component import StreamingComponent
+from streaming_platform._component import StreamingComponent, reject_invalid
 from streaming_platform.data.buckets import (
     LOG_DELIVERY_TAG,
     BucketOptions,
@@ -163,8 +163,7 @@ class DataTier(StreamingComponent):
 
     def __init__(self, name: str, args: DataTierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = validate_args(args)
-        if problems:
-            raise ValueError("invalid DataTierArgs:\n" + "\n".join(f"  - {p}" for p in problems))
+        reject_invalid("DataTierArgs", problems)
         super().__init__("streaming:data:DataTier", name, protect=args.protect, tags=args.tags, opts=opts)
         common: dict[str, Any] = {"protect": args.protect, "tags": args.tags}
         clients = aws.ec2.SecurityGroup(

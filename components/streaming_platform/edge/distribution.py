@@ -28,7 +28,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform._component import StreamingComponent
+from streaming_platform._component import StreamingComponent, reject_invalid
 from streaming_platform.app.private_api import API_BASE_PATH
 from streaming_platform.edge.cache import (
     ALL_VIEWER_EXCEPT_HOST_HEADER,
@@ -252,8 +252,7 @@ class StreamingEdge(StreamingComponent):
     def __init__(self, name: str, args: StreamingEdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, protect=args.protect, tags=args.tags, opts=opts)
         problems = validate_args(args)
-        if problems:
-            raise ValueError("invalid StreamingEdgeArgs:\n" + "\n".join(f"  - {p}" for p in problems))
+        reject_invalid("StreamingEdgeArgs", problems)
         self._name, self._args = name, args
         domain = args.zone.domain_name
         self.site_domain_name = domain

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from streaming_platform._component import StreamingComponent
+from streaming_platform._component import StreamingComponent, reject_invalid
 
 TYPE = "streaming:edge:OriginFailover"
 ORIGIN_5XX_ALARM_THRESHOLD = 25  # ALB-generated 5xx per minute (503: no healthy target) before failing over
@@ -87,8 +87,7 @@ class OriginFailover(StreamingComponent):
 
     def __init__(self, name: str, args: OriginFailoverArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = validate_args(args)
-        if problems:
-            raise ValueError("invalid OriginFailoverArgs:\n" + "\n".join(f"  - {p}" for p in problems))
+        reject_invalid("OriginFailoverArgs", problems)
         super().__init__(TYPE, name, tags=args.tags, opts=opts)
         aliases = [pulumi.Alias(parent=args.previous_parent)] if args.previous_parent is not None else None
         child = self.child(aliases=aliases)

@@ -22,6 +22,8 @@ from enum import StrEnum
 import pulumi
 import pulumi_aws as aws
 
+from streaming_platform._component import reject_invalid
+
 VALIDATION_RECORD_TTL = 60
 DELEGATION_RECORD_TTL = 3600  # NS answers for the child are cached this long; short enough to repoint in an hour
 
@@ -113,8 +115,7 @@ class PublicZone(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PublicZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         problems = validate_args(args)
-        if problems:
-            raise ValueError("invalid PublicZoneArgs:\n" + "\n".join(f"  - {p}" for p in problems))
+        reject_invalid("PublicZoneArgs", problems)
         super().__init__("streaming:edge:PublicZone", name, None, opts)
         self._name = name
         self.domain_name = args.domain_name.rstrip(".")

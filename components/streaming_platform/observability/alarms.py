@@ -31,6 +31,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from streaming_platform._component import reject_invalid
 from streaming_platform.data.buckets import ReplicationRule
 from streaming_platform.observability.dashboard import _inputs_of, dashboard_body, dashboard_rows
 from streaming_platform.observability.thresholds import (
@@ -138,8 +139,7 @@ class Observability(pulumi.ComponentResource):
     def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:observability:Observability", name, None, opts)
         problems = validate_args(args)
-        if problems:
-            raise ValueError("invalid ObservabilityArgs:\n" + "\n".join(f"  - {p}" for p in problems))
+        reject_invalid("ObservabilityArgs", problems)
         self._name, self._args = name, args
         self._child = pulumi.ResourceOptions(parent=self)
         self._alarms: list[aws.cloudwatch.MetricAlarm] = []
