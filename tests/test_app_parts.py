@@ -1,5 +1,5 @@
-"""LoadBalancer and Fleet, each built ALONE from fake inputs (tests/programs/app_part), in seconds: exact counts,
-the security-relevant inputs, and each part's argument checks."""
+"""LoadBalancer, Cluster and Fleet, each built ALONE from fake inputs (tests/programs/app_part), in seconds: exact
+counts, the security-relevant inputs, and each part's argument checks."""
 
 from __future__ import annotations
 
@@ -220,6 +220,20 @@ def test_fleet_launch_template_requires_imdsv2_with_one_hop_encrypts_and_has_no_
     assert volume["ebs"]["encrypted"] == "true"
     assert volume["ebs"]["kmsKeyId"] == "arn:aws:kms:us-east-2:111122223333:key/compute"
     assert "keyName" not in lt.inputs
+
+
+def test_cluster_alone_is_the_cluster_and_its_service_connect_namespace():
+    rec = build("cluster")
+    assert counts(rec) == {
+        "streaming:app:Cluster": 1,
+        "aws:servicediscovery/httpNamespace:HttpNamespace": 1,
+        "aws:ecs/cluster:Cluster": 1,
+    }
+    cluster = one(rec, "aws:ecs/cluster:Cluster", "t-cluster")
+    assert cluster.inputs["name"] == "test"
+    assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "enhanced"}]
+    assert dep(rec, cluster, "serviceConnectDefaults").name == "t-services"
+    assert one(rec, "aws:servicediscovery/httpNamespace:HttpNamespace", "t-services").inputs["name"] == "test.internal"
 
 
 def test_fleet_user_data_run_by_bash_only_joins_the_cluster(tmp_path):

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from streaming_platform.app.cluster import ClusterRef
 from streaming_platform.app.common import CognitoMfa, DataAccess, LogSettings
 from streaming_platform.app.identity import Identity, IdentityArgs, IdentityOptions
 from streaming_platform.app.private_api import (
@@ -45,8 +46,6 @@ def test_services_alone_register_exactly_their_children():
         SG: 6,
         INGRESS: 13,
         EGRESS: 19,
-        "aws:servicediscovery/httpNamespace:HttpNamespace": 1,
-        "aws:ecs/cluster:Cluster": 1,
         "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
         "aws:ecr/repository:Repository": 6,
         "aws:ecr/lifecyclePolicy:LifecyclePolicy": 6,
@@ -60,6 +59,19 @@ def test_services_alone_register_exactly_their_children():
         "aws:ecs/service:Service": 6,
         "aws:appautoscaling/target:Target": 6,
         "aws:appautoscaling/policy:Policy": 12,
+    }
+
+
+def test_services_run_in_the_cluster_they_are_given_and_name_its_namespace():
+    rec = build("services")
+    services = rec.of_type("aws:ecs/service:Service")
+    assert {s.inputs["cluster"] for s in services} == {"arn:aws:ecs:us-east-2:111122223333:cluster/test"}
+    namespace = "arn:aws:servicediscovery:us-east-2:111122223333:namespace/ns-test"
+    assert {s.inputs["serviceConnectConfiguration"]["namespace"] for s in services} == {namespace}
+    (association,) = rec.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+    assert association.inputs["clusterName"] == "test"
+    assert {t.inputs["resourceId"] for t in rec.of_type("aws:appautoscaling/target:Target")} == {
+        f"service/test/{s}" for s in SERVICE_NAMES
     }
 
 
@@ -171,6 +183,7 @@ def _services_args(**changes: Any) -> ServicesArgs:
         "data": DataAccess(client_security_group_id="sg"),
         "logs": LogSettings(kms_key_arn="k"),
         "secret_kms_key_arn": "k",
+        "cluster": ClusterRef(name="c", arn="arn:c", namespace_arn="arn:ns"),
     }
     return ServicesArgs(**{**base, **changes})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections import Counter
@@ -69,7 +70,7 @@ MODES = [
 AZS = {"dev": ["us-east-2a", "us-east-2b"], "prod": ["us-west-2a", "us-west-2b", "us-west-2c"]}
 REGION = {"dev": "us-east-2", "prod": "us-west-2"}
 
-PARTS = ("LoadBalancer", "Services", "PrivateApi", "Identity")
+PARTS = ("LoadBalancer", "Cluster", "Services", "PrivateApi", "Identity")
 COMMON_COUNTS = {
     COMPONENT: 1,
     **{f"streaming:app:{part}": 1 for part in PARTS},
@@ -502,6 +503,22 @@ def test_asg_spans_one_app_subnet_per_az_protected_from_scale_in_with_spot_mix_a
     assert association.inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT", "streaming-prod-fleet"]
     assert dep(rec, association, "capacityProviders").name == "app-fleet-capacity"
     assert dep(rec, association, "clusterName").name == "app-cluster"
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_the_fleet_boots_only_after_its_cluster_exists(recording, preview):
+    """An ECS agent whose ECS_CLUSTER does not exist exits for good (cluster.py): the launch template's user data
+    and the instance role's policy take the cluster's name from the cluster, so the engine creates the cluster
+    (and its namespace) before any instance can boot."""
+    rec = recording("prod", preview=preview)
+    lt = rec.of_type("aws:ec2/launchTemplate:LaunchTemplate")[0]
+    assert dep(rec, lt, "userData").name == "app-cluster"
+    assert dep(rec, rec.named("app-fleet"), "mixedInstancesPolicy") is lt
+    (role_policy,) = [r for r in rec.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "app-fleet-role"]
+    assert dep(rec, role_policy, "policy").name == "app-cluster"
+    assert base64.b64decode(lt.inputs["userData"]).decode().count("ECS_CLUSTER=streaming-prod\n") == 1
+    cluster = rec.named("app-cluster")
+    assert cluster.type == "aws:ecs/cluster:Cluster" and rec.by_urn(cluster.parent).type == "streaming:app:Cluster"
 
 
 def test_compute_key_lets_the_autoscaling_service_linked_role_use_it_for_ebs(recording):

@@ -31,10 +31,10 @@ def test_preview_prints_the_tree_the_counts_and_the_outputs_and_writes_json(tmp_
     record = json.loads(out.read_text())
     assert record["stack"] == "dev" and record["mode"] == "preview"
     # network 33, DataTier 52 (with its 5 part components: DataKeys, Tables, Cache, Database, Buckets)
-    # + bucket policies 4, app 185 (AppTier + its 4 parts under ECS_ONLY + their children: repositories, lifecycle
+    # + bucket policies 4, app 186 (AppTier + its 5 parts under ECS_ONLY + their children: repositories, lifecycle
     # policies, branding) + ApiGatewayAccount 4, zone 3 (with the delegation record), origin secret 1, media 18 (with
     # the ffmpeg layer and its zip), StreamingEdge 16 + origin failover 4, alarm topics 11, observability 43
-    assert len(record["resources"]) == 374
+    assert len(record["resources"]) == 375
     assert {
         "type",
         "name",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from streaming_platform.app.apigateway_account import ApiGatewayAccount, ApiGatewayAccountArgs
+    from streaming_platform.app.cluster import Cluster, ClusterArgs, ClusterRef
     from streaming_platform.app.fleet import Fleet, FleetArgs
     from streaming_platform.app.identity import Identity, IdentityArgs
     from streaming_platform.app.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -73,6 +74,9 @@ _EXPORTS = {
     "AppTierArgs": "streaming_platform.app.tier",
     "LoadBalancer": "streaming_platform.app.load_balancer",
     "LoadBalancerArgs": "streaming_platform.app.load_balancer",
+    "Cluster": "streaming_platform.app.cluster",
+    "ClusterArgs": "streaming_platform.app.cluster",
+    "ClusterRef": "streaming_platform.app.cluster",
     "Fleet": "streaming_platform.app.fleet",
     "FleetArgs": "streaming_platform.app.fleet",
     "Services": "streaming_platform.app.services",
@@ -113,6 +117,9 @@ __all__ = [
     "CacheOptions",
     "CidrPlan",
     "CidrPlanError",
+    "Cluster",
+    "ClusterArgs",
+    "ClusterRef",
     "DataKeys",
     "DataKeysArgs",
     "DataTier",

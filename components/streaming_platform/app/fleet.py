@@ -95,10 +95,10 @@ class FleetArgs:
     """The VPC of the instances' security group."""
     app_subnet_ids: Sequence[pulumi.Input[str]]
     """One private-app subnet per AZ: the group spans all of them."""
-    cluster_name: str
-    """The ECS cluster the instances join (``ECS_CLUSTER``) and the scope of the agent's permissions. A plain
-    name, since the cluster is built after the fleet (its capacity-provider association needs the fleet):
-    ``Services`` names its cluster ``ecs_cluster_name(resource_prefix)``."""
+    cluster_name: pulumi.Input[str]
+    """The ECS cluster the instances join (``ECS_CLUSTER``) and the scope of the agent's permissions: pass
+    ``Cluster.cluster_name``, so the launch template (and every instance) comes after the cluster. An agent
+    whose cluster does not exist yet exits for good (see ``cluster.py``)."""
     volume_kms_key_arn: pulumi.Input[str]
     """Key of the root volumes; its policy must let the Auto Scaling service-linked role use it and create grants."""
     options: FleetOptions = field(default_factory=FleetOptions)
@@ -210,7 +210,7 @@ class Fleet(AppPart):
                 }
             ],
             monitoring={"enabled": True},
-            user_data=fleet_user_data({"CLUSTER": args.cluster_name}),
+            user_data=pulumi.Output.from_input(args.cluster_name).apply(lambda c: fleet_user_data({"CLUSTER": c})),
             update_default_version=True,
             tag_specifications=[
                 {"resource_type": kind, "tags": self.tags(f"{name}-fleet")} for kind in ("instance", "volume")
@@ -257,9 +257,9 @@ class Fleet(AppPart):
         ECS_ENABLE_AWSLOGS_EXECUTIONROLE_OVERRIDE). Resource types: Service Authorization Reference, Amazon ECS."""
 
         def build(a: list[str]) -> list[dict[str, Any]]:
-            partition, region, account = a
-            cluster_arn = f"arn:{partition}:ecs:{region}:{account}:cluster/{args.cluster_name}"
-            instances = f"arn:{partition}:ecs:{region}:{account}:container-instance/{args.cluster_name}/*"
+            partition, region, account, cluster = a
+            cluster_arn = f"arn:{partition}:ecs:{region}:{account}:cluster/{cluster}"
+            instances = f"arn:{partition}:ecs:{region}:{account}:container-instance/{cluster}/*"
             return [
                 # DiscoverPollEndpoint has no resource-level permissions.
                 {
@@ -295,7 +295,7 @@ class Fleet(AppPart):
                 },
             ]
 
-        return pulumi.Output.all(self.partition, self.region, self.account).apply(build)
+        return pulumi.Output.all(self.partition, self.region, self.account, args.cluster_name).apply(build)
 
     def _group(self, name: str, args: FleetArgs, template: aws.ec2.LaunchTemplate) -> aws.autoscaling.Group:
         options = args.options

@@ -18,7 +18,7 @@ _TAG = re.compile(r"(?!latest\Z)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # a Docker 
 
 
 def ecs_cluster_name(resource_prefix: str) -> str:
-    """The cluster's name: fixed, because the fleet's instances must name it before the cluster exists."""
+    """The cluster's name (``Cluster``): the prefix itself, as 0.1 named it (a rename replaces the cluster)."""
     return resource_prefix
 
 

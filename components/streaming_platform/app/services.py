@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from streaming_platform.app.cluster import ClusterRef
 from streaming_platform.app.common import (
     CONTAINER_PORT,
     CONTAINER_STOP_TIMEOUT_SECONDS,
@@ -79,6 +80,8 @@ class ServicesArgs:
     """Key and retention of the per-service log groups."""
     secret_kms_key_arn: pulumi.Input[str]
     """Key of the session-signing secret; the execution roles that read it may decrypt through Secrets Manager."""
+    cluster: ClusterRef
+    """The cluster the services run in and its Service Connect namespace (``Cluster``'s outputs)."""
     image_kms_key_arn: pulumi.Input[str] | None = None
     """Key of the services' ECR repositories. Default: None, the AWS managed ``aws/ecr`` key."""
     fleet: FleetCapacity | None = None
@@ -97,7 +100,7 @@ class ServicesArgs:
     """Resources the services wait for: the listener rules and NLB listeners that use their target groups
     (ECS fails a service whose target group has no listener). Default: none."""
     resource_prefix: str = "streaming"
-    """Prefix of the namespace, task families, log groups and the secret's name. Default: ``streaming``."""
+    """Prefix of the task families, log groups and the secret's name. Default: ``streaming``."""
     protect: bool = False
     """Protect and retain the log groups and the session secret, and keep the secret 30 days after deletion.
     Default: off (dev can be torn down and the secret goes at once)."""
@@ -121,10 +124,9 @@ def validate_services_args(args: ServicesArgs) -> list[str]:
 
 
 class Services(AppPart):
-    """ECS cluster, Service Connect namespace and, per service, its group, roles, task, service and scaling."""
+    """The cluster's capacity providers and, per service, its group, roles, repository, task, service and
+    scaling (the cluster itself is ``Cluster``'s: the fleet joins it before the services exist)."""
 
-    cluster_name: pulumi.Output[str]
-    cluster_arn: pulumi.Output[str]
     repository_urls: dict[str, pulumi.Output[str]]
     """Per service, the private repository its team pushes to (``<account>.dkr.ecr.<region>.amazonaws.com/...``)."""
     capacity_provider_strategies: dict[str, list[aws.ecs.ServiceCapacityProviderStrategyArgsDict]]
@@ -169,22 +171,6 @@ class Services(AppPart):
         for s in SERVICES:
             https_out(self, s.name, groups[s.name].id)
 
-        namespace = aws.servicediscovery.HttpNamespace(
-            f"{name}-services",
-            name=f"{args.resource_prefix}.internal",
-            description=f"{name}: Service Connect namespace of the ECS services",
-            tags=self.tags(f"{name}-services"),
-            opts=self.child(),
-        )
-        cluster = aws.ecs.Cluster(
-            f"{name}-cluster",
-            name=ecs_cluster_name(args.resource_prefix),
-            settings=[{"name": "containerInsights", "value": "enhanced"}],
-            service_connect_defaults={"namespace": namespace.arn},
-            tags=self.tags(f"{name}-cluster"),
-            opts=self.child(),
-        )
-        self.cluster_name, self.cluster_arn = cluster.name, cluster.arn
         repositories = service_repositories(
             self,
             name,
@@ -213,7 +199,7 @@ class Services(AppPart):
         }
         providers = aws.ecs.ClusterCapacityProviders(
             f"{name}-capacity",
-            cluster_name=cluster.name,
+            cluster_name=args.cluster.name,
             capacity_providers=["FARGATE", "FARGATE_SPOT", *fleet_names],
             default_capacity_provider_strategies=[
                 {"capacity_provider": d["capacity_provider"], "base": d.get("base", 0), "weight": d.get("weight", 0)}
@@ -225,11 +211,9 @@ class Services(AppPart):
         self.session_secret_arn = secret.arn if secret is not None else None
         self.service_names, self.task_role_arns = {}, {}
         for s in SERVICES:
-            self._service(name, s, cluster, namespace, providers, repositories[s.name], groups[s.name], secret)
+            self._service(name, s, providers, repositories[s.name], groups[s.name], secret)
         self.register_outputs(
             {
-                "clusterName": self.cluster_name,
-                "clusterArn": self.cluster_arn,
                 "repositoryUrls": self.repository_urls,
                 "serviceNames": self.service_names,
                 "securityGroupIds": self.security_group_ids,
@@ -259,8 +243,6 @@ class Services(AppPart):
         self,
         name: str,
         s: Service,
-        cluster: aws.ecs.Cluster,
-        namespace: aws.servicediscovery.HttpNamespace,
         providers: aws.ecs.ClusterCapacityProviders,
         repository: aws.ecr.Repository,
         sg: aws.ec2.SecurityGroup,
@@ -315,7 +297,7 @@ class Services(AppPart):
             security_groups.append(args.data.client_security_group_id)
         connect: aws.ecs.ServiceServiceConnectConfigurationArgsDict = {
             "enabled": True,
-            "namespace": namespace.arn,
+            "namespace": args.cluster.namespace_arn,
             "services": [
                 {
                     "port_name": "http",
@@ -337,7 +319,7 @@ class Services(AppPart):
         service = aws.ecs.Service(
             f"{name}-{s.name}",
             name=s.name,
-            cluster=cluster.arn,
+            cluster=args.cluster.arn,
             task_definition=task.arn,
             desired_count=options.service_min_tasks,
             capacity_provider_strategies=self.capacity_provider_strategies[s.name],
@@ -364,7 +346,7 @@ class Services(AppPart):
             f"{name}-{s.name}-scaling",
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
-            resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
+            resource_id=pulumi.Output.concat("service/", args.cluster.name, "/", service.name),
             min_capacity=options.service_min_tasks,
             max_capacity=options.service_max_tasks,
             opts=self.child(),

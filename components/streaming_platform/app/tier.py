@@ -1,6 +1,7 @@
-"""AppTier: the application tier behind the edge, composed of five parts.
+"""AppTier: the application tier behind the edge, composed of six parts.
 
 - ``LoadBalancer``: the internet-facing ALB, its REGIONAL WAF, listeners, rules and target groups.
+- ``Cluster``: the ECS cluster and its Service Connect namespace, built first: the fleet's instances join it.
 - ``Fleet`` (``ComputeMode.ECS_AND_EC2_FLEET`` only): an EC2 Auto Scaling group as the cluster's capacity
   provider, on which the streaming-facing services (``Placement.STREAMING_FLEET``) run.
 - ``Services``: the ECS microservices with Service Connect, each with its own IAM and image repository.
@@ -24,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent
+from streaming_platform.app.cluster import Cluster, ClusterArgs, ClusterRef
 from streaming_platform.app.common import (
     CONTAINER_PORT,
     CONTAINER_USER,
@@ -66,7 +68,6 @@ from streaming_platform.app.services import (
     Services,
     ServicesArgs,
     ServicesOptions,
-    ecs_cluster_name,
 )
 from streaming_platform.edge.zone import PublicZone
 from streaming_platform.iam import account_admin_statement, policy_document
@@ -189,9 +190,11 @@ def validate_args(args: AppTierArgs) -> list[str]:
 
 
 class AppTier(StreamingComponent):
-    """LoadBalancer, optional Fleet, Services, PrivateApi and Identity, plus the key, certificate and records."""
+    """LoadBalancer, Cluster, optional Fleet, Services, PrivateApi and Identity, plus the key, certificate and
+    records."""
 
     load_balancer: LoadBalancer
+    cluster: Cluster
     fleet: Fleet | None
     """None under ``ComputeMode.ECS_ONLY``."""
     services: Services
@@ -288,13 +291,16 @@ class AppTier(StreamingComponent):
             opts=self.child(),
             moved_from=self,
         )
+        cluster = Cluster(
+            name, ClusterArgs(resource_prefix=args.resource_prefix, tags=args.tags), opts=self.child(), moved_from=self
+        )
         fleet = (
             Fleet(
                 name,
                 FleetArgs(
                     vpc_id=net.vpc_id,
                     app_subnet_ids=net.app_subnet_ids,
-                    cluster_name=ecs_cluster_name(args.resource_prefix),
+                    cluster_name=cluster.cluster_name,
                     volume_kms_key_arn=key.arn,
                     options=args.fleet,
                     resource_prefix=args.resource_prefix,
@@ -315,6 +321,9 @@ class AppTier(StreamingComponent):
                 data=args.data,
                 logs=args.logs,
                 secret_kms_key_arn=key.arn,
+                cluster=ClusterRef(
+                    name=cluster.cluster_name, arn=cluster.cluster_arn, namespace_arn=cluster.namespace_arn
+                ),
                 image_kms_key_arn=key.arn,
                 fleet=FleetCapacity(
                     capacity_provider_name=fleet.capacity_provider_name,
@@ -341,6 +350,7 @@ class AppTier(StreamingComponent):
             f"{name}-api-record", self.api_domain_name, api.regional_domain_name, api.regional_zone_id, parent=self
         )
 
+        self.cluster = cluster
         self.load_balancer, self.fleet, self.services, self.private_api, self.identity = (
             lb,
             fleet,
@@ -353,7 +363,7 @@ class AppTier(StreamingComponent):
         self.https_listener_arn, self.http_listener_arn = lb.https_listener_arn, lb.http_listener_arn
         self.web_acl_arn, self.api_id = lb.web_acl_arn, api.api_id
         self.asg_name = fleet.asg_name if fleet is not None else None
-        self.cluster_name, self.service_names = services.cluster_name, services.service_names
+        self.cluster_name, self.service_names = cluster.cluster_name, services.service_names
         self.repository_urls = services.repository_urls
         self.user_pool_id, self.user_pool_client_id = identity.user_pool_id, identity.user_pool_client_id
         self.user_pool_domain = identity.user_pool_domain
@@ -366,6 +376,7 @@ class AppTier(StreamingComponent):
         self.register_outputs(
             {
                 "loadBalancer": lb.urn,
+                "cluster": cluster.urn,
                 "fleet": fleet.urn if fleet is not None else None,
                 "services": services.urn,
                 "privateApi": api.urn,

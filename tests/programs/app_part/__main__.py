@@ -1,6 +1,6 @@
 """Builds ONE part of the application tier alone, from fake inputs, for tests/test_app_parts.py.
 
-Config: ``part:build`` names the part (load_balancer | fleet | services | private_api | identity);
+Config: ``part:build`` names the part (load_balancer | cluster | fleet | services | private_api | identity);
 ``part:protect`` ("true") builds it with protection on; ``part:noData`` ("true") gives it no data-tier ARNs;
 ``part:sesSender`` sets the identity's SES sender address.
 
@@ -9,6 +9,7 @@ external image and the default image for the rest, waiting for steady state; "ar
 """
 
 import pulumi
+from streaming_platform.app.cluster import Cluster, ClusterArgs, ClusterRef
 from streaming_platform.app.common import DataAccess, LogSettings
 from streaming_platform.app.fleet import Fleet, FleetArgs, FleetOptions
 from streaming_platform.app.identity import Identity, IdentityArgs, IdentityOptions
@@ -58,6 +59,8 @@ if part == "load_balancer":
             tags=TAGS,
         ),
     )
+elif part == "cluster":
+    Cluster("t", ClusterArgs(resource_prefix="test", tags=TAGS))
 elif part == "fleet":
     Fleet(
         "t",
@@ -89,6 +92,11 @@ elif part == "services":
             data=DATA,
             logs=LOGS,
             secret_kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/compute",
+            cluster=ClusterRef(
+                name="test",
+                arn="arn:aws:ecs:us-east-2:111122223333:cluster/test",
+                namespace_arn="arn:aws:servicediscovery:us-east-2:111122223333:namespace/ns-test",
+            ),
             image_kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/compute" if mixed else None,
             fleet=FleetCapacity(capacity_provider_name="test-fleet", cpu_architecture="ARM64") if mixed else None,
             alb_security_group_id="sg-alb",
@@ -122,4 +130,6 @@ elif part == "identity":
     options = IdentityOptions(ses_sender=config.get("sesSender") or None)
     Identity("t", IdentityArgs(domain_name="example.com", options=options, protect=protect, tags=TAGS))
 else:
-    raise ValueError(f"part:build: got {part!r}; allowed: load_balancer | fleet | services | private_api | identity")
+    raise ValueError(
+        f"part:build: got {part!r}; allowed: load_balancer | cluster | fleet | services | private_api | identity"
+    )
