@@ -263,6 +263,7 @@ def test_fleet_group_is_protected_from_scale_in_and_tagged_for_ecs():
     rec = build("fleet")
     asg = one(rec, "aws:autoscaling/group:Group", "t-fleet")
     assert asg.inputs["protectFromScaleIn"] is True
+    assert asg.inputs["forceDelete"] is True  # else deleting a group of protected instances never finishes
     assert {"key": "AmazonECSManaged", "value": "true", "propagateAtLaunch": True} in asg.inputs["tags"]
     assert asg.inputs["healthCheckType"] == "EC2" and "targetGroupArns" not in asg.inputs
     assert asg.inputs["instanceRefresh"]["preferences"]["scaleInProtectedInstances"] == "Refresh"

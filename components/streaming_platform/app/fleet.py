@@ -343,6 +343,12 @@ class Fleet(AppPart):
             health_check_grace_period=ASG_HEALTH_CHECK_GRACE_SECONDS,
             default_instance_warmup=ASG_HEALTH_CHECK_GRACE_SECONDS,
             protect_from_scale_in=True,
+            # Deleting the group: its instances are protected from scale-in, so lowering the capacity to zero (what
+            # the provider does first without force_delete) never empties it and the delete times out. "If the
+            # group has instances ..., you must specify the option to force the deletion" (EC2 Auto Scaling API
+            # Reference, DeleteAutoScalingGroup, ForceDelete). By then nothing runs on it: the services, the
+            # cluster's provider association and the capacity provider depend on the group and go first.
+            force_delete=True,
             capacity_rebalance=True,
             mixed_instances_policy=mixed,
             instance_refresh=refresh,
