@@ -13,7 +13,7 @@ SIMULATOR_STAMP := $(SIMULATOR)/node_modules/.installed-stamp
 STACK ?= dev
 MODE ?= preview
 
-.PHONY: install ffmpeg-layer graphviz preview preflight test unit lint typecheck docs clean
+.PHONY: install ffmpeg-layer graphviz nginx preview preflight test unit lint typecheck docs clean
 
 # The dev stack's ffmpeg layer: bin/ffmpeg from the pinned imageio-ffmpeg wheel for manylinux_2_28 x86_64 (the
 # transcoder's architecture; python3.12 runs on Amazon Linux 2023, glibc 2.34), whatever machine builds it.
@@ -52,6 +52,20 @@ graphviz:
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq graphviz; \
 	  else echo "Graphviz is missing: install the graphviz package (apt-get install -y graphviz) as root" >&2; exit 1; fi; }
 
+# Debian's nginx binary for tests/test_default_image.py (the default image's server contract under a real nginx).
+# Unpacked from the .deb into build/nginx (`apt-get download` needs no root and starts no service); skipped when
+# nginx is on PATH. Its libraries (libpcre2, libssl3, zlib) are on every Debian 12 machine.
+NGINX_BIN := build/nginx/usr/sbin/nginx
+$(NGINX_BIN):
+	@command -v nginx >/dev/null 2>&1 || { \
+	  rm -rf build/nginx-deb build/nginx && mkdir -p build/nginx-deb && cd build/nginx-deb && \
+	  { apt-get download -qq nginx 2>/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then apt-get update -qq; elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq; fi; \
+	    apt-get download -qq nginx; }; } && \
+	  dpkg-deb -x nginx_*.deb ../nginx && ../nginx/usr/sbin/nginx -v; }
+
+nginx: $(NGINX_BIN)
+
 preview: $(STAMP) $(FFMPEG_LAYER) $(SIMULATOR_STAMP)
 	$(PY) -m offline.preview --stack $(STACK) --mode $(MODE) $(if $(JSON),--json $(JSON)) $(if $(DIAGRAM),--diagram $(DIAGRAM)) $(if $(ACCESS),--access)
 
@@ -67,7 +81,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-unit: $(STAMP) $(FFMPEG_LAYER) $(SIMULATOR_STAMP) graphviz
+unit: $(STAMP) $(FFMPEG_LAYER) $(SIMULATOR_STAMP) graphviz $(NGINX_BIN)
 	$(PY) -m pytest -n 2 -q
 
 test: graphviz lint typecheck unit
