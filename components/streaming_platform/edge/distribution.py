@@ -261,7 +261,7 @@ class StreamingEdge(StreamingComponent):
         self.api_domain_name = args.api_domain_name or f"api.{domain}"
         self.site_url = f"https://{domain}/"
         self.api_url = f"https://{domain}/{API_BASE_PATH}/"
-        self.zone_id = args.zone.zone_id
+        self.zone_id = pulumi.Output.from_input(args.zone.zone_id)
 
         # Explicit, whatever the stack's region: CloudFront only takes certificates and web ACLs from here.
         self.us_east_1 = aws.Provider(f"{name}-us-east-1", region=CLOUDFRONT_REGION, opts=self.child())
