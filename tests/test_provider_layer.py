@@ -142,3 +142,24 @@ def test_a_resource_in_a_union_gives_way_to_the_other_type_and_values_decode_to_
     assert shadow.python_only == {}  # type: ignore[attr-defined]
     args = decode({"zone": {"paths": ["/a"], "colour": "blue"}, "spare": None})
     assert args == AlternativeArgs(zone=Inner(paths=("/a",), colour=Colour.BLUE), spare=None)
+
+
+@dataclass
+class Size:
+    cpu: int
+
+
+@dataclass
+class SizesArgs:
+    sizes: Mapping[str, Size]
+    count: int
+    ratio: float = 0.5
+
+
+def test_integers_that_crossed_the_wire_as_floats_are_integers_again_at_any_depth():
+    _, decode = Layer().shadow(SizesArgs)
+    args = decode({"sizes": {"api": {"cpu": 256.0}}, "count": 3.0, "ratio": 1.0})
+    assert args == SizesArgs(sizes={"api": Size(cpu=256)}, count=3, ratio=1.0)
+    assert type(args.sizes["api"].cpu) is int and type(args.count) is int  # str(256.0) is "256.0" in a task definition
+    assert type(args.ratio) is float
+    assert decode({"sizes": {}, "count": 2.5}).count == 2.5  # not an integer: left for the component to reject

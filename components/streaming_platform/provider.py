@@ -78,6 +78,14 @@ def _generic(alias: Any, argument: Any) -> Any:
     return alias[argument]
 
 
+def _to_int(value: Any) -> Any:
+    """An integer as it crossed the wire (a protobuf number, a float). The host means to convert integers
+    (``ComponentProvider.map_input_properties``) but then stores the raw value over the converted one, and never
+    converts one inside a list, a map or an object; so ``ServiceSize(cpu=256)`` would reach the component as 256.0
+    and a task definition as ``"256.0"``."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _to_enum(enum: type[Enum]) -> Decode:
     return lambda v: v if isinstance(v, enum) else enum(v)
 
@@ -150,7 +158,9 @@ class Layer:
 
     def wire(self, tp: Any, where: str, *, output: bool = False) -> Wire:
         """The schema view of ``tp`` (the type of ``where``, for error messages)."""
-        if tp in (str, int, float, bool, Any):
+        if tp is int:
+            return Wire(int, _to_int)
+        if tp in (str, float, bool, Any):
             return Wire(tp)
         if output and _is_foreign_resource(tp):
             return Wire(tp)
