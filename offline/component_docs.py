@@ -87,7 +87,7 @@ def _inputs_table(cls: type, python_only: dict[str, str] | None) -> list[str]:
 
 
 def render() -> str:
-    from streaming_platform.provider import PACKAGE, SDK_NAMES, Layer, NotExpressible, exported_components
+    from streaming_platform.provider import PACKAGE, SDK_NAMES, Layer, NotExpressible, exported_components, type_token
 
     layer = Layer()
     lines = [
@@ -98,8 +98,8 @@ def render() -> str:
         "default, what it does) and its outputs (its typed attributes, registered under their camelCase names;",
         "`tests/test_component_outputs.py` lists where the two differ). From Python, pass the inputs as the Args",
         "dataclass and read the outputs as attributes; from another language, use the provider names (the last",
-        f"column) on the `{PACKAGE}:index:<Component>` resource of the component provider (see the README's *Using",
-        "the components from TypeScript, Go, C#, Java or YAML*).",
+        f"column) on the `{PACKAGE}:<module>:<Component>` resource of the component provider (the type the component",
+        "registers; see the README's *Using the components from TypeScript, Go, C#, Java or YAML*).",
         "",
     ]
     components = exported_components()
@@ -113,7 +113,7 @@ def render() -> str:
             hosted = layer.host(component)
             python_only: dict[str, str] | None = hosted.python_only_inputs
             python_only_outputs: dict[str, str] | None = hosted.python_only_outputs
-            lines += [f"Provider resource: `{PACKAGE}:index:{component.__name__}`.", ""]
+            lines += [f"Provider resource: `{type_token(component)}`.", ""]
         except NotExpressible as exc:
             python_only = python_only_outputs = None
             lines += [f"Python only, not served by the component provider: {exc}.", ""]

@@ -35,6 +35,21 @@ PROVIDER_COMMAND = (sys.executable, "-m", "pulumi.run.plugin", DISTRIBUTION)
 ``__main__.py`` of its own: ``pulumi.run.plugin <distribution name>``), with the engine's address appended."""
 
 
+_UNKNOWN = object()
+
+
+def output_value(value: Any = _UNKNOWN, *, dependencies: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """A Construct input as the engine sends another resource's output (``${zone.zoneId}`` in YAML): an output value
+    carrying its value (left out while unknown, as in a preview of a new stack) and the URNs it came from
+    (``pulumi.runtime.rpc``'s ``_special_output_value_sig``)."""
+    from pulumi.runtime import rpc
+
+    found: dict[str, Any] = {rpc._special_sig_key: rpc._special_output_value_sig, "dependencies": list(dependencies)}
+    if value is not _UNKNOWN:
+        found["value"] = value
+    return found
+
+
 class _Engine(engine_pb2_grpc.EngineServicer):
     """The engine service a plugin logs to."""
 

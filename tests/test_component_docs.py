@@ -44,4 +44,9 @@ def test_defaults_and_python_only_fields_are_shown_as_behaviour():
     assert "| `previous_parent` | `pulumi.Resource | None` | `None` |" not in text  # the pipe is escaped in a table
     assert "| `previous_parent` | `pulumi.Resource \\| None` | `None` |" in section(text, "OriginFailover")
     assert section(text, "OriginFailover").count("| Python only |") == 1
-    assert "Python only, not served by the component provider: AppTierArgs.zone: PublicZone" in section(text, "AppTier")
+    tier = section(text, "AppTier")
+    assert "Provider resource: `streaming:app:AppTier`." in tier  # the type AppTier registers
+    assert "| `zone` | `PublicZone | PublicZoneOutputs` |" not in text  # the pipe is escaped in a table
+    assert "| `zone` | `PublicZone \\| PublicZoneOutputs` | *required* |" in tier
+    assert "#### `PublicZoneOutputs`" in tier and "| `delegation_record_fqdn` |" in tier
+    assert "Python only, not served" not in text  # every component is served

@@ -46,6 +46,7 @@ PUBLIC_API = {
     "IdentityArgs": "streaming_platform.app.identity",
     "PublicZone": "streaming_platform.edge.zone",
     "PublicZoneArgs": "streaming_platform.edge.zone",
+    "PublicZoneOutputs": "streaming_platform.edge.zone",
     "StreamingEdge": "streaming_platform.edge.distribution",
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",

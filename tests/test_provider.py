@@ -20,13 +20,13 @@ import pulumi
 import pytest
 import streaming_platform
 from pulumi.provider.experimental.util import camel_case
-from streaming_platform.provider import PACKAGE, SDK_NAMES
+from streaming_platform.provider import PACKAGE, SDK_NAMES, type_token
 
 from offline.engine import Recording, ResourceRecord
 from offline.provider_engine import PLUGIN_DIR, ProviderProcess, start_provider
 from tests.test_network import STACK_ARGS, build_network
 
-NETWORK = f"{PACKAGE}:index:MultiAzNetwork"
+NETWORK = f"{PACKAGE}:network:MultiAzNetwork"
 
 
 @pytest.fixture(scope="module")
@@ -107,13 +107,21 @@ def owner_of(component: type, name: str) -> type:
     return next(cls for cls in component.__mro__ if name in inspect.get_annotations(cls))
 
 
+def has_alternative(tp: Any) -> bool:
+    """A union of a resource object and a type with a schema form (``PublicZone | PublicZoneOutputs``)."""
+    return any(not mentions_resource(a) and a is not type(None) for a in typing.get_args(tp))
+
+
 def hosted_and_not() -> tuple[list[type], list[type]]:
     hosted: list[type] = []
     not_hosted: list[type] = []
     for component in exported_components():
         args = args_type(component)
         hints = typing.get_type_hints(args, localns=SDK_NAMES)
-        blocked = any(mentions_resource(hints[f.name]) and not has_default(f) for f in dataclasses.fields(args))
+        blocked = any(
+            mentions_resource(hints[f.name]) and not has_default(f) and not has_alternative(hints[f.name])
+            for f in dataclasses.fields(args)
+        )
         (not_hosted if blocked else hosted).append(component)
     return hosted, not_hosted
 
@@ -159,9 +167,10 @@ def test_plugin_reports_the_library_version(provider):
 
 def test_schema_has_every_component_whose_args_can_cross_languages(schema):
     hosted, not_hosted = hosted_and_not()
-    assert sorted(schema["resources"]) == sorted(f"{PACKAGE}:index:{c.__name__}" for c in hosted)
-    # The two that take a PublicZone object and call its methods (certificate(), alias()): Python only.
-    assert sorted(c.__name__ for c in not_hosted) == ["AppTier", "StreamingEdge"]
+    assert sorted(schema["resources"]) == sorted(type_token(c) for c in hosted)
+    # AppTier and StreamingEdge take the zone's outputs where a Python program passes the PublicZone: all served.
+    assert not_hosted == []
+    assert len(hosted) == 21
     assert all(r["isComponent"] for r in schema["resources"].values())
     assert schema["name"] == PACKAGE
     assert schema["dependencies"] == [{"name": "aws", "version": pulumi_aws_version()}]
@@ -176,7 +185,7 @@ def pulumi_aws_version() -> str:
 def test_schema_inputs_are_the_args_fields_with_their_docs(schema):
     hosted, _ = hosted_and_not()
     for component in hosted:
-        resource = schema["resources"][f"{PACKAGE}:index:{component.__name__}"]
+        resource = schema["resources"][type_token(component)]
         args = args_type(component)
         hints = typing.get_type_hints(args, localns=SDK_NAMES)
         fields = [f for f in dataclasses.fields(args) if not (mentions_resource(hints[f.name]) and has_default(f))]
@@ -193,7 +202,7 @@ def test_schema_inputs_are_the_args_fields_with_their_docs(schema):
 def test_schema_outputs_are_the_annotated_attributes_with_their_docs(schema):
     hosted, _ = hosted_and_not()
     for component in hosted:
-        resource = schema["resources"][f"{PACKAGE}:index:{component.__name__}"]
+        resource = schema["resources"][type_token(component)]
         outputs = schema_outputs(component)
         assert sorted(resource["properties"]) == sorted(camel_case(k) for k in outputs), component.__name__
         for name in outputs:
@@ -226,6 +235,55 @@ def _enums_in_args() -> set[type[Enum]]:
     for component in hosted_and_not()[0]:
         walk(args_type(component))
     return found
+
+
+def test_schema_tokens_are_the_types_the_python_components_register(schema, recording):
+    # The prod stack registers every exported component; a program in another language gets the same URN types.
+    registered = {r.type for r in recording("prod").resources if r.type.startswith(f"{PACKAGE}:")}
+    assert sorted(schema["resources"]) == sorted(registered)
+    by_name = {t.rsplit(":", 1)[1]: t for t in registered}
+    assert len(by_name) == len(registered) == 21
+    assert {c.__name__: type_token(c) for c in hosted_and_not()[0]} == by_name
+
+
+def test_schema_pins_the_components_that_take_the_zone(schema):
+    tier, edge = (schema["resources"][f"{PACKAGE}:{t}"] for t in ("app:AppTier", "edge:StreamingEdge"))
+    assert sorted(tier["inputProperties"]) == [
+        "accessLogs", "autoscalingServiceRoleArn", "computeMode", "data", "fleet", "identity", "loadBalancer", "logs",
+        "network", "originVerifySecret", "privateApi", "protect", "publishOriginRecord", "resourcePrefix", "services",
+        "tags", "zone",
+    ]  # fmt: skip
+    assert sorted(tier["requiredInputs"]) == ["accessLogs", "data", "logs", "network", "originVerifySecret", "zone"]
+    assert sorted(tier["properties"]) == [
+        "albArn", "albArnSuffix", "albDnsName", "albTargetGroupArnSuffixes", "albZoneId", "apiDomainName",
+        "apiEndpoint", "apiId", "asgName", "clusterName", "computeKeyArn", "httpListenerArn", "httpsListenerArn",
+        "originDomainName", "repositoryUrls", "securityGroupIds", "serviceNames", "userPoolClientId", "userPoolDomain",
+        "userPoolId", "webAclArn",
+    ]  # fmt: skip
+    assert sorted(edge["inputProperties"]) == [
+        "apiDomainName", "errorCachingSeconds", "logBucketName", "logRetentionDays", "manifestTtlSeconds",
+        "originShieldRegion", "originVerifySecret", "priceClass", "protect", "renditionsBucketName",
+        "renditionsBucketRegion", "replicaBucketName", "replicaBucketRegion", "resourcePrefix",
+        "segmentDurationSeconds", "segmentTtlSeconds", "shieldAdvanced", "signedUrlsPublicKeyPem", "tags",
+        "wafAnonymousIpList", "wafGeoBlockCountries", "wafMediaRateLimit", "wafRateLimit", "zone",
+    ]  # fmt: skip
+    assert sorted(edge["requiredInputs"]) == [
+        "logBucketName", "originVerifySecret", "renditionsBucketName", "renditionsBucketRegion", "zone"
+    ]  # fmt: skip
+    assert sorted(edge["properties"]) == [
+        "apiDomainName", "apiUrl", "certificateArn", "distributionArn", "distributionDomainName", "distributionId",
+        "originDomainName", "shieldProtectionId", "siteDomainName", "siteUrl", "usEast1", "webAclArn",
+        "webAclCapacity", "zoneId",
+    ]  # fmt: skip
+    # Python passes the PublicZone; the schema takes its outputs, the names of PublicZone's own outputs.
+    zone_outputs = f"#/types/{PACKAGE}:index:PublicZoneOutputs"
+    assert tier["inputProperties"]["zone"]["$ref"] == edge["inputProperties"]["zone"]["$ref"] == zone_outputs
+    spec = schema["types"][f"{PACKAGE}:index:PublicZoneOutputs"]
+    assert sorted(spec["properties"]) == ["delegation", "delegationRecordFqdn", "domainName", "zoneId"]
+    assert set(spec["properties"]) <= set(schema["resources"][f"{PACKAGE}:edge:PublicZone"]["properties"])
+    assert sorted(spec["required"]) == ["delegation", "domainName", "zoneId"]
+    assert spec["properties"]["domainName"]["plain"] and spec["properties"]["delegation"]["plain"]
+    assert "plain" not in spec["properties"]["zoneId"] and "plain" not in spec["properties"]["delegationRecordFqdn"]
 
 
 def test_network_schema_pins_the_plain_and_wired_inputs(schema):
@@ -295,7 +353,7 @@ def test_construct_network_registers_the_children_of_the_python_path(provider, s
     )
     same_registrations(python, result.recording)
     component = python.named("network")
-    assert component.type == "streaming:network:MultiAzNetwork"  # the public type token, not the schema token
+    assert component.type == NETWORK  # the public type token is the schema's token
     assert result.urn == component.urn
     counts = {"dev": 33, "prod": 52}[stack]  # the component and its children
     assert len(result.recording.resources) == counts
@@ -373,5 +431,35 @@ def test_construct_reports_the_components_own_validation(provider):
     with pytest.raises(grpc.RpcError) as raised:
         provider.construct(NETWORK, "network", {"availabilityZones": ["us-west-2a"]})
     assert "MultiAzNetworkArgs.availability_zones: got ['us-west-2a']; allowed: at least 2 AZs" in str(
+        raised.value.details()
+    )
+
+
+def test_construct_builds_the_component_of_each_token_and_registers_that_type(provider, schema):
+    for token, resource in schema["resources"].items():
+        component = token.rsplit(":", 1)[1]
+        if resource.get("requiredInputs"):  # no inputs: the host names what the component it picked requires
+            import grpc
+
+            with pytest.raises(grpc.RpcError) as raised:
+                provider.construct(token, "c", {})
+            errors = property_errors(raised.value)
+            assert errors and all(reason.endswith(f"on '{component}'") for _, reason in errors), token
+        else:  # nothing required: the component is built with its defaults
+            result = provider.construct(token, "c", {})
+            assert result.recording.named("c").type == token
+            assert result.urn == result.recording.named("c").urn
+    assert [t for t, r in schema["resources"].items() if not r.get("requiredInputs")] == [
+        f"{PACKAGE}:app:ApiGatewayAccount",
+        f"{PACKAGE}:data:DataKeys",
+    ]
+
+
+def test_construct_refuses_the_sdk_hosts_index_token(provider):
+    import grpc
+
+    with pytest.raises(grpc.RpcError) as raised:
+        provider.construct(f"{PACKAGE}:index:MultiAzNetwork", "network", {"availabilityZones": ["a", "b"]})
+    assert f"Construct: got resource type '{PACKAGE}:index:MultiAzNetwork'; allowed: one of ['{PACKAGE}:app:" in str(
         raised.value.details()
     )

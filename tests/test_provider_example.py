@@ -46,7 +46,7 @@ def test_program_names_the_plugin_directory_of_this_repository(program):
 
 def test_every_property_is_a_schema_input_with_an_allowed_value(program, schema):
     resources = program["resources"]
-    assert [r["type"] for r in resources.values()] == ["streaming:index:MultiAzNetwork"]
+    assert [r["type"] for r in resources.values()] == ["streaming:network:MultiAzNetwork"]
     for resource in resources.values():
         spec = schema["resources"][resource["type"]]
         properties = resource["properties"]
@@ -63,7 +63,7 @@ def test_every_property_is_a_schema_input_with_an_allowed_value(program, schema)
 
 
 def test_every_output_reference_names_a_schema_output(program, schema):
-    outputs = schema["resources"]["streaming:index:MultiAzNetwork"]["properties"]
+    outputs = schema["resources"]["streaming:network:MultiAzNetwork"]["properties"]
     references = [re.fullmatch(r"\$\{network\.(\w+)\}", v) for v in program["outputs"].values()]
     assert all(references)
     assert {m.group(1) for m in references if m} <= set(outputs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NotRequired
+from typing import NotRequired, Optional
 
 import pulumi
 import pytest
@@ -59,6 +59,19 @@ class ResourceArgs:
     zone: pulumi.ComponentResource
 
 
+@dataclass
+class AlternativeArgs:
+    zone: pulumi.ComponentResource | Inner
+    """The zone, or from another language what the component needs of it."""
+
+    spare: pulumi.ComponentResource | Inner | None = None
+
+
+@dataclass
+class TwoAlternativesArgs:
+    zone: pulumi.ComponentResource | Inner | GoodArgs
+
+
 def test_defaulted_fields_are_not_required_and_required_ones_stay_required():
     shadow, _ = Layer().shadow(GoodArgs)
     assert shadow.__name__ == "GoodArgs" and shadow.__qualname__ == "GoodArgs"
@@ -107,9 +120,46 @@ def test_an_output_value_passes_through_decoding_untouched():
             ResourceArgs,
             "ResourceArgs.zone: ComponentResource is a resource object handed from one Python component to another",
         ),
+        (
+            TwoAlternativesArgs,
+            "TwoAlternativesArgs.zone: the union pulumi.resource.ComponentResource | tests.test_provider_layer.Inner | "
+            "tests.test_provider_layer.GoodArgs has no schema form",
+        ),
     ],
 )
 def test_a_required_field_without_a_schema_form_is_rejected_naming_it(args, message):
     with pytest.raises(NotExpressible) as raised:
         Layer().shadow(args)
     assert str(raised.value) == message
+
+
+def test_a_resource_in_a_union_gives_way_to_the_other_type_and_values_decode_to_it():
+    layer = Layer()
+    shadow, decode = layer.shadow(AlternativeArgs)
+    inner_shadow, _ = layer.shadow(Inner)  # the cached shadow the field refers to
+    assert shadow.__annotations__["zone"] is inner_shadow  # the schema offers Inner; the resource is Python's
+    assert shadow.__annotations__["spare"] == NotRequired[Optional[inner_shadow]]  # noqa: UP045 - as the layer builds it
+    assert shadow.python_only == {}  # type: ignore[attr-defined]
+    args = decode({"zone": {"paths": ["/a"], "colour": "blue"}, "spare": None})
+    assert args == AlternativeArgs(zone=Inner(paths=("/a",), colour=Colour.BLUE), spare=None)
+
+
+@dataclass
+class Size:
+    cpu: int
+
+
+@dataclass
+class SizesArgs:
+    sizes: Mapping[str, Size]
+    count: int
+    ratio: float = 0.5
+
+
+def test_integers_that_crossed_the_wire_as_floats_are_integers_again_at_any_depth():
+    _, decode = Layer().shadow(SizesArgs)
+    args = decode({"sizes": {"api": {"cpu": 256.0}}, "count": 3.0, "ratio": 1.0})
+    assert args == SizesArgs(sizes={"api": Size(cpu=256)}, count=3, ratio=1.0)
+    assert type(args.sizes["api"].cpu) is int and type(args.count) is int  # str(256.0) is "256.0" in a task definition
+    assert type(args.ratio) is float
+    assert decode({"sizes": {}, "count": 2.5}).count == 2.5  # not an integer: left for the component to reject

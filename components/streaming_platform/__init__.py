@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from streaming_platform.data.tier import DataTier, DataTierArgs
     from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
     from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
-    from streaming_platform.edge.zone import PublicZone, PublicZoneArgs, ZoneDelegation
+    from streaming_platform.edge.zone import PublicZone, PublicZoneArgs, PublicZoneOutputs, ZoneDelegation
     from streaming_platform.media.args import MediaPipelineArgs
     from streaming_platform.media.pipeline import MediaPipeline
     from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
@@ -86,6 +86,7 @@ _EXPORTS = {
     "Identity": "streaming_platform.app.identity",
     "IdentityArgs": "streaming_platform.app.identity",
     "PublicZone": "streaming_platform.edge.zone",
+    "PublicZoneOutputs": "streaming_platform.edge.zone",
     "PublicZoneArgs": "streaming_platform.edge.zone",
     "ZoneDelegation": "streaming_platform.edge.zone",
     "ApiGatewayAccount": "streaming_platform.app.apigateway_account",
@@ -146,6 +147,7 @@ __all__ = [
     "PrivateApiArgs",
     "PublicZone",
     "PublicZoneArgs",
+    "PublicZoneOutputs",
     "Services",
     "ServicesArgs",
     "StreamingEdge",

@@ -18,9 +18,12 @@ inference-friendly layer between the two (derived from the types, nothing listed
   and resource objects handed from one Python component to another. Enum keys travel as their string values
   and tuples as lists, and are decoded back; a resource-typed field with a default (a ``depends_on`` hand-off
   or a ``previous_parent`` alias hook) is Python-only and left out of the schema (other languages set the same
-  thing with the component's own ``dependsOn`` / ``aliases`` options); a component with a *required*
-  resource-typed field (``zone: PublicZone``, whose methods the component calls) is not hosted, and
-  ``hosting().not_hosted`` says why.
+  thing with the component's own ``dependsOn`` / ``aliases`` options); a resource in a union with another type
+  (``zone: PublicZone | PublicZoneOutputs``) is the Python form of that type, and the schema offers the other
+  (the zone's outputs: the SDK's analyzer references resources only in *another* package's schema, and a Construct
+  would get the zone as a reference to its registered outputs, values still to come, where AppTier and
+  StreamingEdge need the domain and the delegation at construction); a component with a *required*
+  resource-typed field and no such alternative is not hosted, and ``hosting().not_hosted`` says why.
 
 ``pulumi.Input[...]`` fields need nothing more once resolved: the analyzer reads them as wired (not ``plain``)
 inputs; every other field is ``plain``, since the component computes on it at construction.
@@ -29,14 +32,14 @@ The host constructs ``cls(name, inputs, opts)`` with the inputs as a dict, and r
 instance. For each component the layer builds a wrapper class with the same name (module, qualified name and
 docstring) whose ``__init__`` is annotated with the analyzer-friendly view of the Args and whose own annotations are
 the schema outputs; its ``__new__`` decodes the dict into the real ``*Args`` dataclass and constructs the real
-component: the same type token (``streaming:<module>:<Component>``, not the schema's), child names and children as
-a Python program gets. The wrapper derives from ``ComponentResource`` only, not from the component, because the
-analyzer reads the annotations of every class in the MRO: it would see the component's own (unresolved) annotations
-of the Python-only outputs (``DataTier.keys``, a sub-component) and fail on them. Outputs with no schema form are
-Python-only (``hosting()`` lists them with the reason); a provider's ``TypedDict`` (an ``*ArgsDict``) is mapped like
-a dataclass. After construction, dataclass- and ``TypedDict``-valued outputs (``cidr_plan``) are turned into dicts of
-their declared fields and enum values into their values, as the host's state mapping expects; this touches only the
-provider process's instance.
+component: the same type token (``streaming:<module>:<Component>``, which ``StreamingProvider`` makes the schema's
+token too), child names and children as a Python program gets. The wrapper derives from ``ComponentResource`` only,
+not from the component, because the analyzer reads the annotations of every class in the MRO: it would see the
+component's own (unresolved) annotations of the Python-only outputs (``DataTier.keys``, a sub-component) and fail on
+them. Outputs with no schema form are Python-only (``hosting()`` lists them with the reason); a provider's
+``TypedDict`` (an ``*ArgsDict``) is mapped like a dataclass. After construction, dataclass- and ``TypedDict``-valued
+outputs (``cidr_plan``) are turned into dicts of their declared fields and enum values into their values, as the
+host's state mapping expects; this touches only the provider process's instance.
 """
 
 from __future__ import annotations
@@ -44,19 +47,22 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import json
 import types
 import typing
 from collections import abc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NotRequired
 
 import pulumi
+from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
+from pulumi.provider.provider import ConstructResult
 
 PACKAGE = "streaming"
-"""The provider's package name: schema tokens are ``streaming:index:<Component>``."""
+"""The provider's package name: resource tokens are the registered types, ``streaming:<module>:<Component>``."""
 
 Decode = Callable[[Any], Any]
 # ``pulumi.Input[T]`` holds the forward reference "Output[T]"; resolving a field's type needs the SDK's names.
@@ -70,6 +76,14 @@ def _identity(value: Any) -> Any:
 def _generic(alias: Any, argument: Any) -> Any:
     """``alias[argument]`` for a type built at run time."""
     return alias[argument]
+
+
+def _to_int(value: Any) -> Any:
+    """An integer as it crossed the wire (a protobuf number, a float). The host means to convert integers
+    (``ComponentProvider.map_input_properties``) but then stores the raw value over the converted one, and never
+    converts one inside a list, a map or an object; so ``ServiceSize(cpu=256)`` would reach the component as 256.0
+    and a task definition as ``"256.0"``."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _to_enum(enum: type[Enum]) -> Decode:
@@ -144,7 +158,9 @@ class Layer:
 
     def wire(self, tp: Any, where: str, *, output: bool = False) -> Wire:
         """The schema view of ``tp`` (the type of ``where``, for error messages)."""
-        if tp in (str, int, float, bool, Any):
+        if tp is int:
+            return Wire(int, _to_int)
+        if tp in (str, float, bool, Any):
             return Wire(tp)
         if output and _is_foreign_resource(tp):
             return Wire(tp)
@@ -164,9 +180,16 @@ class Layer:
         if origin is pulumi.Output:
             return Wire(_generic(pulumi.Output, self.wire(targs[0], where, output=output).type))
         if origin in (typing.Union, types.UnionType):
-            rest = [a for a in targs if a is not type(None)]
-            if len(rest) == 1 and len(targs) == 2:
-                w = self.wire(rest[0], where, output=output)
+            # A resource object in a union with another type is the Python form of that type (``PublicZone |
+            # PublicZoneOutputs``): the schema offers the other one.
+            members = [a for a in targs if a is not type(None)]
+            plain = [a for a in members if not _is_resource(a)]
+            if plain and len(plain) < len(members):
+                members = plain
+            if len(members) == 1:
+                w = self.wire(members[0], where, output=output)
+                if type(None) not in targs:
+                    return w
                 return Wire(_generic(typing.Optional, w.type), _unless_none(w.decode))
             raise NotExpressible(f"{where}: the union {tp} has no schema form")
         if origin in (list, tuple, abc.Sequence) and targs:
@@ -369,6 +392,49 @@ def hosting() -> Hosting:
     return Hosting(hosted, not_hosted)
 
 
+def type_token(component: type[pulumi.ComponentResource]) -> str:
+    """The type ``component`` registers, ``streaming:<subpackage>:<Component>`` (``streaming:network:MultiAzNetwork``
+    for ``streaming_platform.network.multi_az.MultiAzNetwork``): the package's convention for its public type
+    tokens, which tests/test_provider.py checks against what each component registers."""
+    return f"{PACKAGE}:{component.__module__.split('.')[1]}:{component.__name__}"
+
+
+class StreamingProvider(ComponentProvider):
+    """The SDK's component provider, with each component's schema token its registered type.
+
+    The SDK's host names every resource ``<package>:index:<Component>`` (``schema.generate_schema``) and its
+    ``construct`` accepts only the ``index`` module (``validate_resource_type``), while it constructs the class,
+    which registers its own type: a program in another language would hold a ``streaming:index:MultiAzNetwork``
+    resource whose URN says ``streaming:network:MultiAzNetwork``, and a policy, an alias or a ``get`` keyed on one
+    misses the other. So the schema's resources are renamed to the registered types, and ``construct`` maps a
+    registered type back to the host's name; the old ``index`` tokens are refused, one type per component. The
+    schema's *types* (Args objects, enums) stay in ``index``: nothing registers them."""
+
+    def __init__(self, hosted: Sequence[HostedComponent], version: str) -> None:
+        super().__init__([h.wrapper for h in hosted], PACKAGE, version=version)
+        self.index_names = {type_token(h.component): f"{PACKAGE}:index:{h.component.__name__}" for h in hosted}
+        """Registered type -> the name the SDK's host gave the component."""
+        spec = json.loads(self.schema or "{}")
+        resources = spec["resources"]
+        if sorted(resources) != sorted(self.index_names.values()):  # pragma: no cover - the SDK changed its naming
+            raise AssertionError(f"schema resources {sorted(resources)}; expected {sorted(self.index_names.values())}")
+        spec["resources"] = {token: resources[index] for token, index in self.index_names.items()}
+        self.schema = json.dumps(spec)
+        if f'"#/resources/{PACKAGE}:index:' in self.schema:  # pragma: no cover - no input references a component
+            raise AssertionError("the schema references a component by the SDK's index name")
+
+    def construct(
+        self, name: str, resource_type: str, inputs: pulumi.Inputs, options: pulumi.ResourceOptions | None = None
+    ) -> ConstructResult:
+        index = self.index_names.get(resource_type)
+        if index is None:
+            raise ValueError(
+                f"Construct: got resource type {resource_type!r}; allowed: one of {sorted(self.index_names)} "
+                "(the type the component registers)"
+            )
+        return super().construct(name, index, inputs, options)
+
+
 def version() -> str:
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as dist_version
@@ -379,18 +445,20 @@ def version() -> str:
         return "0.0.0"
 
 
+def provider() -> StreamingProvider:
+    return StreamingProvider(hosting().hosted, version())
+
+
 def schema() -> dict[str, Any]:
     """The package schema the provider's ``GetSchema`` returns, computed in-process (for the docs)."""
-    import json
-
-    from pulumi.provider.experimental.component import ComponentProvider
-
-    provider = ComponentProvider([h.wrapper for h in hosting().hosted], PACKAGE, version=version())
-    return typing.cast(dict[str, Any], json.loads(provider.schema or "{}"))
+    return typing.cast(dict[str, Any], json.loads(provider().schema or "{}"))
 
 
 def main() -> None:
-    """Serve the hosted components (``python -m streaming_platform <engine address>``)."""
-    from pulumi.provider.experimental import component_provider_host
+    """Serve the hosted components (``python -m streaming_platform <engine address>``), as the SDK's
+    ``component_provider_host`` does, with the registered types as tokens."""
+    import sys
 
-    component_provider_host([h.wrapper for h in hosting().hosted], PACKAGE, version=version())
+    from pulumi.provider import main as serve
+
+    serve(provider(), sys.argv[1:])

@@ -69,7 +69,7 @@ from streaming_platform.app.services import (
     ServicesArgs,
     ServicesOptions,
 )
-from streaming_platform.edge.zone import PublicZone
+from streaming_platform.edge.zone import PublicZone, PublicZoneOutputs
 from streaming_platform.iam import account_admin_statement, policy_document
 
 __all__ = [
@@ -124,9 +124,9 @@ class AppTierArgs:
 
     network: AppNetwork
     """VPC and subnets (at least two AZs)."""
-    zone: PublicZone
+    zone: PublicZone | PublicZoneOutputs
     """The site's zone: the regional certificate (``origin.<domain>``, ``api.<domain>``) is validated in it and
-    both names are alias records in it."""
+    both names are alias records in it. From another language, the zone's outputs (``PublicZoneOutputs``)."""
     origin_verify_secret: pulumi.Input[str]
     """Value the edge sends in ``X-Origin-Verify``; listener rules forward only requests that carry it."""
     data: DataAccess

@@ -62,7 +62,7 @@ from streaming_platform.edge.waf import (
     web_acl_capacity,
     web_acl_rules,
 )
-from streaming_platform.edge.zone import PublicZone
+from streaming_platform.edge.zone import PublicZone, PublicZoneOutputs
 
 __all__ = [
     "ALL_VIEWER_EXCEPT_HOST_HEADER",
@@ -109,8 +109,9 @@ class PriceClass(StrEnum):
 class StreamingEdgeArgs:
     """Inputs of StreamingEdge. Names and ARNs from other components are Inputs; the rest are plain settings."""
 
-    zone: PublicZone
-    """The site's zone: the certificate is validated in it, and the site and origin records are written in it."""
+    zone: PublicZone | PublicZoneOutputs
+    """The site's zone: the certificate is validated in it, and the site and origin records are written in it. From
+    another language, the zone's outputs (``PublicZoneOutputs``)."""
     origin_verify_secret: pulumi.Input[str]
     """Value sent in ``X-Origin-Verify`` to the ALB and the REST API: the ALB's listener rules forward only requests
     that carry it; the regional web ACLs rate-limit per connecting IP only the requests without it."""
@@ -260,7 +261,7 @@ class StreamingEdge(StreamingComponent):
         self.api_domain_name = args.api_domain_name or f"api.{domain}"
         self.site_url = f"https://{domain}/"
         self.api_url = f"https://{domain}/{API_BASE_PATH}/"
-        self.zone_id = args.zone.zone_id
+        self.zone_id = pulumi.Output.from_input(args.zone.zone_id)
 
         # Explicit, whatever the stack's region: CloudFront only takes certificates and web ACLs from here.
         self.us_east_1 = aws.Provider(f"{name}-us-east-1", region=CLOUDFRONT_REGION, opts=self.child())

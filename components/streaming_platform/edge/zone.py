@@ -166,8 +166,7 @@ class PublicZone(pulumi.ComponentResource):
         return self.delegation is not ZoneDelegation.PENDING
 
     def covers(self, fqdn: str) -> bool:
-        fqdn = fqdn.rstrip(".")
-        return fqdn == self.domain_name or fqdn.endswith("." + self.domain_name)
+        return _covers(self.domain_name, fqdn)
 
     def certificate(
         self,
@@ -184,63 +183,9 @@ class PublicZone(pulumi.ComponentResource):
 
         ``parent`` defaults to this zone; pass the component that uses the certificate. ``provider`` selects
         the region (CloudFront needs us-east-1). Raises ValueError while the zone's delegation is PENDING."""
-        if not self.accepts_certificates:
-            raise ValueError(
-                f"PublicZone.certificate({name!r}): got a zone whose delegation is {self.delegation.value} "
-                f"({self.domain_name}: nobody answers for it yet, so ACM's validation could only time out); allowed: "
-                "after the delegation is in place (adopt the zone, give parent_zone_name, or confirm the delegation)"
-            )
-        names = [d.rstrip(".") for d in domain_names]
-        outside = [d for d in names if not self.covers(d)]
-        if not names or outside or len(set(names)) != len(names):
-            raise ValueError(
-                f"PublicZone.certificate({name!r}): got {list(domain_names)}; allowed: one or more distinct names "
-                f"in {self.domain_name}"
-            )
-        opts = pulumi.ResourceOptions(parent=parent or self, provider=provider)
-        cert = aws.acm.Certificate(
-            name,
-            domain_name=names[0],
-            subject_alternative_names=names[1:] or None,
-            validation_method="DNS",
-            tags={**(tags or {}), "Name": names[0]},
-            opts=opts,
-        )
-        records = []
-        for i, domain in enumerate(names):
-
-            def option(opts_: Sequence[aws.acm.outputs.CertificateDomainValidationOption], d: str = domain) -> dict:
-                for o in opts_ or []:
-                    if o.domain_name == d:
-                        return {
-                            "name": o.resource_record_name,
-                            "type": o.resource_record_type,
-                            "value": o.resource_record_value,
-                        }
-                raise ValueError(f"ACM returned no validation option for {d}")
-
-            chosen = cert.domain_validation_options.apply(option)
-            records.append(
-                aws.route53.Record(
-                    f"{name}-validation-{i}",
-                    zone_id=self.zone_id,
-                    name=chosen.apply(lambda o: o["name"]),
-                    type=chosen.apply(lambda o: o["type"]),
-                    records=[chosen.apply(lambda o: o["value"])],
-                    ttl=VALIDATION_RECORD_TTL,
-                    allow_overwrite=True,  # a renewal or a second certificate for the same name reuses the record
-                    opts=pulumi.ResourceOptions(parent=parent or self),
-                )
-            )
         # ACM resolves the validation records through the parent's delegation: wait for it when it is ours.
         delegated = [self._delegation_record] if self._delegation_record is not None else []
-        validation = aws.acm.CertificateValidation(
-            f"{name}-validation",
-            certificate_arn=cert.arn,
-            validation_record_fqdns=[r.fqdn for r in records],
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=delegated)),
-        )
-        return validation.certificate_arn
+        return _certificate(self, name, domain_names, provider, parent or self, tags, delegated)
 
     def alias(
         self,
@@ -252,13 +197,158 @@ class PublicZone(pulumi.ComponentResource):
         parent: pulumi.Resource | None = None,
     ) -> aws.route53.Record:
         """An A alias record ``record_name`` -> a load balancer, API Gateway domain or distribution."""
-        if not self.covers(record_name):
-            raise ValueError(f"PublicZone.alias({name!r}): got {record_name!r}; allowed: a name in {self.domain_name}")
-        return aws.route53.Record(
-            name,
-            zone_id=self.zone_id,
-            name=record_name,
-            type="A",
-            aliases=[{"name": target_dns_name, "zone_id": target_zone_id, "evaluate_target_health": True}],
-            opts=pulumi.ResourceOptions(parent=parent or self),
+        return _alias(self, name, record_name, target_dns_name, target_zone_id, parent or self)
+
+
+@dataclass(frozen=True)
+class PublicZoneOutputs:
+    """A PublicZone as a program in another language hands it to AppTier or StreamingEdge: the zone's outputs. The
+    component provider cannot pass the zone itself (a Construct receives another component only as a reference to
+    its registered outputs, all of them values still to come, while the component needs the domain and the
+    delegation at construction), so the component works on these outputs instead, exactly as it does on the zone:
+    certificates are validated and alias records written in ``zone_id``. Python programs pass the PublicZone."""
+
+    zone_id: pulumi.Input[str]
+    """The zone's ``zoneId`` output."""
+    domain_name: str
+    """The zone's ``domainName``: every certificate and record name is in it (plain: names are computed from it)."""
+    delegation: ZoneDelegation
+    """The zone's ``delegation``: while PENDING the component refuses to start a certificate validation."""
+    delegation_record_fqdn: pulumi.Input[str] | None = None
+    """The zone's ``delegationRecordFqdn`` (BY_PARENT_IN_ACCOUNT): every certificate validation waits for it, as it
+    waits for the zone's own NS delegation record. Default: None, nothing to wait for."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "domain_name", self.domain_name.rstrip("."))
+        object.__setattr__(self, "delegation", ZoneDelegation(self.delegation))
+
+    @property
+    def accepts_certificates(self) -> bool:
+        """Whether a DNS validation can succeed now: False only while a delegation from outside is PENDING."""
+        return self.delegation is not ZoneDelegation.PENDING
+
+    def covers(self, fqdn: str) -> bool:
+        return _covers(self.domain_name, fqdn)
+
+    def certificate(
+        self,
+        name: str,
+        domain_names: Sequence[str],
+        *,
+        provider: pulumi.ProviderResource | None = None,
+        parent: pulumi.Resource | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> pulumi.Output[str]:
+        """``PublicZone.certificate`` on the zone's outputs; ``parent`` (the component using the certificate) has no
+        default here, the zone not being a resource of this program."""
+        # Waiting for the record's FQDN (its value and the resources it came from) waits for the record.
+        delegated: pulumi.Input[Sequence[pulumi.Resource]] = (
+            pulumi.Output.from_input(self.delegation_record_fqdn).apply(lambda _: [])
+            if self.delegation_record_fqdn is not None
+            else []
         )
+        return _certificate(self, name, domain_names, provider, parent, tags, delegated)
+
+    def alias(
+        self,
+        name: str,
+        record_name: str,
+        target_dns_name: pulumi.Input[str],
+        target_zone_id: pulumi.Input[str],
+        *,
+        parent: pulumi.Resource | None = None,
+    ) -> aws.route53.Record:
+        """``PublicZone.alias`` on the zone's outputs."""
+        return _alias(self, name, record_name, target_dns_name, target_zone_id, parent)
+
+
+def _covers(domain_name: str, fqdn: str) -> bool:
+    fqdn = fqdn.rstrip(".")
+    return fqdn == domain_name or fqdn.endswith("." + domain_name)
+
+
+def _certificate(
+    zone: PublicZone | PublicZoneOutputs,
+    name: str,
+    domain_names: Sequence[str],
+    provider: pulumi.ProviderResource | None,
+    parent: pulumi.Resource | None,
+    tags: Mapping[str, str] | None,
+    delegated: pulumi.Input[Sequence[pulumi.Resource]],
+) -> pulumi.Output[str]:
+    domain_name = zone.domain_name.rstrip(".")
+    if not zone.accepts_certificates:
+        raise ValueError(
+            f"PublicZone.certificate({name!r}): got a zone whose delegation is {zone.delegation.value} "
+            f"({domain_name}: nobody answers for it yet, so ACM's validation could only time out); allowed: "
+            "after the delegation is in place (adopt the zone, give parent_zone_name, or confirm the delegation)"
+        )
+    names = [d.rstrip(".") for d in domain_names]
+    outside = [d for d in names if not zone.covers(d)]
+    if not names or outside or len(set(names)) != len(names):
+        raise ValueError(
+            f"PublicZone.certificate({name!r}): got {list(domain_names)}; allowed: one or more distinct names "
+            f"in {domain_name}"
+        )
+    opts = pulumi.ResourceOptions(parent=parent, provider=provider)
+    cert = aws.acm.Certificate(
+        name,
+        domain_name=names[0],
+        subject_alternative_names=names[1:] or None,
+        validation_method="DNS",
+        tags={**(tags or {}), "Name": names[0]},
+        opts=opts,
+    )
+    records = []
+    for i, domain in enumerate(names):
+
+        def option(opts_: Sequence[aws.acm.outputs.CertificateDomainValidationOption], d: str = domain) -> dict:
+            for o in opts_ or []:
+                if o.domain_name == d:
+                    return {
+                        "name": o.resource_record_name,
+                        "type": o.resource_record_type,
+                        "value": o.resource_record_value,
+                    }
+            raise ValueError(f"ACM returned no validation option for {d}")
+
+        chosen = cert.domain_validation_options.apply(option)
+        records.append(
+            aws.route53.Record(
+                f"{name}-validation-{i}",
+                zone_id=zone.zone_id,
+                name=chosen.apply(lambda o: o["name"]),
+                type=chosen.apply(lambda o: o["type"]),
+                records=[chosen.apply(lambda o: o["value"])],
+                ttl=VALIDATION_RECORD_TTL,
+                allow_overwrite=True,  # a renewal or a second certificate for the same name reuses the record
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
+        )
+    validation = aws.acm.CertificateValidation(
+        f"{name}-validation",
+        certificate_arn=cert.arn,
+        validation_record_fqdns=[r.fqdn for r in records],
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=delegated)),
+    )
+    return validation.certificate_arn
+
+
+def _alias(
+    zone: PublicZone | PublicZoneOutputs,
+    name: str,
+    record_name: str,
+    target_dns_name: pulumi.Input[str],
+    target_zone_id: pulumi.Input[str],
+    parent: pulumi.Resource | None,
+) -> aws.route53.Record:
+    if not zone.covers(record_name):
+        raise ValueError(f"PublicZone.alias({name!r}): got {record_name!r}; allowed: a name in {zone.domain_name}")
+    return aws.route53.Record(
+        name,
+        zone_id=zone.zone_id,
+        name=record_name,
+        type="A",
+        aliases=[{"name": target_dns_name, "zone_id": target_zone_id, "evaluate_target_health": True}],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
