@@ -170,7 +170,7 @@ def test_schema_has_every_component_whose_args_can_cross_languages(schema):
     assert sorted(schema["resources"]) == sorted(type_token(c) for c in hosted)
     # AppTier and StreamingEdge take the zone's outputs where a Python program passes the PublicZone: all served.
     assert not_hosted == []
-    assert len(hosted) == 21
+    assert len(hosted) == 22
     assert all(r["isComponent"] for r in schema["resources"].values())
     assert schema["name"] == PACKAGE
     assert schema["dependencies"] == [{"name": "aws", "version": pulumi_aws_version()}]
@@ -242,7 +242,7 @@ def test_schema_tokens_are_the_types_the_python_components_register(schema, reco
     registered = {r.type for r in recording("prod").resources if r.type.startswith(f"{PACKAGE}:")}
     assert sorted(schema["resources"]) == sorted(registered)
     by_name = {t.rsplit(":", 1)[1]: t for t in registered}
-    assert len(by_name) == len(registered) == 21
+    assert len(by_name) == len(registered) == 22
     assert {c.__name__: type_token(c) for c in hosted_and_not()[0]} == by_name
 
 
@@ -451,6 +451,7 @@ def test_construct_builds_the_component_of_each_token_and_registers_that_type(pr
             assert result.urn == result.recording.named("c").urn
     assert [t for t, r in schema["resources"].items() if not r.get("requiredInputs")] == [
         f"{PACKAGE}:app:ApiGatewayAccount",
+        f"{PACKAGE}:app:Cluster",
         f"{PACKAGE}:data:DataKeys",
     ]
 

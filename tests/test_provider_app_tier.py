@@ -87,7 +87,7 @@ def build_tier(compute_mode: ComputeMode) -> Recording:
     return run_component(program, project="streaming", stack="prod")
 
 
-@pytest.mark.parametrize(("mode", "count"), [(ComputeMode.ECS_AND_EC2_FLEET, 194), (ComputeMode.ECS_ONLY, 184)])
+@pytest.mark.parametrize(("mode", "count"), [(ComputeMode.ECS_AND_EC2_FLEET, 195), (ComputeMode.ECS_ONLY, 185)])
 def test_construct_app_tier_with_the_zones_outputs_registers_the_children_of_the_python_path(provider, mode, count):
     python = build_tier(mode)
     inputs = {**wire(tier_args(None, mode)), "zone": ZONE_OUTPUTS}
