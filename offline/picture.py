@@ -28,7 +28,7 @@ from typing import Any
 
 import diagrams
 from diagrams import Cluster, Diagram, Edge, Node, setdiagram
-from diagrams.aws.compute import EC2AutoScaling, Fargate, Lambda
+from diagrams.aws.compute import EC2AutoScaling, ElasticContainerServiceService, Fargate, Lambda
 from diagrams.aws.database import RDS, Dynamodb, ElastiCache
 from diagrams.aws.integration import SNS, SQS, Eventbridge
 from diagrams.aws.management import Cloudwatch, CloudwatchAlarm
@@ -45,6 +45,7 @@ from diagrams.aws.security import KMS, WAF, Cognito, SecretsManager
 from diagrams.aws.storage import S3
 from diagrams.onprem.client import Users
 
+from offline.diagram_model import ecs_launch
 from offline.engine import Recording, ResourceRecord
 
 ICON_ROOT = str(Path(diagrams.__file__).resolve().parent.parent)
@@ -197,14 +198,18 @@ def _graph(recording: Recording) -> Any:
 
 
 def _az_boxes(b: _Builder, n_az: int) -> tuple[dict[str, Node], dict[str, Node], dict[str, Node], dict[str, Node]]:
-    """One box per AZ: its NAT gateway, its share of the ECS tasks and fleet, its cache nodes, its replicas."""
+    """One box per AZ: its NAT gateway, its share of the ECS tasks (on Fargate, and on the fleet through its
+    capacity provider) and of the fleet, its cache nodes, its replicas. The second dict is what the load
+    balancer reaches on the fleet: the ECS tasks placed there, else the instances themselves."""
     services = b.of("aws:ecs/service:Service")
-    tasks_total = sum(int(s.inputs.get("desiredCount") or 0) for s in services)
+    on_fargate = [s for s in services if ecs_launch(s) == "Fargate"]
+    on_fleet = [s for s in services if ecs_launch(s) == "EC2"]
     groups = b.of("aws:autoscaling/group:Group")
     caches = b.of("aws:elasticache/replicationGroup:ReplicationGroup")
     cache_azs = Counter(az for c in caches for az in (c.inputs.get("preferredCacheClusterAzs") or ()))
     nat_azs = Counter(az for nat in b.of("aws:ec2/natGateway:NatGateway") for az in b.azs_of(nat, "subnetId"))
     tasks: dict[str, Node] = {}
+    fleet_tasks: dict[str, Node] = {}
     fleet: dict[str, Node] = {}
     cache: dict[str, Node] = {}
     replicas: dict[str, Node] = {}
@@ -215,19 +220,20 @@ def _az_boxes(b: _Builder, n_az: int) -> tuple[dict[str, Node], dict[str, Node],
         with _cluster(f"Availability Zone {az}", f"az_{slug}"):
             if nat_azs[az]:
                 NATGateway(_count("NAT gateway", nat_azs[az]), nodeid=f"nat_{slug}")
-            if services:
-                share = (
-                    f"~{tasks_total // n_az} tasks"
-                    if tasks_total % n_az == 0
-                    else f"{tasks_total} tasks over {n_az} AZs"
-                )
-                tasks[az] = Fargate(f"ECS Fargate\n{_count('service', len(services))}, {share}", nodeid=f"tasks_{slug}")
+            if on_fargate:
+                label = f"ECS on Fargate\n{_count('service', len(on_fargate))}, {_task_share(on_fargate, n_az)}"
+                tasks[az] = Fargate(label, nodeid=f"tasks_{slug}")
+            if on_fleet:
+                label = f"ECS on the EC2 fleet\n{_count('service', len(on_fleet))}, {_task_share(on_fleet, n_az)}"
+                fleet_tasks[az] = ElasticContainerServiceService(label, nodeid=f"fleet_tasks_{slug}")
             for g in groups:
                 minimum = int(g.inputs.get("minSize") or 0)
                 share = f"{minimum // n_az}" if minimum % n_az == 0 else f"{minimum}/{n_az}"
                 maximum = int(g.inputs.get("maxSize") or 0)
                 label = f"EC2 fleet ({_fleet_type(g)})\n{share} of min {minimum}, max {maximum}"
                 fleet[az] = EC2AutoScaling(label, nodeid=f"fleet_{slug}")
+                if az in fleet_tasks:
+                    fleet_tasks[az] >> Edge(style="dashed", xlabel="capacity provider") >> fleet[az]
             for c in caches:
                 if cache_azs[az]:
                     cache[az] = ElastiCache(f"ElastiCache {c.inputs.get('nodeType')}\n{_count('node', cache_azs[az])}",
@@ -236,7 +242,15 @@ def _az_boxes(b: _Builder, n_az: int) -> tuple[dict[str, Node], dict[str, Node],
                 replicas[az] = RDS(
                     _count("RDS read replica", replica_azs[az]) + "\n(async from the primary)", nodeid=f"replica_{slug}"
                 )
-    return tasks, fleet, cache, replicas
+    return tasks, fleet_tasks or fleet, cache, replicas
+
+
+def _task_share(services: list[ResourceRecord], n_az: int) -> str:
+    """Each AZ's share of the services' minimum tasks (desiredCount), spread over the AZs."""
+    total = sum(int(s.inputs.get("desiredCount") or 0) for s in services)
+    if total % n_az:
+        return f"{total} tasks over {n_az} AZs"
+    return f"~{total // n_az} task" + ("s" if total // n_az != 1 else "")
 
 
 def _fleet_type(group: ResourceRecord) -> str:

@@ -77,7 +77,10 @@ def test_dev_estimate_line_by_line(dev):
         ("app", "Fargate Spot vCPU-hours", "us-east-2"): tasks * D("0.25") * H * p("fargate_vcpu_hour") * spot,
         ("app", "Fargate Spot GB-hours", "us-east-2"): tasks * D("0.5") * H * p("fargate_gb_hour") * spot,
         ("app", "Network Load Balancer hours", "us-east-2"): H * p("nlb_hour"),
-        ("data", "ElastiCache cache.t4g.micro node-hours", "us-east-2"): None,
+        # numCacheClusters 2 at the Redis OSS on-demand rate
+        ("data", "ElastiCache cache.t4g.micro node-hours", "us-east-2"): 2
+        * H
+        * p("elasticache_node_hour", "cache.t4g.micro"),
         ("data", "KMS customer managed keys", "us-east-1"): keys["us-east-1"] * p("kms_key_month"),
         ("data", "KMS customer managed keys", "us-east-2"): keys["us-east-2"] * p("kms_key_month"),
         ("data", "RDS db.t4g.medium instance-hours (Multi-AZ primary + standby)", "us-east-2"): 2
@@ -99,8 +102,8 @@ def test_dev_estimate_line_by_line(dev):
     }
     assert est.by_tier() == by_tier
     assert est.total == sum(by_tier.values(), D(0))
-    # still unpriced: no citable figure for the node type (see offline/prices.json)
-    assert [line.item for line in est.unpriced] == ["ElastiCache cache.t4g.micro node-hours"]
+    assert est.total == D("403.33609")  # the README's $403.34
+    assert est.unpriced == []
 
 
 def test_prod_estimate_line_by_line(prod):
@@ -139,11 +142,14 @@ def test_prod_estimate_line_by_line(prod):
         ("edge", "WAF web ACLs", "us-west-2"): 2 * p("waf_web_acl_month"),  # one per entry point
         ("app", "ALB LCU-hours (assumed)", "us-west-2"): 5 * H * p("alb_lcu_hour"),
         ("app", "Application Load Balancer hours", "us-west-2"): H * p("alb_hour"),
-        ("app", "EC2 on-demand instance-hours (t3.large)", "us-west-2"): None,  # minSize 3 = on-demand base 3
+        # minSize 3 = on-demand base 3, at the t3.large on-demand rate
+        ("app", "EC2 on-demand instance-hours (t3.large)", "us-west-2"): 3 * H * p("ec2_instance_hour", "t3.large"),
         ("app", "Fargate vCPU-hours", "us-west-2"): 3 * cpu * H * p("fargate_vcpu_hour"),
         ("app", "Fargate GB-hours", "us-west-2"): 3 * mem * H * p("fargate_gb_hour"),
         ("app", "Network Load Balancer hours", "us-west-2"): H * p("nlb_hour"),
-        ("data", "ElastiCache cache.r7g.large node-hours", "us-west-2"): None,
+        ("data", "ElastiCache cache.r7g.large node-hours", "us-west-2"): 3
+        * H
+        * p("elasticache_node_hour", "cache.r7g.large"),
         ("data", "KMS customer managed keys", "us-east-1"): p("kms_key_month"),
         ("data", "KMS customer managed keys", "us-east-2"): p("kms_key_month"),
         ("data", "KMS customer managed keys", "us-west-2"): 8 * p("kms_key_month"),
@@ -170,10 +176,9 @@ def test_prod_estimate_line_by_line(prod):
         t: sum((v for (tier, _, _), v in expected.items() if tier == t and v is not None), D(0)) for t in cost.TIERS
     }
     assert est.by_tier() == by_tier and est.total == sum(by_tier.values(), D(0))
-    # still unpriced: no citable figure for these instance types (see offline/prices.json)
+    assert est.total == D("3122.03905")  # the README's $3,122.04
+    # still unpriced: no citable PostgreSQL figure for the instance class (see offline/prices.json)
     assert [line.item for line in est.unpriced] == [
-        "EC2 on-demand instance-hours (t3.large)",
-        "ElastiCache cache.r7g.large node-hours",
         "RDS db.r7g.large instance-hours (Multi-AZ primary + standby)",
         "RDS db.r7g.large instance-hours (read replica)",
     ]
@@ -222,7 +227,26 @@ def test_fleet_spot_instances_are_listed_unpriced_not_guessed(prod):
     assert (line.quantity, line.unit, line.unit_price) == (D("1.5") * H, "instance-hour", None)
     on_demand = {line.item: line.quantity for line in head.lines}["EC2 on-demand instance-hours (t3.large)"]
     assert on_demand == D("1.5") * H
-    assert head.total == base.total and len(head.unpriced) == len(base.unpriced) + 1
+    # the 1.5 instances moved to Spot leave the total by their on-demand hours and come back unpriced
+    assert head.total == base.total - D("1.5") * H * p("ec2_instance_hour", "t3.large")
+    assert len(head.unpriced) == len(base.unpriced) + 1
+
+
+def test_one_more_cache_node_costs_exactly_its_node_hours(prod):
+    base = estimate(prod)
+    head = estimate(run_program("prod", config_overrides={"streaming:cacheNumNodes": "4"}))
+    node = "data|ElastiCache cache.r7g.large node-hours|us-west-2"
+    before = {line.key: line for line in base.lines}[node]
+    after = {line.key: line for line in head.lines}[node]
+    assert (before.quantity, after.quantity) == (3 * H, 4 * H)
+    assert after.unit_price == before.unit_price == D("0.219")  # the cited Redis OSS rate in us-west-2
+    changed = {key for key, _, _ in diff(base, head)}
+    assert changed <= {node, "observability|CloudWatch alarms|us-west-2"}  # a node may bring per-node alarms
+    alarms = "observability|CloudWatch alarms|us-west-2"
+    extra_alarms = {line.key: line.quantity for line in head.lines}[alarms] - {
+        line.key: line.quantity for line in base.lines
+    }[alarms]
+    assert head.total - base.total == H * D("0.219") + extra_alarms * p("cloudwatch_alarm_month")
 
 
 def test_a_minimum_task_above_the_fargate_base_splits_by_weight(prod):
@@ -240,6 +264,7 @@ def test_a_minimum_task_above_the_fargate_base_splits_by_weight(prod):
         + 5 * H * p("alb_lcu_hour")
         + H * p("alb_hour")
         + H * p("nlb_hour")
+        + 3 * H * p("ec2_instance_hour", "t3.large")  # the fleet's minimum, all on-demand
     )
     assert head.by_tier()["app"] == expected_app
 

@@ -113,7 +113,9 @@ def test_prod_picture_puts_each_az_nat_gateway_tasks_fleet_and_cache_node_in_its
         slug = az.replace("-", "_")
         box = ("cluster_region", "cluster_vpc", f"cluster_az_{slug}")
         assert nodes[f"nat_{slug}"] == ("NAT gateway", box)
-        assert nodes[f"tasks_{slug}"] == ("ECS Fargate\nservice ×6, ~6 tasks", box)  # 6 services x 3 tasks / 3 AZs
+        # 5 services x 3 tasks / 3 AZs on Fargate; the frontend's 3 tasks on the fleet's capacity provider
+        assert nodes[f"tasks_{slug}"] == ("ECS on Fargate\nservice ×5, ~5 tasks", box)
+        assert nodes[f"fleet_tasks_{slug}"] == ("ECS on the EC2 fleet\nservice, ~1 task", box)
         assert nodes[f"fleet_{slug}"] == ("EC2 fleet (t3.large)\n1 of min 3, max 12", box)
         assert nodes[f"cache_{slug}"] == ("ElastiCache cache.r7g.large\nnode", box)
     assert {k: v[1][-1] for k, v in nodes.items() if k.startswith("replica_")} == {
@@ -138,7 +140,8 @@ def test_dev_picture_has_one_nat_gateway_two_az_boxes_and_no_fleet(dev):
         "cluster_az_us_east_2b",
     ]
     assert not [k for k in nodes if k.startswith(("fleet_", "replica_", "s3_us"))]
-    assert nodes["tasks_us_east_2a"][0] == "ECS Fargate\nservice ×6, ~6 tasks"  # 6 services x 2 tasks / 2 AZs
+    assert nodes["tasks_us_east_2a"][0] == "ECS on Fargate\nservice ×6, ~6 tasks"  # 6 services x 2 tasks / 2 AZs
+    assert not [k for k in nodes if k.startswith("fleet_tasks_")]  # every dev service is on FARGATE_SPOT
 
 
 def test_picture_edges_follow_the_request_path(prod):
@@ -147,6 +150,10 @@ def test_picture_edges_follow_the_request_path(prod):
     assert {("users", "route53"), ("route53", "cloudfront"), ("cloudfront", "alb"), ("cloudfront", "s3")} <= edges
     assert {("alb", f"tasks_{az.replace('-', '_')}") for az in PROD_AZS} <= edges
     assert {(f"tasks_{az.replace('-', '_')}", "rds_0") for az in PROD_AZS} <= edges
+    # the load balancer reaches the frontend's tasks on the fleet, which run on its instances
+    for slug in (az.replace("-", "_") for az in PROD_AZS):
+        assert {("alb", f"fleet_tasks_{slug}"), (f"fleet_tasks_{slug}", f"fleet_{slug}")} <= edges
+        assert ("alb", f"fleet_{slug}") not in edges
     assert ("s3", "s3_us_east_2") in edges and ("api", "nlb") in edges
 
 
@@ -261,9 +268,39 @@ def test_links_made_by_glue_resources_are_edges(prod_diagram):
 def test_compact_counts_resources_of_one_type_in_one_place(prod_diagram):
     small = compact(prod_diagram)
     assert sum(n.count for n in small.nodes) == sum(n.count for n in prod_diagram.nodes)
-    assert len({(n.tier, n.az, n.type) for n in small.nodes}) == len(small.nodes)
+    assert len({(n.tier, n.az, n.type, n.label) for n in small.nodes}) == len(small.nodes)
     ids = {n.id for n in small.nodes}
     assert all(a in ids and b in ids and a != b for a, b in small.edges)
+
+
+def test_ecs_services_are_labelled_by_where_their_tasks_run(prod_diagram, dev):
+    """prod's frontend runs on the fleet's capacity provider; every other service, and all of dev's, on Fargate."""
+    labels = {n.names[0]: n.label for n in nodes_of(prod_diagram, "aws:ecs/service:Service")}
+    assert labels == {
+        "app-frontend": "ECS service (EC2)",
+        **{f"app-{s}": "ECS service (Fargate)" for s in ("api", "video", "user", "comment", "notification")},
+    }
+    counted = {n.label: n.count for n in nodes_of(compact(prod_diagram), "aws:ecs/service:Service")}
+    assert counted == {"ECS service (EC2)": 1, "ECS service (Fargate)": 5}
+    assert {n.label for n in nodes_of(build(dev), "aws:ecs/service:Service")} == {"ECS service (Fargate)"}
+
+
+@pytest.mark.parametrize(
+    ("inputs", "launch"),
+    [
+        ({"capacityProviderStrategies": [{"capacityProvider": "FARGATE"}, {"capacityProvider": "FARGATE_SPOT"}]},
+         "Fargate"),
+        ({"capacityProviderStrategies": [{"capacityProvider": "streaming-prod-fleet", "base": 0.0}]}, "EC2"),
+        ({"capacityProviderStrategies": [{"capacityProvider": "FARGATE"}, {"capacityProvider": "fleet"}]},
+         "Fargate + EC2"),
+        ({"launchType": "EC2"}, "EC2"),
+        ({"launchType": "FARGATE"}, "Fargate"),
+        ({"launchType": "EXTERNAL"}, "external"),
+        ({}, "cluster default"),
+    ],
+)  # fmt: skip
+def test_ecs_launch_reads_the_strategy_then_the_launch_type(inputs, launch):
+    assert diagram.ecs_launch(_record("aws:ecs/service:Service", "s", **inputs)) == launch
 
 
 def test_mermaid_is_well_formed(prod_diagram):
