@@ -88,6 +88,6 @@ def final_snapshot_name(
     ``DBSnapshotAlreadyExists``, DeleteReplicationGroup ``SnapshotAlreadyExistsFault``, in their API references), so
     a fixed name works once. The suffix comes from a ``random.RandomId`` whose ``keepers`` are the store's
     replacement-triggering inputs (``replaced_with``): whenever the store is replaced, the id is replaced too and
-    the new store gets a new name; a re-created stack draws a new id."""
-    suffix = random.RandomId(resource_name, byte_length=4, keepers=dict(replaced_with), opts=part.child())
+    the new store gets a new name; a re-created stack draws a new id. The id is new after 0.1 (no alias)."""
+    suffix = random.RandomId(resource_name, byte_length=4, keepers=dict(replaced_with), opts=part.child(new=True))
     return pulumi.Output.concat(identifier, "-final-", suffix.hex)

@@ -14,7 +14,7 @@ import pulumi
 from streaming_platform.observability.thresholds import US_EAST_1, AlarmThresholds
 
 if TYPE_CHECKING:
-    from streaming_platform.observability.alarms import ObservabilityArgs
+    from streaming_platform.observability.args import ObservabilityArgs
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,8 @@ def _ref(key: str, value: pulumi.Input[str]) -> _Ref:
     return _Ref(key, value)
 
 
-def _inputs_of(widget: Widget) -> list[tuple[str, Any]]:
+def inputs_of(widget: Widget) -> list[tuple[str, Any]]:
+    """The identifiers ``widget``'s placeholders stand for, as (key, input) pairs to resolve."""
     return [(part.key, part.value) for metric in widget.metrics for part in metric if isinstance(part, _Ref)]
 
 
