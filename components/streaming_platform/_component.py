@@ -9,7 +9,7 @@ partition and region look-ups). They live here once:
 * ``moved_from``: the resource a part's children were parented to before the part existed; every child
   that existed then carries ``Alias(parent=moved_from)`` so a deployed stack adopts it instead of replacing
   it. A child added since (``child(new=True)``) has no earlier URN, so it carries no alias.
-* ``tags(name)``: the caller's tags plus ``Name``.
+* ``tags(name)``: the caller's tags plus ``Name``; ``log_group(...)``: an encrypted, stateful log group.
 * ``account``, ``partition``, ``region``: invoked once per component, lazily, with ``parent=self``
   so they use the component's provider.
 """
@@ -67,6 +67,27 @@ class StreamingComponent(pulumi.ComponentResource):
             protect=self._protect_stateful,
             retain_on_delete=self._protect_stateful and retain,
             **self._with_alias(kwargs, new),
+        )
+
+    def log_group(
+        self,
+        resource_name: str,
+        *,
+        kms_key_arn: pulumi.Input[str],
+        retention_days: int,
+        group_name: str | None = None,
+        new: bool = False,
+    ) -> aws.cloudwatch.LogGroup:
+        """A log group encrypted with ``kms_key_arn`` (its policy must admit logs.<region>.amazonaws.com) that keeps
+        ``retention_days``; stateful, so protected and retained with ``protect``. ``group_name``: Default: None, a
+        generated name. ``new`` as for ``child``."""
+        return aws.cloudwatch.LogGroup(
+            resource_name,
+            name=group_name,
+            retention_in_days=retention_days,
+            kms_key_id=kms_key_arn,
+            tags=self.tags(resource_name),
+            opts=self.stateful(new=new),
         )
 
     def tags(self, name_tag: str, **extra: str) -> dict[str, str]:

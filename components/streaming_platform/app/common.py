@@ -263,13 +263,12 @@ def log_group(
     component: StreamingComponent, resource_name: str, group_name: str, logs: LogSettings, *, new: bool = False
 ) -> aws.cloudwatch.LogGroup:
     """A log group under ``logs``' key and retention; ``new`` as for ``StreamingComponent.child``."""
-    return aws.cloudwatch.LogGroup(
+    return component.log_group(
         resource_name,
-        name=group_name,
-        retention_in_days=logs.retention_days,
-        kms_key_id=logs.kms_key_arn,
-        tags=component.tags(resource_name),
-        opts=component.stateful(new=new),
+        kms_key_arn=logs.kms_key_arn,
+        retention_days=logs.retention_days,
+        group_name=group_name,
+        new=new,
     )
 
 
