@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
     from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
     from streaming_platform.observability.alarms import Observability
-    from streaming_platform.observability.args import ObservabilityArgs
+    from streaming_platform.observability.args import DataTargets, EdgeTargets, ObservabilityArgs
     from streaming_platform.observability.topics import AlarmTopics, AlarmTopicsArgs
 
 _EXPORTS = {
@@ -95,6 +95,8 @@ _EXPORTS = {
     "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",
     "ObservabilityArgs": "streaming_platform.observability.args",
+    "DataTargets": "streaming_platform.observability.args",
+    "EdgeTargets": "streaming_platform.observability.args",
 }
 
 __all__ = [
@@ -116,11 +118,13 @@ __all__ = [
     "CidrPlanError",
     "DataKeys",
     "DataKeysArgs",
+    "DataTargets",
     "DataTier",
     "DataTierArgs",
     "Database",
     "DatabaseArgs",
     "DatabaseOptions",
+    "EdgeTargets",
     "Fleet",
     "FleetArgs",
     "Identity",

@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import reject_invalid
-from streaming_platform.observability.args import ObservabilityArgs, validate_args
+from streaming_platform.observability.args import DataTargets, EdgeTargets, ObservabilityArgs, validate_args
 from streaming_platform.observability.dashboard import dashboard_body, dashboard_rows, inputs_of
 from streaming_platform.observability.thresholds import (
     BREACHING,
@@ -44,7 +44,7 @@ from streaming_platform.observability.thresholds import (
     AlarmThresholds,
 )
 
-__all__ = ["Observability", "ObservabilityArgs", "validate_args"]
+__all__ = ["DataTargets", "EdgeTargets", "Observability", "ObservabilityArgs", "validate_args"]
 
 
 class Observability(pulumi.ComponentResource):
@@ -103,7 +103,7 @@ class Observability(pulumi.ComponentResource):
         edge: bool = False,
     ) -> aws.cloudwatch.MetricAlarm:
         a = self._args
-        topic = a.edge_alarm_topic_arn if edge else a.alarm_topic_arn
+        topic = a.edge.alarm_topic_arn if edge else a.alarm_topic_arn
         assert topic is not None  # validate_args: edge identifiers need the edge topic
         plain = metric_queries is None
         alarm = aws.cloudwatch.MetricAlarm(
@@ -133,26 +133,26 @@ class Observability(pulumi.ComponentResource):
 
     def _edge_alarms(self, t: AlarmThresholds) -> None:
         a = self._args
-        if a.cloudfront_distribution_id is not None:
+        if a.edge.cloudfront_distribution_id is not None:
             self._alarm(
                 "cloudfront-5xx-rate",
                 "CloudFront answers viewers with 5xx: the origin (ALB, API) is failing or unreachable.",
                 namespace="AWS/CloudFront",
                 metric="5xxErrorRate",
-                dimensions={"DistributionId": a.cloudfront_distribution_id, "Region": "Global"},
+                dimensions={"DistributionId": a.edge.cloudfront_distribution_id, "Region": "Global"},
                 statistic="Average",
                 threshold=t.cloudfront_5xx_rate_percent,
                 comparison=GE,
                 missing=NOT_BREACHING,
                 edge=True,
             )
-        if a.health_check_id is not None:
+        if a.edge.health_check_id is not None:
             self._alarm(
                 "origin-health-check",
                 "Route 53 health checkers cannot reach the origin: viewers see errors or failover has begun.",
                 namespace="AWS/Route53",
                 metric="HealthCheckStatus",
-                dimensions={"HealthCheckId": a.health_check_id},
+                dimensions={"HealthCheckId": a.edge.health_check_id},
                 statistic="Minimum",
                 period=60,
                 evaluation_periods=3,
@@ -293,8 +293,8 @@ class Observability(pulumi.ComponentResource):
 
     def _data_alarms(self, t: AlarmThresholds) -> None:
         a = self._args
-        instances = [("primary", a.db_instance_id)] + [
-            (f"replica-{i}", rid) for i, rid in enumerate(a.db_replica_instance_ids, start=1)
+        instances = [("primary", a.data.db_instance_id)] + [
+            (f"replica-{i}", rid) for i, rid in enumerate(a.data.db_replica_instance_ids, start=1)
         ]
         for role, instance in instances:
             dims = {"DBInstanceIdentifier": instance}
@@ -340,7 +340,7 @@ class Observability(pulumi.ComponentResource):
                     missing=MISSING,
                     **{**rds, "statistic": "Maximum"},
                 )
-        for i, node in enumerate(a.cache_member_cluster_ids, start=1):
+        for i, node in enumerate(a.data.cache_member_cluster_ids, start=1):
             dims = {"CacheClusterId": node}
             cache: dict[str, Any] = {"namespace": "AWS/ElastiCache", "dimensions": dims}
             for metric, key in (("CPUUtilization", "cpu"), ("EngineCPUUtilization", "engine-cpu")):
@@ -378,7 +378,7 @@ class Observability(pulumi.ComponentResource):
                 **cache,
             )
         self._replication_alarms(t)
-        for role, table in a.dynamodb_table_names.items():
+        for role, table in a.data.dynamodb_table_names.items():
             for metric, key in (("ReadThrottleEvents", "read"), ("WriteThrottleEvents", "write")):
                 self._alarm(
                     f"dynamodb-{role}-{key}-throttles",
@@ -394,7 +394,7 @@ class Observability(pulumi.ComponentResource):
     def _replication_alarms(self, t: AlarmThresholds) -> None:
         # AWS/S3 replication metrics, per rule, in the source bucket's region (S3 User Guide, "Monitoring progress
         # with replication metrics"); a quiet bucket publishes nothing, which is not a problem.
-        for rule in self._args.s3_replication_rules:
+        for rule in self._args.data.s3_replication_rules:
             s3: dict[str, Any] = {
                 "namespace": "AWS/S3",
                 "dimensions": {
