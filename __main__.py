@@ -26,7 +26,8 @@ from streaming_platform.edge.origin_failover import OriginFailover
 from streaming_platform.edge.zone import PublicZone
 from streaming_platform.media.pipeline import MediaPipeline
 from streaming_platform.network.multi_az import MultiAzNetwork
-from streaming_platform.observability.alarms import Observability, ObservabilityArgs
+from streaming_platform.observability.alarms import Observability
+from streaming_platform.observability.args import DataTargets, EdgeTargets, ObservabilityArgs
 from streaming_platform.observability.dashboard import sqs_queue_name
 from streaming_platform.observability.topics import AlarmTopics, AlarmTopicsArgs
 
@@ -226,20 +227,24 @@ if certificates:
         "observability",
         ObservabilityArgs(
             alarm_topic_arn=alarm_topics.topic_arn,
-            edge_alarm_topic_arn=alarm_topics.edge_topic_arn,
-            cloudfront_distribution_id=edge.distribution_id,
-            health_check_id=origin_failover.health_check_id,
+            edge=EdgeTargets(
+                cloudfront_distribution_id=edge.distribution_id,
+                health_check_id=origin_failover.health_check_id,
+                alarm_topic_arn=alarm_topics.edge_topic_arn,
+            ),
             alb_arn_suffix=app.alb_arn_suffix,
             alb_target_group_arn_suffixes=app.alb_target_group_arn_suffixes,
             asg_name=app.asg_name,
             asg_min_size=settings.app.asg_min_size,
             ecs_cluster_name=app.cluster_name,
             ecs_service_names=app.service_names,
-            db_instance_id=data.db_instance_id,
-            db_replica_instance_ids=data.db_replica_instance_ids,
-            s3_replication_rules=data.replication_rules,
-            cache_member_cluster_ids=data.redis_member_cluster_ids,
-            dynamodb_table_names={"videos": data.video_table_name, "sessions": data.session_table_name},
+            data=DataTargets(
+                db_instance_id=data.db_instance_id,
+                db_replica_instance_ids=data.db_replica_instance_ids,
+                s3_replication_rules=data.replication_rules,
+                cache_member_cluster_ids=data.redis_member_cluster_ids,
+                dynamodb_table_names={"videos": data.video_table_name, "sessions": data.session_table_name},
+            ),
             lambda_function_names=functions,
             queue_names={"uploads": sqs_queue_name(media.queue_arn), "uploads-dlq": sqs_queue_name(media.dlq_arn)},
             thresholds=settings.thresholds,

@@ -11,8 +11,6 @@ import enum
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
-from pydantic_core import PydanticCustomError
 from streaming_platform.app.tier import (
     FARGATE_SIZES,
     SERVICE_NAMES,
@@ -26,34 +24,30 @@ from streaming_platform.app.tier import (
     PrivateApiOptions,
     ServiceSize,
     ServicesOptions,
-    fargate_memory_options,
-    is_arm_instance_type,
 )
 
 from settings import aws_values
-from settings._base import Reader, TierModel, arg_default, distinct, each, key, rule
+from settings._base import TierModel, arg_default, distinct, each, key, rule
+from settings.app_checks import check
+from settings.app_values import (
+    CALLBACK_URL,
+    CALLBACK_URL_MAX,
+    CALLBACK_URLS_MAX,
+    CPUS_TEXT,
+    EMAIL,
+    HOSTED_ZONE_ID,
+    IMAGE_REFERENCE,
+    IMAGE_TAG,
+    INSTANCE_TEXT,
+    InstanceType,
+    fargate_sizes_text,
+    is_fargate_size,
+    service_entries,
+    services_once,
+)
 from settings.network import RetentionDays
 
-_HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
-# Callback URLs (Amazon Cognito API Reference, CreateUserPoolClient ``CallbackURLs``): absolute, no fragment,
-# HTTPS except http://localhost, http://127.0.0.1 and http://[::1] (testing only), 1 to 1024 characters, at
-# most 100. Cognito matches them exactly (no wildcards); here also no query, and a host of DNS labels.
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_CALLBACK_URL = re.compile(
-    rf"(?:https://(?P<host>{_LABEL}(?:\.{_LABEL})+)|http://(?:localhost|127\.0\.0\.1|\[::1\]))(?::\d{{1,5}})?"
-    r"(?:/[A-Za-z0-9._~/-]*)?"
-)
-CALLBACK_URL_MAX = 1024
-CALLBACK_URLS_MAX = 100
-_SIZE = re.compile(r"(?P<cpu>[0-9]{1,5})/(?P<memory>[0-9]{1,6})")  # ASCII digits only: "²".isdigit() is True
-# registry[:port]/path:tag (a tag other than "latest") or registry/path@sha256:<64 hex digits>
-_TAG = r"(?!latest\Z)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
-_IMAGE = re.compile(
-    r"[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*" rf"(:{_TAG}|@sha256:[0-9a-f]{{64}})"
-)
-# An email address SES can verify as a sender (local part and a DNS domain), lower-case domain.
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
-CPUS_TEXT = ", ".join(map(str, FARGATE_SIZES))
+__all__ = ["AppSettings", "ServiceLinkedRoleSource", "check", "fargate_sizes_text"]
 
 
 class ServiceLinkedRoleSource(enum.Enum):
@@ -64,9 +58,6 @@ class ServiceLinkedRoleSource(enum.Enum):
     EXISTING = "EXISTING"
     """The account already has it: a prerequisite ``make preflight`` verifies and the pack's
     ``aws-policy-principals-exist`` lists in ``preexistingRoles``."""
-
-
-INSTANCE_TEXT = "an EC2 instance type botocore's EC2 InstanceType enum lists, such as t3.large or m7g.2xlarge"
 
 
 # Where each default lives: AppTierArgs groups the parts' options (FleetOptions, ServicesOptions, ...).
@@ -84,54 +75,6 @@ def _d(name: str) -> Any:
 
 _CAP = CapacityStrategy()
 _SIZE_DEFAULT: ServiceSize = _d("default_service_size")
-
-
-def _entry(value_ok: Any, form: str, value_help: str) -> Any:
-    """SERVICE=VALUE entries: a known service, a valid value, each service once; the bad entry is reported."""
-
-    def ok(entry: str) -> bool:
-        service, sep, value = entry.partition("=")
-        return bool(sep) and service in SERVICE_NAMES and bool(value) and value_ok(value)
-
-    def allowed(entry: str) -> str:
-        service, sep, value = entry.partition("=")
-        if not sep or service not in SERVICE_NAMES or not value:
-            return f"SERVICE={form} with SERVICE one of {', '.join(SERVICE_NAMES)}"
-        return value_help
-
-    return each(ok, allowed)
-
-
-def _services_once() -> Any:
-    def run(entries: tuple[str, ...]) -> tuple[str, ...]:
-        seen: set[str] = set()
-        for entry in entries:
-            service = entry.partition("=")[0]
-            if service in seen:
-                raise PydanticCustomError(
-                    "config_item",
-                    "{allowed}",
-                    {"allowed": f"each service once ({service} is given twice)", "item": entry},
-                )
-            seen.add(service)
-        return entries
-
-    return AfterValidator(run)
-
-
-def _fargate_size(text: str) -> bool:
-    m = _SIZE.fullmatch(text)
-    return bool(m) and int(m["memory"]) in fargate_memory_options(int(m["cpu"]))  # type: ignore[index]
-
-
-def fargate_sizes_text(cpu: int) -> str:
-    options = fargate_memory_options(cpu)
-    if len(options) <= 3:
-        return ", ".join(map(str, options))
-    return f"{options[0]} to {options[-1]} in steps of {options[1] - options[0]}"
-
-
-InstanceType = Annotated[str, rule(aws_values.is_instance_type, INSTANCE_TEXT)]
 
 
 class AppSettings(TierModel):
@@ -197,13 +140,13 @@ class AppSettings(TierModel):
     )
     service_image_entries: Annotated[
         tuple[str, ...],
-        _entry(
-            lambda v: bool(_IMAGE.fullmatch(v)),
+        service_entries(
+            lambda v: bool(IMAGE_REFERENCE.fullmatch(v)),
             "IMAGE",
             "an image reference pinned by a tag other than latest or by @sha256:<digest>, such as "
             "ghcr.io/acme/api:1.4.2",
         ),
-        _services_once(),
+        services_once(),
     ] = key(
         (),
         alias="ecsServiceImages",
@@ -215,13 +158,13 @@ class AppSettings(TierModel):
     )
     service_image_tag_entries: Annotated[
         tuple[str, ...],
-        _entry(
-            lambda v: bool(re.fullmatch(_TAG, v)),
+        service_entries(
+            lambda v: bool(re.fullmatch(IMAGE_TAG, v)),
             "TAG",
             "an image tag other than latest (letters, digits, '_', '.', '-', up to 128, not starting with '.' or "
             "'-'), such as 1.4.2",
         ),
-        _services_once(),
+        services_once(),
     ] = key(
         (),
         alias="ecsServiceImageTags",
@@ -254,10 +197,12 @@ class AppSettings(TierModel):
     )
     service_size_entries: Annotated[
         tuple[str, ...],
-        _entry(
-            _fargate_size, "CPU/MEMORY", f"CPU/MEMORY of a Fargate size, CPU one of {CPUS_TEXT} (for example 512/1024)"
+        service_entries(
+            is_fargate_size,
+            "CPU/MEMORY",
+            f"CPU/MEMORY of a Fargate size, CPU one of {CPUS_TEXT} (for example 512/1024)",
         ),
-        _services_once(),
+        services_once(),
     ] = key(
         (),
         alias="ecsServiceSizes",
@@ -331,7 +276,7 @@ class AppSettings(TierModel):
     callback_urls: Annotated[
         tuple[str, ...],
         each(
-            lambda v: len(v) <= CALLBACK_URL_MAX and bool(_CALLBACK_URL.fullmatch(v)),
+            lambda v: len(v) <= CALLBACK_URL_MAX and bool(CALLBACK_URL.fullmatch(v)),
             (
                 "URLs such as https://video.example.com/auth/callback or http://localhost:3000/callback (no query, no "
                 f"fragment, no wildcard, a host of DNS labels, at most {CALLBACK_URL_MAX} characters)"
@@ -359,7 +304,7 @@ class AppSettings(TierModel):
     ses_sender: Annotated[
         str,
         rule(
-            lambda v: v == "" or (len(v) <= 254 and bool(_EMAIL.fullmatch(v))),
+            lambda v: v == "" or (len(v) <= 254 and bool(EMAIL.fullmatch(v))),
             "an email address such as no-reply@video.example.com (its domain verified in SES), or empty",
         ),
     ] = key(
@@ -382,7 +327,7 @@ class AppSettings(TierModel):
     hosted_zone_id: Annotated[
         str,
         rule(
-            lambda v: v == "" or bool(_HOSTED_ZONE_ID.fullmatch(v)),
+            lambda v: v == "" or bool(HOSTED_ZONE_ID.fullmatch(v)),
             "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, or empty to create the zone",
         ),
     ] = key(
@@ -452,111 +397,3 @@ class AppSettings(TierModel):
                 ses_sender=self.ses_sender or None,
             ),
         }
-
-
-def check(r: Reader, prod: bool, az_count: int | None) -> None:
-    """The application tier's checks that span keys."""
-    fleet = r.value("computeMode") is ComputeMode.ECS_AND_EC2_FLEET
-    lo, desired, hi = r.value("asgMinSize"), r.value("asgDesiredCapacity"), r.value("asgMaxSize")
-    if r.ok("asgMinSize", "asgDesiredCapacity", "asgMaxSize") and not lo <= desired <= hi:
-        r.problem(
-            "asgDesiredCapacity",
-            desired,
-            f"asgMinSize <= asgDesiredCapacity <= asgMaxSize, here {lo} <= {desired} <= {hi}",
-        )
-    instance, extra = r.value("instanceType"), r.value("asgExtraInstanceTypes")
-    if instance is not None and extra is not None:
-        for t in extra:
-            if t == instance:
-                r.problem("asgExtraInstanceTypes", t, f"types other than instanceType ({instance})")
-            elif is_arm_instance_type(t) != is_arm_instance_type(instance):
-                arch = "arm64" if is_arm_instance_type(instance) else "x86_64"
-                r.problem("asgExtraInstanceTypes", t, f"{arch} types, the architecture of instanceType ({instance})")
-        if fleet and not extra:
-            r.problem("asgExtraInstanceTypes", [], "at least one type when computeMode is ECS_AND_EC2_FLEET")
-    if r.ok("asgMaxSize"):
-        r.check(
-            "asgOnDemandBaseCapacity",
-            r.value("asgOnDemandBaseCapacity"),
-            lambda v: v <= hi,
-            f"at most asgMaxSize ({hi})",
-        )
-    cpu = r.value("ecsTaskCpu")
-    if r.ok("ecsTaskCpu"):
-        r.check(
-            "ecsTaskMemory",
-            r.value("ecsTaskMemory"),
-            lambda v: v in fargate_memory_options(cpu),
-            f"a memory size Fargate offers for {cpu} CPU units: {fargate_sizes_text(cpu)}",
-        )
-    images, tags = r.value("ecsServiceImages"), r.value("ecsServiceImageTags")
-    if images is not None and tags is not None:
-        imaged = {e.partition("=")[0] for e in images}
-        for entry in tags:
-            if entry.partition("=")[0] in imaged:
-                r.problem("ecsServiceImageTags", entry, "services without an ecsServiceImages entry (one image each)")
-    weight, spot = r.value("ecsFargateWeight"), r.value("ecsFargateSpotWeight")
-    if r.ok("ecsFargateWeight", "ecsFargateSpotWeight") and weight + spot == 0:
-        r.problem("ecsFargateSpotWeight", spot, "above 0 when ecsFargateWeight is 0 (no capacity provider has weight)")
-    low_tasks = r.value("ecsMinTasks")
-    if r.ok("ecsMinTasks"):
-        r.check(
-            "ecsMaxTasks",
-            r.value("ecsMaxTasks"),
-            lambda v: v >= low_tasks,
-            f"an integer from ecsMinTasks ({low_tasks}) to 100",
-        )
-    domain = str(r.value("domainName")).rstrip(".").lower() if r.ok("domainName") else ""
-    for url in r.value("cognitoCallbackUrls") or ():
-        m = _CALLBACK_URL.fullmatch(url)
-        host = m["host"] if m else None
-        if domain and host is not None and host != domain and not host.endswith("." + domain):
-            r.problem(
-                "cognitoCallbackUrls",
-                url,
-                f"https:// URLs on domainName ({domain}) or a subdomain of it: Cognito sends the sign-in code there",
-            )
-    if not prod:
-        return
-    if az_count is not None:
-        r.check(
-            "asgMinSize",
-            lo,
-            lambda v: v >= az_count,
-            f"at least {az_count} (one instance per AZ) when environment is prod",
-        )
-        r.check(
-            "ecsMinTasks",
-            low_tasks,
-            lambda v: v >= az_count,
-            f"at least {az_count} (one task per AZ) when environment is prod",
-        )
-    r.check(
-        "asgOnDemandBaseCapacity",
-        r.value("asgOnDemandBaseCapacity"),
-        lambda v: v >= 1,
-        "at least 1 when environment is prod",
-    )
-    r.check("ecsFargateBase", r.value("ecsFargateBase"), lambda v: v >= 1, "at least 1 when environment is prod")
-    r.check(
-        "ecsWaitForSteadyState",
-        r.value("ecsWaitForSteadyState"),
-        lambda v: v is True,
-        "true when environment is prod (an update must fail when its tasks never become healthy)",
-    )
-    r.check(
-        "cognitoMfa",
-        r.value("cognitoMfa"),
-        lambda v: v is not CognitoMfa.OFF,
-        "OPTIONAL or ON when environment is prod",
-    )
-    if r.value("cognitoSesSender") == "":
-        r.problem(
-            "cognitoSesSender",
-            "",
-            "a sender address whose domain is verified in SES when environment is prod (Cognito's default sender "
-            "allows only a few emails a day)",
-        )
-    for url in r.value("cognitoCallbackUrls") or ():
-        if url.startswith("http://"):
-            r.problem("cognitoCallbackUrls", url, "https:// URLs when environment is prod (no http://localhost)")

@@ -190,7 +190,8 @@ class NetworkSettings(TierModel):
 
 
 def _zones_text(zone_ids: Mapping[str, str]) -> str:
-    return ", ".join(f"{zone_id} ({name})" for name, zone_id in zone_ids.items()) or "none known"
+    """The region's zone IDs with their names; a zone whose ID is not known (blank) is no choice to offer."""
+    return ", ".join(f"{zone_id} ({name})" for name, zone_id in zone_ids.items() if zone_id) or "none known"
 
 
 def availability_zones(

@@ -16,8 +16,8 @@ from streaming_platform.app.tier import validate_args as validate_app
 from streaming_platform.edge.distribution import validate_args as validate_edge
 from streaming_platform.edge.origin_failover import validate_args as validate_failover
 from streaming_platform.media.pipeline import validate_args as validate_media
-from streaming_platform.observability.alarms import ObservabilityArgs
-from streaming_platform.observability.alarms import validate_args as validate_observability
+from streaming_platform.observability.args import DataTargets, EdgeTargets, ObservabilityArgs
+from streaming_platform.observability.args import validate_args as validate_observability
 
 _PROBLEM = re.compile(
     r"(?:(?P<args>[A-Za-z]+(?:Args|Options|Network|Access|Settings|Logs))\.)?"
@@ -110,18 +110,16 @@ def component_problems(s: Any, region_azs: list[str]) -> list[str]:
     fleet = s.app.compute_mode is ComputeMode.ECS_AND_EC2_FLEET
     observability = ObservabilityArgs(
         alarm_topic_arn=_ID,
-        edge_alarm_topic_arn=_ID,
-        cloudfront_distribution_id=_ID,
-        health_check_id=_ID,
+        edge=EdgeTargets(cloudfront_distribution_id=_ID, health_check_id=_ID, alarm_topic_arn=_ID),
         alb_arn_suffix=_ID,
         alb_target_group_arn_suffixes={},
         asg_name=_ID if fleet else None,
         asg_min_size=s.app.asg_min_size,
         ecs_cluster_name=_ID,
         ecs_service_names={},
-        db_instance_id=_ID,
-        cache_member_cluster_ids=[_ID] * s.data.cache_num_nodes,
-        dynamodb_table_names={},
+        data=DataTargets(
+            db_instance_id=_ID, cache_member_cluster_ids=[_ID] * s.data.cache_num_nodes, dynamodb_table_names={}
+        ),
         lambda_function_names={},
         thresholds=s.thresholds,
         resource_prefix=common["resource_prefix"],

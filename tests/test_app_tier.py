@@ -866,13 +866,26 @@ def test_preview_leaves_ids_unknown(recording):
     assert is_unknown(one(rec, LISTENER, "app-https").inputs["loadBalancerArn"])
 
 
-NEW_AFTER_0_1 = {"app-web-branding"}
+# Children of the parts that 0.1's AppTier (00c13c2, components/app.py) did not have, by (type, name): they carry no
+# alias, since no URN of theirs ever existed under AppTier. Every other child of a part existed in 0.1.
+_REPOS = [f"app-{s}-repo" for s in ("api", "comment", "frontend", "notification", "user", "video")]
+NEW_AFTER_0_1 = {
+    *(("aws:ecr/repository:Repository", r) for r in _REPOS),
+    *(("aws:ecr/lifecyclePolicy:LifecyclePolicy", r) for r in _REPOS),
+    ("aws:iam/rolePolicy:RolePolicy", "app-frontend-task"),  # the task roles had no inline policy in 0.1
+    ("aws:iam/rolePolicy:RolePolicy", "app-notification-task"),
+    ("aws:wafv2/webAcl:WebAcl", "app-api-acl"),  # the stage shared the ALB's ACL (app-waf) in 0.1
+    ("aws:cloudwatch/logGroup:LogGroup", "app-api-acl-logs"),
+    ("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "app-api-acl-logging"),
+    ("aws:cognito/managedLoginBranding:ManagedLoginBranding", "app-web-branding"),
+}
+NEW_AFTER_0_1_FLEET = {("aws:ecs/capacityProvider:CapacityProvider", "app-fleet-capacity")}
 
 
-# Aliased children, from 162 (dev) / 176 (prod) before the merges: - 4 for the api's ALB path (target group, rule,
-# ALB ingress and egress), + 6 repositories and 6 lifecycle policies, + the frontend's and the notification's task
-# role policies; prod also - 4 for the fleet's ALB path, - 2 ASG scaling policies, + the capacity provider.
-@pytest.mark.parametrize(("stack", "moved"), [("dev", 172), ("prod", 181)])
+# Aliased children: 162 (dev) / 176 (prod) at the split, - 4 for the api's ALB path (target group, rule, ALB ingress
+# and egress), - 3 for the API Gateway account setting (ApiGatewayAccount, its own component and test); prod also
+# - 4 for the fleet's ALB path and - 2 ASG scaling policies.
+@pytest.mark.parametrize(("stack", "moved"), [("dev", 155), ("prod", 163)])
 def test_parts_are_children_of_the_tier_and_their_children_alias_their_0_1_urns(recording, stack, moved):
     rec = app(recording, stack, False)
     (tier,) = rec.of_type(COMPONENT)
@@ -882,11 +895,13 @@ def test_parts_are_children_of_the_tier_and_their_children_alias_their_0_1_urns(
     assert set(parts) == {*PARTS, *(["Fleet"] if stack == "prod" else [])}  # no Fleet under ECS_ONLY
     assert {(p.parent, p.name) for p in parts.values()} == {(tier.urn, "app")}
     children = [r for r in rec.resources if r.parent in {p.urn for p in parts.values()}]
-    added = [r for r in children if r.name in NEW_AFTER_0_1]  # children that did not exist in 0.1: no alias
-    assert [(r.name, r.aliases) for r in added] == [("app-web-branding", ())]
-    children = [r for r in children if r.name not in NEW_AFTER_0_1]
-    assert len(children) == moved
-    for r in children:
+    new = NEW_AFTER_0_1 | (NEW_AFTER_0_1_FLEET if stack == "prod" else set())
+    added = [r for r in children if (r.type, r.name) in new]  # children that did not exist in 0.1: no alias
+    assert sorted((r.type, r.name) for r in added) == sorted(new)
+    assert [r.name for r in added if r.aliases] == []
+    moved_children = [r for r in children if (r.type, r.name) not in new]
+    assert len(moved_children) == moved
+    for r in moved_children:
         part = rec.by_urn(r.parent).type
         old = r.urn.replace(f"::{part}$", f"::{COMPONENT}$")
         assert old != r.urn and old in r.aliases, r.name

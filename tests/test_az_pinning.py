@@ -183,3 +183,28 @@ def test_a_replica_zone_must_be_one_of_the_stacks_azs():
         "streaming:dbReadReplicaZoneIds: got ['usw2-az4']; allowed: zone ids of the stack's AZs: usw2-az1 "
         "(us-west-2a), usw2-az2 (us-west-2b), usw2-az3 (us-west-2c)"
     ]
+
+
+def test_a_blank_pinned_zone_id_is_rejected_with_the_other_problems():
+    found = problems("dev", availabilityZoneIds=["", "use2-az2"], vpcCidr="10.20.0.0/12")
+    assert found == [
+        "streaming:availabilityZoneIds: got ''; allowed: zone ids such as usw2-az1 (not names such as us-west-2a)",
+        "streaming:vpcCidr: got '10.20.0.0/12'; allowed: an IPv4 network a.b.c.d/len inside 10.0.0.0/8, "
+        "172.16.0.0/12 or 192.168.0.0/16 with no host bits set",
+    ]
+
+
+def test_zones_whose_id_is_not_known_are_not_offered_as_pins():
+    region = {"us-west-2a": "", "us-west-2b": "usw2-az2", "us-west-2c": "usw2-az3"}
+    raw = raw_config("prod", availabilityZoneIds=["usw2-az1", "usw2-az2", "usw2-az3"])
+    with pytest.raises(ConfigError) as info:
+        parse(raw, stack="prod", region_azs=region)
+    assert info.value.problems == [
+        "streaming:availabilityZoneIds: got ['usw2-az1', 'usw2-az2', 'usw2-az3']; allowed: zone ids of us-west-2: "
+        "usw2-az2 (us-west-2b), usw2-az3 (us-west-2c)"
+    ]
+    with pytest.raises(ConfigError) as info:
+        parse(raw_config("prod", availabilityZoneIds=[]), stack="prod", region_azs=list(region))
+    assert info.value.problems == [
+        "streaming:availabilityZoneIds: got []; allowed: 3 zone ids when environment is prod (none known)"
+    ]

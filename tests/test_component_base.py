@@ -40,3 +40,23 @@ def test_children_are_parented_and_tagged_with_their_name():
     assert {q.parent for q in queues.values()} == {component.urn}
     assert queues["plain"].inputs["tags"] == {"Team": "video", "Name": "plain"}
     assert queues["stateful"].inputs["tags"] == {"Team": "video", "Name": "stateful", "Tier": "data"}
+
+
+def test_moved_children_alias_their_old_parent_and_new_ones_do_not():
+    def program() -> None:
+        old = StreamingComponent("streaming:test:Old", "thing")
+        c = StreamingComponent("streaming:test:Part", "thing", moved_from=old, opts=old.child())
+        aws.sqs.Queue("moved", opts=c.child())
+        aws.sqs.Queue("moved-stateful", opts=c.stateful())
+        aws.sqs.Queue("added", opts=c.child(new=True))
+        aws.sqs.Queue("added-stateful", opts=c.stateful(new=True))
+
+    rec = run_component(program)
+    old_parent = "streaming:test:Old$aws:sqs/queue:Queue"
+    aliases = {r.name: r.aliases for r in rec.of_type("aws:sqs/queue:Queue")}
+    assert aliases == {
+        "moved": (f"urn:pulumi:test::component::{old_parent}::moved",),
+        "moved-stateful": (f"urn:pulumi:test::component::{old_parent}::moved-stateful",),
+        "added": (),
+        "added-stateful": (),
+    }

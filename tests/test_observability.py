@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from streaming_platform.observability.alarms import ObservabilityArgs, validate_args
+from streaming_platform.observability.args import DataTargets, EdgeTargets, ObservabilityArgs, validate_args
 from streaming_platform.observability.thresholds import DEFAULT_THRESHOLDS, US_EAST_1, AlarmThresholds
 from streaming_platform.observability.topics import AlarmTopicsArgs, validate_topic_args
 
@@ -510,9 +510,7 @@ def args(**overrides: Any) -> ObservabilityArgs:
         "alb_target_group_arn_suffixes": {},
         "ecs_cluster_name": "c",
         "ecs_service_names": {},
-        "db_instance_id": "db",
-        "cache_member_cluster_ids": ["r-001"],
-        "dynamodb_table_names": {},
+        "data": DataTargets(db_instance_id="db", cache_member_cluster_ids=["r-001"], dynamodb_table_names={}),
         "lambda_function_names": {},
     }
     return ObservabilityArgs(**{**base, **overrides})
@@ -520,22 +518,26 @@ def args(**overrides: Any) -> ObservabilityArgs:
 
 def test_valid_args_have_no_problems():
     assert validate_args(args()) == []
-    assert validate_args(args(cloudfront_distribution_id="E1", edge_alarm_topic_arn="arn:aws:sns:us-east-1:1:t")) == []
+    edge = EdgeTargets(cloudfront_distribution_id="E1", alarm_topic_arn="arn:aws:sns:us-east-1:1:t")
+    assert validate_args(args(edge=edge)) == []
 
 
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
         (
-            {"cloudfront_distribution_id": "E1"},
-            "ObservabilityArgs.edge_alarm_topic_arn: got None with cloudfront_distribution_id set; allowed: the",
+            {"edge": EdgeTargets(cloudfront_distribution_id="E1")},
+            "EdgeTargets.alarm_topic_arn: got None with cloudfront_distribution_id set; allowed: the",
         ),
         (
-            {"health_check_id": "abc"},
-            "ObservabilityArgs.edge_alarm_topic_arn: got None with health_check_id set; allowed: the us-east-1",
+            {"edge": EdgeTargets(health_check_id="abc")},
+            "EdgeTargets.alarm_topic_arn: got None with health_check_id set; allowed: the us-east-1",
         ),
         ({"asg_name": "fleet"}, "ObservabilityArgs.asg_min_size: got 0; allowed: 1 or more with asg_name"),
-        ({"cache_member_cluster_ids": []}, "ObservabilityArgs.cache_member_cluster_ids: got []; allowed: one id per"),
+        (
+            {"data": DataTargets(db_instance_id="db", cache_member_cluster_ids=[], dynamodb_table_names={})},
+            "DataTargets.cache_member_cluster_ids: got []; allowed: one id per",
+        ),
     ],
 )
 def test_contradictory_args_are_rejected_naming_the_argument(overrides, expected):

@@ -54,7 +54,9 @@ PUBLIC_API = {
     "AlarmTopics": "streaming_platform.observability.topics",
     "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",
-    "ObservabilityArgs": "streaming_platform.observability.alarms",
+    "ObservabilityArgs": "streaming_platform.observability.args",
+    "DataTargets": "streaming_platform.observability.args",
+    "EdgeTargets": "streaming_platform.observability.args",
 }
 # import name -> distribution name, for the third-party modules components may import
 DISTRIBUTIONS = {"pulumi": "pulumi", "pulumi_aws": "pulumi-aws", "pulumi_random": "pulumi-random"}

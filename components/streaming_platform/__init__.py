@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from streaming_platform.media.pipeline import MediaPipeline
     from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
     from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
-    from streaming_platform.observability.alarms import Observability, ObservabilityArgs
+    from streaming_platform.observability.alarms import Observability
+    from streaming_platform.observability.args import DataTargets, EdgeTargets, ObservabilityArgs
     from streaming_platform.observability.topics import AlarmTopics, AlarmTopicsArgs
 
 _EXPORTS = {
@@ -98,7 +99,9 @@ _EXPORTS = {
     "AlarmTopics": "streaming_platform.observability.topics",
     "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",
-    "ObservabilityArgs": "streaming_platform.observability.alarms",
+    "ObservabilityArgs": "streaming_platform.observability.args",
+    "DataTargets": "streaming_platform.observability.args",
+    "EdgeTargets": "streaming_platform.observability.args",
 }
 
 __all__ = [
@@ -123,11 +126,13 @@ __all__ = [
     "ClusterRef",
     "DataKeys",
     "DataKeysArgs",
+    "DataTargets",
     "DataTier",
     "DataTierArgs",
     "Database",
     "DatabaseArgs",
     "DatabaseOptions",
+    "EdgeTargets",
     "Fleet",
     "FleetArgs",
     "Identity",

@@ -217,6 +217,7 @@ def service_role(
     statements: pulumi.Input[list[dict[str, Any]]] | None,
     *,
     source_account_condition: bool = True,
+    new_policy: bool = False,
 ) -> aws.iam.Role:
     """A role ``service`` may assume, with an inline policy of ``statements`` (if any).
 
@@ -224,7 +225,8 @@ def service_role(
     guard). Default: on. Turn it off only for services that do not send the key when they assume the role: a
     condition on a key missing from the request fails, and the service gets no credentials (IAM User Guide,
     "AWS global condition context keys": aws:SourceAccount is present only when a service principal acts on a
-    resource on the owner's behalf)."""
+    resource on the owner's behalf). ``new_policy``: the inline policy was added after the role moved (see
+    ``StreamingComponent.child``'s ``new``). Default: off."""
     trust = component.account.apply(
         lambda account: policy_document(
             [
@@ -243,7 +245,7 @@ def service_role(
             resource_name,
             role=role.id,
             policy=pulumi.Output.from_input(statements).apply(policy_document),
-            opts=component.child(),
+            opts=component.child(new=new_policy),
         )
     return role
 
@@ -258,15 +260,15 @@ def attach_managed(component: StreamingComponent, resource_name: str, role: aws.
 
 
 def log_group(
-    component: StreamingComponent, resource_name: str, group_name: str, logs: LogSettings
+    component: StreamingComponent, resource_name: str, group_name: str, logs: LogSettings, *, new: bool = False
 ) -> aws.cloudwatch.LogGroup:
-    return aws.cloudwatch.LogGroup(
+    """A log group under ``logs``' key and retention; ``new`` as for ``StreamingComponent.child``."""
+    return component.log_group(
         resource_name,
-        name=group_name,
-        retention_in_days=logs.retention_days,
-        kms_key_id=logs.kms_key_arn,
-        tags=component.tags(resource_name),
-        opts=component.stateful(),
+        kms_key_arn=logs.kms_key_arn,
+        retention_days=logs.retention_days,
+        group_name=group_name,
+        new=new,
     )
 
 
@@ -337,32 +339,9 @@ def https_out(component: StreamingComponent, role: str, group_id: pulumi.Input[s
 
 class AppPart(StreamingComponent):
     """A part of the application tier. ``moved_from``: the resource its children were parented to before it
-    existed (AppTier up to 0.1); each child then carries ``Alias(parent=moved_from)`` so a stack that
-    deployed 0.1 keeps them instead of replacing them. Default: None, no aliases (a new stack)."""
-
-    def __init__(
-        self,
-        type_token: str,
-        name: str,
-        *,
-        protect: bool = False,
-        tags: Mapping[str, str] | None = None,
-        moved_from: pulumi.Resource | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(type_token, name, protect=protect, tags=tags, opts=opts)
-        self._moved_from = moved_from
-
-    def _aliased(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        if self._moved_from is not None:
-            kwargs.setdefault("aliases", [pulumi.Alias(parent=self._moved_from)])
-        return kwargs
-
-    def child(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        return super().child(**self._aliased(kwargs))
-
-    def stateful(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        return super().stateful(**self._aliased(kwargs))
+    existed (AppTier up to 0.1); each child that existed in 0.1 then carries ``Alias(parent=moved_from)`` so a
+    stack that deployed 0.1 keeps them instead of replacing them, and each child added since is built with
+    ``child(new=True)`` (no alias). Default: None, no aliases (a new stack)."""
 
 
 def raise_problems(args_name: str, problems: list[str]) -> None:

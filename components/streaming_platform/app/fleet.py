@@ -237,7 +237,7 @@ class Fleet(AppPart):
                 },
             },
             tags=self.tags(f"{name}-fleet-capacity"),
-            opts=self.child(),
+            opts=self.child(new=True),  # new after 0.1: no earlier URN to alias
         )
         self.capacity_provider_name = provider.name
         self.register_outputs(

@@ -157,7 +157,7 @@ class Identity(AppPart):
             user_pool_id=pool.id,
             client_id=client.id,
             use_cognito_provided_values=True,
-            opts=self.child(aliases=[]),  # new after 0.1: no earlier URN to alias
+            opts=self.child(new=True),  # new after 0.1: no earlier URN to alias
         )
         self.user_pool_id, self.user_pool_arn = pool.id, pool.arn
         self.user_pool_client_id, self.user_pool_domain = client.id, hosted.domain

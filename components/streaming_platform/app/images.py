@@ -210,10 +210,10 @@ def service_repositories(
             ],
             force_delete=not protect,
             tags=component.tags(f"{name}-{service}-repo"),
-            opts=component.stateful(),
+            opts=component.stateful(new=True),  # new after 0.1, like its lifecycle policy: nothing to alias
         )
         aws.ecr.LifecyclePolicy(
-            f"{name}-{service}-repo", repository=repo.name, policy=json.dumps(policy), opts=component.child()
+            f"{name}-{service}-repo", repository=repo.name, policy=json.dumps(policy), opts=component.child(new=True)
         )
         repositories[service] = repo
     return repositories

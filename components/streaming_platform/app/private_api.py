@@ -358,6 +358,7 @@ class PrivateApi(AppPart):
             args.origin_verify_secret,
             args.logs,
             redacted_headers=(ORIGIN_VERIFY_HEADER.lower(), "authorization"),
+            new=True,  # the API's own ACL is new after 0.1 (the stage shared the ALB's then)
         )
         self.web_acl_arn = acl.arn
         aws.wafv2.WebAclAssociation(f"{name}-api-waf", resource_arn=stage.arn, web_acl_arn=acl.arn, opts=self.child())

@@ -117,8 +117,11 @@ def regional_web_acl(
     origin_verify_secret: pulumi.Input[str],
     logs: LogSettings,
     redacted_headers: Sequence[str],
+    *,
+    new: bool = False,
 ) -> aws.wafv2.WebAcl:
-    """Register one entry point's REGIONAL web ACL, its log group and logging configuration under ``part``."""
+    """Register one entry point's REGIONAL web ACL, its log group and logging configuration under ``part``.
+    ``new``: the ACL was added after 0.1 (see ``StreamingComponent.child``), so none of the three is aliased."""
     allow: Any = {"allow": {}}
     rules: Any = regional_rules(names.metric_prefix, rate_limit, origin_verify_secret)
     acl = aws.wafv2.WebAcl(
@@ -129,15 +132,15 @@ def regional_web_acl(
         rules=rules,
         visibility_config=visibility(names.acl_metric),
         tags=part.tags(names.acl),
-        opts=part.child(),
+        opts=part.child(new=new),
     )
-    group = log_group(part, f"{names.acl}-logs", names.log_group_name, logs)
+    group = log_group(part, f"{names.acl}-logs", names.log_group_name, logs, new=new)
     aws.wafv2.WebAclLoggingConfiguration(
         f"{names.acl}-logging",
         resource_arn=acl.arn,
         log_destination_configs=[group.arn],
         # The origin secret and the users' tokens never reach the logs.
         redacted_fields=[{"single_header": {"name": h}} for h in redacted_headers],
-        opts=part.child(),
+        opts=part.child(new=new),
     )
     return acl

@@ -9,10 +9,8 @@ the others (and all of them without a fleet) on FARGATE and FARGATE_SPOT.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -21,8 +19,6 @@ import pulumi_random as random
 from streaming_platform.app.cluster import ClusterRef
 from streaming_platform.app.common import (
     CONTAINER_PORT,
-    CONTAINER_STOP_TIMEOUT_SECONDS,
-    CONTAINER_USER,
     CPU_TARGET_PERCENT,
     HEALTH_CHECK_GRACE_SECONDS,
     MEMORY_TARGET_PERCENT,
@@ -36,15 +32,8 @@ from streaming_platform.app.common import (
     raise_problems,
     service_role,
 )
-from streaming_platform.app.images import (
-    DEFAULT_IMAGE,
-    DEFAULT_SERVER_CONFIG_ENV,
-    TMP_INIT_COMMAND,
-    TMP_INIT_CONTAINER,
-    default_server_command,
-    default_server_config,
-    service_repositories,
-)
+from streaming_platform.app.containers import container_definitions, execution_statements
+from streaming_platform.app.images import service_repositories
 from streaming_platform.app.service_options import (
     DEFAULT_CAPACITY,
     DEFAULT_SERVICE_SIZE,
@@ -53,6 +42,10 @@ from streaming_platform.app.service_options import (
     ecs_cluster_name,
 )
 from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, Placement, Service
+
+# Services whose task role had no inline policy in 0.1 (the frontend's renditions read and the notification
+# service's grants came later): their policies have no 0.1 URN to alias.
+TASK_POLICIES_AFTER_0_1 = frozenset({"frontend", "notification"})
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -257,7 +250,13 @@ class Services(AppPart):
             self,
             f"{name}-{s.name}-execution",
             "ecs-tasks.amazonaws.com",
-            self._execution_statements(logs, own_secret, repository),
+            execution_statements(
+                logs.arn,
+                repository.arn,
+                self.region,
+                own_secret.arn if own_secret is not None else None,
+                args.secret_kms_key_arn,
+            ),
         )
         task_statements = grant_statements(s.grants, args.data, self.region)
         task_role = service_role(
@@ -265,6 +264,7 @@ class Services(AppPart):
             f"{name}-{s.name}-task",
             "ecs-tasks.amazonaws.com",
             pulumi.Output.all(*task_statements) if task_statements else None,
+            new_policy=s.name in TASK_POLICIES_AFTER_0_1,
         )
         self.task_role_arns[s.name] = task_role.arn
         task = aws.ecs.TaskDefinition(
@@ -283,7 +283,15 @@ class Services(AppPart):
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             volumes=[{"name": "tmp"}],  # task storage (a bind mount): the one writable path
-            container_definitions=self._container(s, repository, logs, own_secret),
+            container_definitions=container_definitions(
+                s,
+                options,
+                args.data.environment,
+                repository.repository_url,
+                self.region,
+                logs.name,
+                own_secret.arn if own_secret is not None else None,
+            ),
             tags=self.tags(f"{name}-{s.name}"),
             opts=self.child(),
         )
@@ -369,122 +377,3 @@ class Services(AppPart):
                 },
                 opts=self.child(),
             )
-
-    def _execution_statements(
-        self,
-        logs: aws.cloudwatch.LogGroup,
-        secret: aws.secretsmanager.Secret | None,
-        repository: aws.ecr.Repository,
-    ) -> pulumi.Output[list[dict[str, Any]]]:
-        def build(a: list[Any]) -> list[dict[str, Any]]:
-            log_arn, repository_arn, region, secret_arn, key_arn = a
-            statements: list[dict[str, Any]] = [
-                # GetAuthorizationToken has no resource-level permissions (Service Authorization Reference, ECR).
-                {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-                {
-                    "Sid": "PullImages",
-                    "Effect": "Allow",
-                    "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                    "Resource": repository_arn,  # its own repository; the public default image needs no grant
-                },
-                {
-                    "Sid": "WriteLogs",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": f"{log_arn}:log-stream:*",
-                },
-            ]
-            if secret_arn:
-                statements += [
-                    {
-                        "Sid": "ReadSecrets",
-                        "Effect": "Allow",
-                        "Action": "secretsmanager:GetSecretValue",
-                        "Resource": secret_arn,
-                    },
-                    {
-                        "Sid": "DecryptSecrets",
-                        "Effect": "Allow",
-                        "Action": "kms:Decrypt",
-                        "Resource": key_arn,
-                        "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
-                    },
-                ]
-            return statements
-
-        return pulumi.Output.all(
-            logs.arn,
-            repository.arn,
-            self.region,
-            secret.arn if secret is not None else "",
-            self._args.secret_kms_key_arn if secret is not None else "",
-        ).apply(build)
-
-    def _container(
-        self,
-        s: Service,
-        repository: aws.ecr.Repository,
-        logs: aws.cloudwatch.LogGroup,
-        secret: aws.secretsmanager.Secret | None,
-    ) -> pulumi.Output[str]:
-        """The service's container and ``tmp-init``, which makes the task's /tmp bind mount writable for the
-        service's non-root user before it starts (see ``images.TMP_INIT_COMMAND``)."""
-        options = self._args.options
-        image: pulumi.Input[str] = DEFAULT_IMAGE
-        if s.name in options.service_images:
-            image = options.service_images[s.name]
-        elif s.name in options.service_image_tags:
-            image = pulumi.Output.concat(repository.repository_url, ":", options.service_image_tags[s.name])
-        default = image == DEFAULT_IMAGE
-        env_inputs: dict[str, pulumi.Input[str]] = {"SERVICE_NAME": s.name, "PORT": str(CONTAINER_PORT)}
-        if s.uses_data_tier:
-            env_inputs.update(self._args.data.environment)
-        if default:
-            env_inputs[DEFAULT_SERVER_CONFIG_ENV] = default_server_config(s.name)
-        keys = sorted(env_inputs)
-
-        def render(a: list[Any]) -> str:
-            region, group, secret_arn, image_ref, *values = a
-            tmp = {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}
-
-            def log_config(prefix: str) -> dict[str, Any]:
-                options = {"awslogs-group": group, "awslogs-region": region, "awslogs-stream-prefix": prefix}
-                return {"logDriver": "awslogs", "options": options}
-
-            server = default_server_command()
-            command = {"entryPoint": server[:2], "command": server[2:]}
-            init = {
-                "name": TMP_INIT_CONTAINER,
-                "image": DEFAULT_IMAGE,
-                "essential": False,
-                "user": "0",
-                "readonlyRootFilesystem": True,
-                "entryPoint": [TMP_INIT_COMMAND[0]],
-                "command": list(TMP_INIT_COMMAND[1:]),
-                "mountPoints": [tmp],
-                "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
-                "logConfiguration": log_config(TMP_INIT_CONTAINER),
-            }
-            definition = {
-                "name": s.name,
-                "image": image_ref,
-                "essential": True,
-                "user": CONTAINER_USER,
-                "readonlyRootFilesystem": True,
-                **(command if default else {}),
-                "portMappings": [
-                    {"name": "http", "containerPort": CONTAINER_PORT, "protocol": "tcp", "appProtocol": "http"}
-                ],
-                "environment": [{"name": k, "value": v} for k, v in zip(keys, values, strict=True)],
-                "secrets": [{"name": n, "valueFrom": secret_arn} for n in s.secrets],
-                "mountPoints": [tmp],
-                "dependsOn": [{"containerName": TMP_INIT_CONTAINER, "condition": "SUCCESS"}],
-                "stopTimeout": CONTAINER_STOP_TIMEOUT_SECONDS,
-                "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-                "logConfiguration": log_config(s.name),
-            }
-            return json.dumps([definition, init])
-
-        return pulumi.Output.all(
-            self.region, logs.name, secret.arn if secret is not None else "", image, *(env_inputs[k] for k in keys)
-        ).apply(render)

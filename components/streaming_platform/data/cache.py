@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent, reject_invalid
-from streaming_platform.data.common import REDIS_PORT, client_security_group, final_snapshot_name, store_log_group
+from streaming_platform.data.common import REDIS_PORT, client_security_group, final_snapshot_name
 
 REDIS_ENGINE_VERSION, REDIS_PARAMETER_FAMILY = "7.1", "redis7"
 # UTC; maintenance starts after the snapshot window ends.
@@ -160,8 +160,8 @@ class Cache(StreamingComponent):
             tags=self.tags(f"{name}-redis-users"),
             opts=self.child(),
         )
-        slow_log = store_log_group(
-            self, f"{name}-redis-slow-log", kms_key_arn=args.logs_key_arn, retention_days=args.log_retention_days
+        slow_log = self.log_group(
+            f"{name}-redis-slow-log", kms_key_arn=args.logs_key_arn, retention_days=args.log_retention_days
         )
         # CreateReplicationGroup settings ModifyReplicationGroup cannot change (ElastiCache API Reference): a change
         # replaces the group, and so the final snapshot's id.

@@ -1,4 +1,4 @@
-"""What the data tier's parts share: bucket roles, ports, windows, and the log-group and final-snapshot helpers."""
+"""What the data tier's parts share: bucket roles, ports, windows, and the client-group and final-snapshot helpers."""
 
 from __future__ import annotations
 
@@ -17,25 +17,6 @@ UPLOADS, RENDITIONS, LOGS = "uploads", "renditions", "logs"
 REPLICATED_BUCKETS: tuple[str, ...] = (UPLOADS, RENDITIONS)
 
 REDIS_PORT, POSTGRES_PORT = 6379, 5432
-
-
-def store_log_group(
-    part: StreamingComponent,
-    resource_name: str,
-    *,
-    kms_key_arn: pulumi.Input[str],
-    retention_days: int,
-    group_name: str | None = None,
-) -> aws.cloudwatch.LogGroup:
-    """A store's log group, encrypted with the logs key; stateful (protected and retained in prod)."""
-    return aws.cloudwatch.LogGroup(
-        resource_name,
-        name=group_name,
-        retention_in_days=retention_days,
-        kms_key_id=kms_key_arn,
-        tags=part.tags(resource_name),
-        opts=part.stateful(),
-    )
 
 
 def client_security_group(
@@ -88,6 +69,6 @@ def final_snapshot_name(
     ``DBSnapshotAlreadyExists``, DeleteReplicationGroup ``SnapshotAlreadyExistsFault``, in their API references), so
     a fixed name works once. The suffix comes from a ``random.RandomId`` whose ``keepers`` are the store's
     replacement-triggering inputs (``replaced_with``): whenever the store is replaced, the id is replaced too and
-    the new store gets a new name; a re-created stack draws a new id."""
-    suffix = random.RandomId(resource_name, byte_length=4, keepers=dict(replaced_with), opts=part.child())
+    the new store gets a new name; a re-created stack draws a new id. The id is new after 0.1 (no alias)."""
+    suffix = random.RandomId(resource_name, byte_length=4, keepers=dict(replaced_with), opts=part.child(new=True))
     return pulumi.Output.concat(identifier, "-final-", suffix.hex)

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import StreamingComponent, reject_invalid
-from streaming_platform.data.common import POSTGRES_PORT, client_security_group, final_snapshot_name, store_log_group
+from streaming_platform.data.common import POSTGRES_PORT, client_security_group, final_snapshot_name
 from streaming_platform.iam import policy_document
 
 # PostgreSQL users: the master user (password in Secrets Manager, for administration only) and the user the
@@ -175,8 +175,7 @@ class Database(StreamingComponent):
         def log_groups(identifier: str) -> list[pulumi.Resource]:
             # Created before the instance so RDS exports into encrypted groups with retention.
             return [
-                store_log_group(
-                    self,
+                self.log_group(
                     f"{name}-{identifier.removeprefix(prefix + '-')}-{log}-logs",
                     kms_key_arn=args.logs_key_arn,
                     retention_days=args.log_retention_days,

@@ -27,6 +27,36 @@ def _queue(name: str, which: str = "queue") -> Ref:
     return Ref("aws:sqs/queue:Queue", f"{name}-{which}")
 
 
+def _read_upload(d: DataRefs, upload: tuple[Ref, str]) -> list[Request]:
+    """Read ``upload`` and decrypt it under the media key through S3 (the transcoder and MediaConvert jobs)."""
+    return [
+        Request(label="read an upload", action="s3:GetObject", resource=upload),
+        Request(
+            label="decrypt an upload through S3",
+            action="kms:Decrypt",
+            resource=d.key("media"),
+            context=s3_key_context(d.bucket(UPLOADS)),
+        ),
+    ]
+
+
+def _write_rendition(d: DataRefs) -> list[Request]:
+    """Write a rendition under the renditions prefix, encrypted under the media key through S3."""
+    return [
+        Request(
+            label="write a rendition",
+            action="s3:PutObject",
+            resource=d.object(RENDITIONS, f"{RENDITIONS_PREFIX}v1/a.ts"),
+        ),
+        Request(
+            label="encrypt a rendition through S3",
+            action="kms:GenerateDataKey",
+            resource=d.key("media"),
+            context=s3_key_context(d.bucket(RENDITIONS)),
+        ),
+    ]
+
+
 def _table_requests(d: DataRefs) -> list[Request]:
     return [
         Request(label="read a video item", action="dynamodb:GetItem", resource=d.table("videos")),
@@ -61,13 +91,7 @@ def transcoder_workload(name: str, d: DataRefs, upload_prefix: str, *, mediaconv
             resource=key_ref(f"{name}-queue-key"),
             context=via("sqs"),
         ),
-        Request(label="read an upload", action="s3:GetObject", resource=upload),
-        Request(
-            label="decrypt an upload through S3",
-            action="kms:Decrypt",
-            resource=d.key("media"),
-            context=s3_key_context(d.bucket(UPLOADS)),
-        ),
+        *_read_upload(d, upload),
         *_table_requests(d),
         Request(label="write its logs", action="logs:PutLogEvents", resource=(log_group, ":log-stream:x")),
         Request(
@@ -116,19 +140,7 @@ def transcoder_workload(name: str, d: DataRefs, upload_prefix: str, *, mediaconv
             ),
         ]
     else:
-        requests += [
-            Request(
-                label="write a rendition",
-                action="s3:PutObject",
-                resource=d.object(RENDITIONS, f"{RENDITIONS_PREFIX}v1/a.ts"),
-            ),
-            Request(
-                label="encrypt a rendition through S3",
-                action="kms:GenerateDataKey",
-                resource=d.key("media"),
-                context=s3_key_context(d.bucket(RENDITIONS)),
-            ),
-        ]
+        requests += _write_rendition(d)
     return Workload(name="lambda:transcoder", principal=role, requests=tuple(requests))
 
 
@@ -167,26 +179,8 @@ def mediaconvert_workload(name: str, d: DataRefs, upload_prefix: str) -> Workloa
         principal=role,
         requests=(
             assume("mediaconvert.amazonaws.com", role, context={"aws:SourceAccount": ACCOUNT}),
-            Request(
-                label="read an upload", action="s3:GetObject", resource=d.object(UPLOADS, f"{upload_prefix}v1.mp4")
-            ),
-            Request(
-                label="decrypt an upload through S3",
-                action="kms:Decrypt",
-                resource=d.key("media"),
-                context=s3_key_context(d.bucket(UPLOADS)),
-            ),
-            Request(
-                label="write a rendition",
-                action="s3:PutObject",
-                resource=d.object(RENDITIONS, f"{RENDITIONS_PREFIX}v1/a.ts"),
-            ),
-            Request(
-                label="encrypt a rendition through S3",
-                action="kms:GenerateDataKey",
-                resource=d.key("media"),
-                context=s3_key_context(d.bucket(RENDITIONS)),
-            ),
+            *_read_upload(d, d.object(UPLOADS, f"{upload_prefix}v1.mp4")),
+            *_write_rendition(d),
             Request(
                 label="write outside hls/",
                 action="s3:PutObject",

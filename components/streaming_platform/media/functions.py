@@ -43,13 +43,7 @@ def refs(c: StreamingComponent, args: MediaPipelineArgs, **extra: pulumi.Input[s
 
 
 def log_group(c: StreamingComponent, args: MediaPipelineArgs, resource_name: str) -> aws.cloudwatch.LogGroup:
-    return aws.cloudwatch.LogGroup(
-        resource_name,
-        retention_in_days=args.log_retention_days,
-        kms_key_id=args.logs_key_arn,
-        tags=c.tags(resource_name),
-        opts=c.stateful(),
-    )
+    return c.log_group(resource_name, kms_key_arn=args.logs_key_arn, retention_days=args.log_retention_days)
 
 
 def lambda_role(

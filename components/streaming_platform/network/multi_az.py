@@ -242,12 +242,8 @@ class MultiAzNetwork(StreamingComponent):
             if args.log_kms_key_arn
             else self._logs_key(name, tags(f"{name}-logs"), stateful).arn
         )
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs",
-            retention_in_days=args.flow_log_retention_days,
-            kms_key_id=self.log_kms_key_arn,
-            tags=tags(f"{name}-flow-logs"),
-            opts=stateful,
+        log_group = self.log_group(
+            f"{name}-flow-logs", kms_key_arn=self.log_kms_key_arn, retention_days=args.flow_log_retention_days
         )
         self.flow_log_group_name = log_group.name
         role, write = self._flow_log_role(name, log_group, tags(f"{name}-flow-logs"), child)

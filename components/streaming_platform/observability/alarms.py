@@ -24,19 +24,17 @@ created (and the us-east-1 topic is unused).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from streaming_platform._component import reject_invalid
-from streaming_platform.data.buckets import ReplicationRule
-from streaming_platform.observability.dashboard import _inputs_of, dashboard_body, dashboard_rows
+from streaming_platform.observability.args import DataTargets, EdgeTargets, ObservabilityArgs, validate_args
+from streaming_platform.observability.dashboard import dashboard_body, dashboard_rows, inputs_of
 from streaming_platform.observability.thresholds import (
     BREACHING,
-    DEFAULT_THRESHOLDS,
     GE,
     GT,
     LT,
@@ -46,86 +44,7 @@ from streaming_platform.observability.thresholds import (
     AlarmThresholds,
 )
 
-
-@dataclass
-class ObservabilityArgs:
-    """What to watch (identifiers as the other components expose them) and where alarms go."""
-
-    alarm_topic_arn: pulumi.Input[str]
-    """SNS topic in the stack's region (``AlarmTopics.topic_arn``); every regional alarm's alarm and OK action."""
-
-    alb_arn_suffix: pulumi.Input[str]
-    """``app/<name>/<id>`` of the public ALB (``AppTier.alb_arn_suffix``)."""
-
-    alb_target_group_arn_suffixes: Mapping[str, pulumi.Input[str]]
-    """ALB target groups by role (``AppTier.alb_target_group_arn_suffixes``): one unhealthy-host alarm each."""
-
-    ecs_cluster_name: pulumi.Input[str]
-    ecs_service_names: Mapping[str, pulumi.Input[str]]
-    """ECS services by role: running below desired, CPU and memory alarms for each."""
-
-    db_instance_id: pulumi.Input[str]
-    """Identifier of the RDS primary (``DataTier.db_instance_id``)."""
-
-    cache_member_cluster_ids: Sequence[pulumi.Input[str]]
-    """ElastiCache node (member cluster) ids of the replication group (``DataTier.redis_member_cluster_ids``)."""
-
-    dynamodb_table_names: Mapping[str, pulumi.Input[str]]
-    """DynamoDB tables by role (``videos``, ``sessions``): read and write throttle alarms for each."""
-
-    lambda_function_names: Mapping[str, pulumi.Input[str]]
-    """Lambda functions by role: error and throttle alarms for each."""
-
-    queue_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """SQS queues by role, for the dashboard only: their alarms belong to the component that owns the
-    queues (``MediaPipelineArgs.alarm_topic_arn``), so they are not created twice."""
-
-    db_replica_instance_ids: Sequence[pulumi.Input[str]] = ()
-    """Read replicas: the same alarms as the primary, plus ``ReplicaLag``. Default: none."""
-
-    s3_replication_rules: Sequence[ReplicationRule] = ()
-    """DR replication rules (``DataTier.replication_rules``; their metrics must be on): a failed-operations and a
-    latency alarm each. Default: none, so a replica falling behind or failing goes unnoticed."""
-
-    asg_name: pulumi.Input[str] | None = None
-    """The EC2 fleet's Auto Scaling group. Default: none (no fleet, no in-service alarm)."""
-
-    asg_min_size: int = 0
-    """The fleet's minimum: the in-service alarm fires below it (with group metrics collection on)."""
-
-    cloudfront_distribution_id: pulumi.Input[str] | None = None
-    """Default: none, so no CloudFront alarm or widgets. Needs ``edge_alarm_topic_arn``."""
-
-    health_check_id: pulumi.Input[str] | None = None
-    """Route 53 health check of the origin. Default: none, so no health-check alarm or widget. Needs
-    ``edge_alarm_topic_arn``."""
-
-    edge_alarm_topic_arn: pulumi.Input[str] | None = None
-    """SNS topic in us-east-1 (``AlarmTopics.edge_topic_arn``) for the CloudFront and health-check alarms,
-    which are created in us-east-1 because their metrics exist only there."""
-
-    thresholds: AlarmThresholds = DEFAULT_THRESHOLDS
-    resource_prefix: str = "streaming"
-    """Alarm names start with it; it is also the dashboard's name (``streaming-prod``)."""
-
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-
-def validate_args(args: ObservabilityArgs) -> list[str]:
-    """Every contradiction in ``args``, each naming the argument, the value and what is allowed."""
-    problems = []
-    edge = {"cloudfront_distribution_id": args.cloudfront_distribution_id, "health_check_id": args.health_check_id}
-    for arg, value in edge.items():
-        if value is not None and args.edge_alarm_topic_arn is None:
-            problems.append(
-                f"ObservabilityArgs.edge_alarm_topic_arn: got None with {arg} set; allowed: the us-east-1 "
-                "topic (AlarmTopics.edge_topic_arn), since edge alarms live in us-east-1"
-            )
-    if args.asg_name is not None and args.asg_min_size < 1:
-        problems.append(f"ObservabilityArgs.asg_min_size: got {args.asg_min_size}; allowed: 1 or more with asg_name")
-    if not args.cache_member_cluster_ids:
-        problems.append("ObservabilityArgs.cache_member_cluster_ids: got []; allowed: one id per cache node")
-    return problems
+__all__ = ["DataTargets", "EdgeTargets", "Observability", "ObservabilityArgs", "validate_args"]
 
 
 class Observability(pulumi.ComponentResource):
@@ -152,7 +71,7 @@ class Observability(pulumi.ComponentResource):
         self.dashboard_name = args.resource_prefix
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         rows = dashboard_rows(args, t)
-        ids = {key: value for _, widgets in rows for w in widgets for key, value in _inputs_of(w)}
+        ids = {key: value for _, widgets in rows for w in widgets for key, value in inputs_of(w)}
         body = pulumi.Output.all(region=region, **ids).apply(lambda v: dashboard_body(rows, v))
         dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard", dashboard_name=self.dashboard_name, dashboard_body=body, opts=self._child
@@ -184,7 +103,7 @@ class Observability(pulumi.ComponentResource):
         edge: bool = False,
     ) -> aws.cloudwatch.MetricAlarm:
         a = self._args
-        topic = a.edge_alarm_topic_arn if edge else a.alarm_topic_arn
+        topic = a.edge.alarm_topic_arn if edge else a.alarm_topic_arn
         assert topic is not None  # validate_args: edge identifiers need the edge topic
         plain = metric_queries is None
         alarm = aws.cloudwatch.MetricAlarm(
@@ -214,26 +133,26 @@ class Observability(pulumi.ComponentResource):
 
     def _edge_alarms(self, t: AlarmThresholds) -> None:
         a = self._args
-        if a.cloudfront_distribution_id is not None:
+        if a.edge.cloudfront_distribution_id is not None:
             self._alarm(
                 "cloudfront-5xx-rate",
                 "CloudFront answers viewers with 5xx: the origin (ALB, API) is failing or unreachable.",
                 namespace="AWS/CloudFront",
                 metric="5xxErrorRate",
-                dimensions={"DistributionId": a.cloudfront_distribution_id, "Region": "Global"},
+                dimensions={"DistributionId": a.edge.cloudfront_distribution_id, "Region": "Global"},
                 statistic="Average",
                 threshold=t.cloudfront_5xx_rate_percent,
                 comparison=GE,
                 missing=NOT_BREACHING,
                 edge=True,
             )
-        if a.health_check_id is not None:
+        if a.edge.health_check_id is not None:
             self._alarm(
                 "origin-health-check",
                 "Route 53 health checkers cannot reach the origin: viewers see errors or failover has begun.",
                 namespace="AWS/Route53",
                 metric="HealthCheckStatus",
-                dimensions={"HealthCheckId": a.health_check_id},
+                dimensions={"HealthCheckId": a.edge.health_check_id},
                 statistic="Minimum",
                 period=60,
                 evaluation_periods=3,
@@ -374,8 +293,8 @@ class Observability(pulumi.ComponentResource):
 
     def _data_alarms(self, t: AlarmThresholds) -> None:
         a = self._args
-        instances = [("primary", a.db_instance_id)] + [
-            (f"replica-{i}", rid) for i, rid in enumerate(a.db_replica_instance_ids, start=1)
+        instances = [("primary", a.data.db_instance_id)] + [
+            (f"replica-{i}", rid) for i, rid in enumerate(a.data.db_replica_instance_ids, start=1)
         ]
         for role, instance in instances:
             dims = {"DBInstanceIdentifier": instance}
@@ -421,7 +340,7 @@ class Observability(pulumi.ComponentResource):
                     missing=MISSING,
                     **{**rds, "statistic": "Maximum"},
                 )
-        for i, node in enumerate(a.cache_member_cluster_ids, start=1):
+        for i, node in enumerate(a.data.cache_member_cluster_ids, start=1):
             dims = {"CacheClusterId": node}
             cache: dict[str, Any] = {"namespace": "AWS/ElastiCache", "dimensions": dims}
             for metric, key in (("CPUUtilization", "cpu"), ("EngineCPUUtilization", "engine-cpu")):
@@ -459,7 +378,7 @@ class Observability(pulumi.ComponentResource):
                 **cache,
             )
         self._replication_alarms(t)
-        for role, table in a.dynamodb_table_names.items():
+        for role, table in a.data.dynamodb_table_names.items():
             for metric, key in (("ReadThrottleEvents", "read"), ("WriteThrottleEvents", "write")):
                 self._alarm(
                     f"dynamodb-{role}-{key}-throttles",
@@ -475,7 +394,7 @@ class Observability(pulumi.ComponentResource):
     def _replication_alarms(self, t: AlarmThresholds) -> None:
         # AWS/S3 replication metrics, per rule, in the source bucket's region (S3 User Guide, "Monitoring progress
         # with replication metrics"); a quiet bucket publishes nothing, which is not a problem.
-        for rule in self._args.s3_replication_rules:
+        for rule in self._args.data.s3_replication_rules:
             s3: dict[str, Any] = {
                 "namespace": "AWS/S3",
                 "dimensions": {

@@ -14,7 +14,7 @@ import pulumi
 from streaming_platform.observability.thresholds import US_EAST_1, AlarmThresholds
 
 if TYPE_CHECKING:
-    from streaming_platform.observability.alarms import ObservabilityArgs
+    from streaming_platform.observability.args import ObservabilityArgs
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ class Widget:
 def dashboard_rows(a: ObservabilityArgs, t: AlarmThresholds) -> list[tuple[str, list[Widget]]]:
     """The dashboard's rows and widgets; identifiers are placeholders ``${key}`` filled in later."""
     edge: list[Widget] = []
-    if a.cloudfront_distribution_id is not None:
-        cf = ["DistributionId", _ref("cloudfront", a.cloudfront_distribution_id), "Region", "Global"]
+    if a.edge.cloudfront_distribution_id is not None:
+        cf = ["DistributionId", _ref("cloudfront", a.edge.cloudfront_distribution_id), "Region", "Global"]
         edge += [
             Widget("CloudFront requests", [["AWS/CloudFront", "Requests", *cf]], region=US_EAST_1),
             Widget(
@@ -43,8 +43,8 @@ def dashboard_rows(a: ObservabilityArgs, t: AlarmThresholds) -> list[tuple[str, 
                 threshold=t.cloudfront_5xx_rate_percent,
             ),
         ]
-    if a.health_check_id is not None:
-        hc = ["HealthCheckId", _ref("healthCheck", a.health_check_id)]
+    if a.edge.health_check_id is not None:
+        hc = ["HealthCheckId", _ref("healthCheck", a.edge.health_check_id)]
         edge.append(
             Widget(
                 "Origin health check (1 = healthy)",
@@ -130,11 +130,11 @@ def dashboard_rows(a: ObservabilityArgs, t: AlarmThresholds) -> list[tuple[str, 
                 stat="Maximum",
             ),
         ]
-    dbs = [_ref("db-primary", a.db_instance_id)] + [
-        _ref(f"db-replica-{i}", r) for i, r in enumerate(a.db_replica_instance_ids, start=1)
+    dbs = [_ref("db-primary", a.data.db_instance_id)] + [
+        _ref(f"db-replica-{i}", r) for i, r in enumerate(a.data.db_replica_instance_ids, start=1)
     ]
-    nodes = [_ref(f"cache-node-{i}", n) for i, n in enumerate(a.cache_member_cluster_ids, start=1)]
-    tables = {role: _ref(f"table-{role}", tb) for role, tb in a.dynamodb_table_names.items()}
+    nodes = [_ref(f"cache-node-{i}", n) for i, n in enumerate(a.data.cache_member_cluster_ids, start=1)]
+    tables = {role: _ref(f"table-{role}", tb) for role, tb in a.data.dynamodb_table_names.items()}
     data = [
         Widget(
             "RDS CPU (%)",
@@ -155,7 +155,7 @@ def dashboard_rows(a: ObservabilityArgs, t: AlarmThresholds) -> list[tuple[str, 
             threshold=t.db_free_storage_gb * 1024**3,
         ),
     ]
-    if a.db_replica_instance_ids:
+    if a.data.db_replica_instance_ids:
         data.append(
             Widget(
                 "RDS replica lag (s)",
@@ -206,13 +206,14 @@ def _ref(key: str, value: pulumi.Input[str]) -> _Ref:
     return _Ref(key, value)
 
 
-def _inputs_of(widget: Widget) -> list[tuple[str, Any]]:
+def inputs_of(widget: Widget) -> list[tuple[str, Any]]:
+    """The identifiers ``widget``'s placeholders stand for, as (key, input) pairs to resolve."""
     return [(part.key, part.value) for metric in widget.metrics for part in metric if isinstance(part, _Ref)]
 
 
 WIDGET_WIDTH, WIDGET_HEIGHT, GRID_WIDTH = 8, 6, 24
 EDGE_NOT_WIRED = (
-    "No edge identifiers were given (ObservabilityArgs.cloudfront_distribution_id, health_check_id): "
+    "No edge identifiers were given (ObservabilityArgs.edge: cloudfront_distribution_id, health_check_id): "
     "CloudFront and Route 53 health-check widgets and alarms appear once they are."
 )
 
