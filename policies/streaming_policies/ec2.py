@@ -163,7 +163,7 @@ NAT_PER_AZ = Rule(
 )
 
 
-def _check_launch_template_ebs(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+def _check_launch_template_ebs(node: Node, ctx: Ctx) -> Iterator[Finding]:
     if node.type == EBS_VOLUME:
         yield from _flag_true(node.get("encrypted"), "encrypted")
         return
@@ -180,6 +180,15 @@ def _check_launch_template_ebs(node: Node, _ctx: Ctx) -> Iterator[Finding]:
     if not ebs:
         yield "no blockDeviceMappings with an ebs block: volume encryption is left to the AMI / account default"
         return
+    roots = list(ctx.opt("rootDeviceNames", LT_EBS))
+    names = [m.get("deviceName") for m in ebs]
+    if not any(is_unknown(n) for n in names) and not set(names) & set(roots):
+        # A mapping on another device name adds a volume; the root volume keeps the AMI's own settings.
+        shown = ", ".join(str(n) for n in names)
+        yield (
+            f"no ebs mapping for the root device ({' / '.join(roots)}); mapped: {shown}: the root volume "
+            "keeps the AMI's encryption setting"
+        )
     for m in ebs:
         v = g.dig(m, "ebs", "encrypted")
         if is_unknown(v):
@@ -195,13 +204,23 @@ def _flag_true(value: Any, label: str) -> Iterator[Finding]:
         yield f"{label} is {value!r}, not true (the volume is unencrypted unless the account default says otherwise)"
 
 
+ROOT_DEVICES = Option(
+    "rootDeviceNames",
+    {"type": "array", "items": {"type": "string"}, "default": ["/dev/xvda", "/dev/sda1"]},
+    "Device names a launch template's root-volume mapping may use: the AMI's root device name, /dev/xvda "
+    '(Amazon Linux, the ECS-optimized AMIs) or /dev/sda1 (EC2 User Guide, "Device names for volumes on Amazon '
+    'EC2 instances"). A mapping for any other name adds a volume and leaves the root volume as the AMI has it.',
+)
+
+
 LT_EBS = Rule(
     name="launch-template-ebs-encrypted",
-    description='Every launch template maps its EBS volumes with ebs.encrypted = "true"; every EC2 instance volume '
-    "and EBS volume is encrypted.",
+    description='Every launch template maps its root device and every other EBS volume with ebs.encrypted = "true"; '
+    "every EC2 instance volume and EBS volume is encrypted.",
     pillar="encryption",
     types=(g.LAUNCH_TEMPLATE, INSTANCE, EBS_VOLUME),
     check=_check_launch_template_ebs,
+    options=(ROOT_DEVICES,),
     fsbp=("EC2.181",),
     why="Unencrypted root volumes leak data through snapshots and AMIs.",
     remediation="Add block_device_mappings=[{device_name: '/dev/xvda', ebs: {encrypted: 'true', kms_key_id: key.arn, "
