@@ -139,7 +139,113 @@ EXTRA_CASES = [
         ),
         "rootBlockDevice.encrypted is False",
     ),
+    Case(
+        "dynamodb-cmk-encryption",
+        "table-replica-on-the-aws-managed-key",
+        lambda b: b.add(
+            "aws:dynamodb/tableReplica:TableReplica",
+            "views-dr",
+            globalTableArn=b.ref(b["views"], "arn"),
+            region="us-east-2",
+            pointInTimeRecovery=True,
+            deletionProtectionEnabled=True,
+        ),
+        "kmsKeyArn (unset: alias/aws/dynamodb) is not set",
+    ),
+    Case(
+        "dynamodb-cmk-encryption",
+        "replicas-block-without-key",
+        lambda b: b.set("views", replicas=[{"regionName": "us-east-2", "pointInTimeRecovery": True}]),
+        "replicas[us-east-2].kmsKeyArn (unset: alias/aws/dynamodb) is not set",
+    ),
+    Case(
+        "dynamodb-pitr",
+        "table-replica-without-pitr",
+        lambda b: b.add(
+            "aws:dynamodb/tableReplica:TableReplica",
+            "views-dr",
+            globalTableArn=b.ref(b["views"], "arn"),
+            kmsKeyArn=b.ref(b["data-key"], "arn"),
+            deletionProtectionEnabled=True,
+        ),
+        "pointInTimeRecovery (default false) is not true",
+    ),
+    Case(
+        "dynamodb-pitr",
+        "replicas-block-without-pitr",
+        lambda b: b.set("views", replicas=[{"regionName": "us-east-2", "kmsKeyArn": b.ref(b["data-key"], "arn")}]),
+        "replicas[us-east-2].pointInTimeRecovery is not true (default false)",
+    ),
+    Case(
+        "dynamodb-deletion-protection",
+        "table-replica",
+        lambda b: b.add(
+            "aws:dynamodb/tableReplica:TableReplica",
+            "views-dr",
+            globalTableArn=b.ref(b["views"], "arn"),
+            kmsKeyArn=b.ref(b["data-key"], "arn"),
+            pointInTimeRecovery=True,
+        ),
+        "deletionProtectionEnabled is not true",
+    ),
+    Case(
+        "secrets-cmk-encrypted",
+        "no-key",
+        lambda b: b.set("session-key", kmsKeyId=None),
+        "kmsKeyId (unset: aws/secretsmanager) is not set",
+    ),
+    Case(
+        "secrets-cmk-encrypted",
+        "aws-managed-key",
+        lambda b: b.set("session-key", kmsKeyId="alias/aws/secretsmanager"),
+        "is the AWS-managed key alias/aws/secretsmanager",
+    ),
+    Case(
+        "secrets-cmk-encrypted",
+        "rds-managed-master-password",
+        lambda b: b.set("catalog-db", masterUserSecretKmsKeyId=None),
+        "masterUserSecretKmsKeyId (unset: aws/secretsmanager) is not set",
+    ),
     # --- the letter, not the intent ----------------------------------------------------------------
+    Case(
+        "launch-template-ebs-encrypted",
+        "root-mapping-moved-to-sdb",
+        lambda b: b.patch("web-lt", lambda i: i["blockDeviceMappings"][0].update(deviceName="/dev/sdb")),
+        "no ebs mapping for the root device (/dev/xvda / /dev/sda1); mapped: /dev/sdb",
+    ),
+    Case(
+        "autoscaling-launch-template-of-this-stack",
+        "override-from-elsewhere",
+        lambda b: b.set(
+            "web-asg",
+            launchTemplate=None,
+            mixedInstancesPolicy={
+                "launchTemplate": {
+                    "launchTemplateSpecification": {"launchTemplateId": b.ref(b["web-lt"]), "version": "$Latest"},
+                    "overrides": [
+                        {"instanceType": "t3.medium"},
+                        {
+                            "instanceType": "m6i.large",
+                            "launchTemplateSpecification": {"launchTemplateId": "lt-0a1b2c3d4e5f67890"},
+                        },
+                    ],
+                }
+            },
+        ),
+        "overrides[1].launchTemplateSpecification is lt-0a1b2c3d4e5f67890, not a launch template of this stack",
+    ),
+    Case(
+        "autoscaling-launch-template-of-this-stack",
+        "template-id-typed-in",
+        lambda b: b.set("web-asg", launchTemplate={"id": "lt-0a1b2c3d4e5f67890", "version": "$Latest"}),
+        "launchTemplate is lt-0a1b2c3d4e5f67890, not a launch template of this stack",
+    ),
+    Case(
+        "autoscaling-launch-template-of-this-stack",
+        "launch-configuration",
+        lambda b: b.set("web-asg", launchTemplate=None, launchConfiguration="web-lc"),
+        "launchConfiguration is set",
+    ),
     Case(
         "alb-waf-attached",
         "waf-fail-open",
