@@ -265,6 +265,44 @@ IMDSV2 = Rule(
 )
 
 
+def _check_no_public_ip(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    if node.type == INSTANCE:
+        v = node.get("associatePublicIpAddress")
+        if is_unknown(v):
+            yield Unknown("associatePublicIpAddress")
+        elif truthy(v):
+            yield "associatePublicIpAddress is true: the instance is reachable around the load balancer and WAF"
+        return
+    interfaces = node.get("networkInterfaces")
+    if is_unknown(interfaces):
+        yield Unknown("networkInterfaces")
+        return
+    for i, eni in enumerate(g.as_list(interfaces)):
+        # A string in pulumi-aws ("true" / "false"), as for ebs.encrypted.
+        v = g.dig(eni, "associatePublicIpAddress")
+        if is_unknown(v):
+            yield Unknown(f"networkInterfaces[{i}].associatePublicIpAddress")
+        elif truthy(v):
+            yield f"networkInterfaces[{i}].associatePublicIpAddress is {v!r}: every instance launched gets a public IP"
+
+
+NO_PUBLIC_IP = Rule(
+    name="ec2-no-public-ip",
+    description="No launch template network interface and no EC2 instance asks for a public IPv4 address.",
+    pillar="hardening",
+    types=(g.LAUNCH_TEMPLATE, INSTANCE),
+    check=_check_no_public_ip,
+    fsbp=("EC2.25", "EC2.9"),
+    severity=Severity.HIGH,
+    why="An instance with a public address is an entry point that skips the ALB, its web ACL and the tiering; "
+    "the app tier reaches the internet through NAT.",
+    remediation="Set network_interfaces=[{associate_public_ip_address: 'false', ...}] on launch templates and "
+    "associate_public_ip_address=False on instances, in private app-tier subnets.",
+    notes="An unset flag takes the subnet's mapPublicIpOnLaunch; the app-tier subnets never set it, and a data "
+    "store in a subnet that does is no-public-datastores' finding.",
+)
+
+
 # --- security groups: no ingress from the whole internet except to the public ports ----------
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
@@ -409,6 +447,7 @@ RULES = (
     NAT_PER_AZ,
     LT_EBS,
     IMDSV2,
+    NO_PUBLIC_IP,
     OPEN_INGRESS,
     DEFAULT_SG_CLOSED,
     FLOW_LOGS,

@@ -388,6 +388,26 @@ EXTRA_CASES = [
         "skipFinalSnapshot with deleteAutomatedBackups",
     ),
     Case(
+        "ec2-no-public-ip",
+        "launch-template-public-ip",
+        lambda b: b.set("web-lt", networkInterfaces=[{"deviceIndex": 0, "associatePublicIpAddress": "true"}]),
+        "networkInterfaces[0].associatePublicIpAddress is 'true'",
+    ),
+    Case(
+        "ec2-no-public-ip",
+        "instance-public-ip",
+        lambda b: b.add(
+            "aws:ec2/instance:Instance",
+            "bastion",
+            ami="ami-0123456789abcdef0",
+            instanceType="t3.micro",
+            metadataOptions={"httpTokens": "required", "httpPutResponseHopLimit": 1},
+            rootBlockDevice={"encrypted": True},
+            associatePublicIpAddress=True,
+        ),
+        "associatePublicIpAddress is true",
+    ),
+    Case(
         "launch-template-imdsv2",
         "hop-limit-2",
         lambda b: b.patch("web-lt", lambda i: i["metadataOptions"].update(httpPutResponseHopLimit=2)),

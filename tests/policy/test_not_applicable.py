@@ -145,6 +145,7 @@ JUDGES_NOTHING = {
     "dev": {
         "autoscaling-group-multi-az",
         "autoscaling-launch-template-of-this-stack",
+        "ec2-no-public-ip",
         "launch-template-ebs-encrypted",
         "launch-template-imdsv2",
         "no-entry-points-without-waf",

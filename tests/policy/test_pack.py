@@ -61,6 +61,7 @@ HARDENING = [
     "load-balancer-hardened",
     "vpc-flow-logs-enabled",
     "cognito-user-pool-deletion-protection",
+    "ec2-no-public-ip",
 ]
 SECURITY = [
     "no-public-datastores",

@@ -31,6 +31,8 @@ from .test_prod_mutations import (
 ASG = "aws:autoscaling/group:Group"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 TABLE = "aws:dynamodb/table:Table"
+# The inputs a multi-tenant distribution shares with a standard one (pulumi-aws cloudfront.MultitenantDistribution).
+TENANT_INPUTS = ("defaultCacheBehavior", "origins", "viewerCertificate", "enabled", "restrictions")
 SSE_CONFIG = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
 
@@ -216,11 +218,7 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
             ("aws:cloudfront/distribution:Distribution", "edge-cdn"),
             "aws:cloudfront/multitenantDistribution:MultitenantDistribution",
             "edge-tenants",
-            {
-                k: v
-                for k, v in rec.named("edge-cdn").inputs.items()
-                if k in ("defaultCacheBehavior", "origins", "viewerCertificate", "enabled", "restrictions")
-            },
+            {k: v for k, v in rec.named("edge-cdn").inputs.items() if k in TENANT_INPUTS},
         ),
         "cloudfront-waf-attached",
     ),
@@ -241,6 +239,34 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
     "an EC2 instance with an unencrypted root volume": (
         instance(rootBlockDevice={"encrypted": False, "volumeSize": 20.0}),
         "launch-template-ebs-encrypted",
+    ),
+    "an EC2 instance with a public IP": (instance(associatePublicIpAddress=True), "ec2-no-public-ip"),
+    "the fleet's launch template asking for public IPs": (
+        lambda rec: with_inputs(
+            rec,
+            typed(LAUNCH_TEMPLATE, "app-fleet-lt"),
+            networkInterfaces=[
+                {**eni, "associatePublicIpAddress": "true"}
+                for eni in rec.named("app-fleet-lt").inputs["networkInterfaces"]
+            ],
+        ),
+        "ec2-no-public-ip",
+    ),
+    "a multi-tenant distribution serving plain HTTP": (
+        lambda rec: add_beside(
+            rec,
+            ("aws:cloudfront/distribution:Distribution", "edge-cdn"),
+            "aws:cloudfront/multitenantDistribution:MultitenantDistribution",
+            "edge-tenants",
+            {
+                **{k: v for k, v in rec.named("edge-cdn").inputs.items() if k in TENANT_INPUTS},
+                "defaultCacheBehavior": {
+                    **rec.named("edge-cdn").inputs["defaultCacheBehavior"],
+                    "viewerProtocolPolicy": "allow-all",
+                },
+            },
+        ),
+        "cloudfront-viewer-https",
     ),
     "a DynamoDB TableReplica on the AWS-managed key": (table_replica(kmsKeyArn=None), "dynamodb-cmk-encryption"),
     "a DynamoDB TableReplica without PITR": (table_replica(pointInTimeRecovery=False), "dynamodb-pitr"),
