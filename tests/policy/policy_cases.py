@@ -56,6 +56,26 @@ def _narrowed_in_apply(b: StackBuilder) -> None:
     b.set("api-svc", networkConfiguration={"subnets": [b.computed(lambda a, _b, _c: a, *subnets)]})
 
 
+def _aurora(b: StackBuilder, **changes: object) -> None:
+    """An Aurora PostgreSQL cluster beside the instance, compliant but for ``changes`` (None drops an input)."""
+    pg = b.add(
+        "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+        "aurora-pg16",
+        family="aurora-postgresql16",
+        parameters=[{"name": "rds.force_ssl", "value": "1"}],
+    )
+    inputs = {
+        "engine": "aurora-postgresql",
+        "storageEncrypted": True,
+        "kmsKeyId": b.ref(b["data-key"], "arn"),
+        "deletionProtection": True,
+        "backupRetentionPeriod": 7,
+        "dbClusterParameterGroupName": b.ref(pg, "name"),
+        **changes,
+    }
+    b.add("aws:rds/cluster:Cluster", "aurora", protect=True, **{k: v for k, v in inputs.items() if v is not None})
+
+
 EXTRA_CASES = [
     # --- another resource type doing the same job ------------------------------------------------
     Case(
@@ -110,15 +130,20 @@ EXTRA_CASES = [
     Case(
         "rds-storage-encrypted",
         "aurora-unencrypted",
-        lambda b: b.add(
-            "aws:rds/cluster:Cluster",
-            "aurora",
-            engine="aurora-postgresql",
-            storageEncrypted=False,
-            deletionProtection=True,
-            backupRetentionPeriod=7,
-        ),
+        lambda b: _aurora(b, storageEncrypted=False),
         "storageEncrypted is not true",
+    ),
+    Case(
+        "stateful-resources-protected",
+        "aurora-cluster",
+        lambda b: (_aurora(b), b.protect("aurora", False)),
+        "not protected",
+    ),
+    Case(
+        "rds-force-ssl",
+        "aurora-default-cluster-parameter-group",
+        lambda b: _aurora(b, dbClusterParameterGroupName=None),
+        "parameter group (default) is not managed in this stack",
     ),
     Case(
         "launch-template-ebs-encrypted",
@@ -145,6 +170,7 @@ EXTRA_CASES = [
         lambda b: b.add(
             "aws:dynamodb/tableReplica:TableReplica",
             "views-dr",
+            protect=True,
             globalTableArn=b.ref(b["views"], "arn"),
             region="us-east-2",
             pointInTimeRecovery=True,
@@ -164,6 +190,7 @@ EXTRA_CASES = [
         lambda b: b.add(
             "aws:dynamodb/tableReplica:TableReplica",
             "views-dr",
+            protect=True,
             globalTableArn=b.ref(b["views"], "arn"),
             kmsKeyArn=b.ref(b["data-key"], "arn"),
             deletionProtectionEnabled=True,
@@ -182,6 +209,7 @@ EXTRA_CASES = [
         lambda b: b.add(
             "aws:dynamodb/tableReplica:TableReplica",
             "views-dr",
+            protect=True,
             globalTableArn=b.ref(b["views"], "arn"),
             kmsKeyArn=b.ref(b["data-key"], "arn"),
             pointInTimeRecovery=True,

@@ -201,6 +201,15 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         aurora(kmsKeyId="alias/aws/rds"),
         "rds-storage-encrypted",
     ),
+    "an Aurora cluster on the default cluster parameter group (TLS not forced)": (aurora(), "rds-force-ssl"),
+    "an Aurora cluster unprotected": (
+        lambda rec: [replace(r, protect=False) if r.name == "data-aurora" else r for r in aurora()(rec)],
+        "stateful-resources-protected",
+    ),
+    "a DynamoDB TableReplica unprotected": (
+        lambda rec: [replace(r, protect=False) if r.name == "data-videos-dr" else r for r in table_replica()(rec)],
+        "stateful-resources-protected",
+    ),
     "a Lambda function URL with authorizationType NONE": (
         lambda rec: add_beside(
             rec,
