@@ -236,6 +236,27 @@ EXTRA_CASES = [
     ),
     # --- the letter, not the intent ----------------------------------------------------------------
     Case(
+        "waf-web-acl-baseline-rules",
+        "allow-all-before-the-rate-rule",
+        lambda b: b.set(
+            "regional-acl",
+            rules=[
+                r if r["name"] == "common" else {**r, "priority": 3}
+                for r in json.loads(json.dumps(b["regional-acl"].inputs["rules"]))
+            ]
+            + [
+                {
+                    "name": "allow-everything",
+                    "priority": 2,
+                    "action": {"allow": {}},
+                    "statement": {"notStatement": {"statement": {"byteMatchStatement": {"searchString": "x"}}}},
+                    "visibilityConfig": {"cloudwatchMetricsEnabled": True, "metricName": "a"},
+                }
+            ],
+        ),
+        "rule allow-everything allows requests at priority 2, before the rate-based rule rate",
+    ),
+    Case(
         "launch-template-ebs-encrypted",
         "root-mapping-moved-to-sdb",
         lambda b: b.patch("web-lt", lambda i: i["blockDeviceMappings"][0].update(deviceName="/dev/sdb")),

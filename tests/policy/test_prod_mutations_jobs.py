@@ -315,6 +315,22 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         lambda rec: with_inputs(rec, named("app-waf"), rules=[ALLOW_ALL, *rec.named("app-waf").inputs["rules"]]),
         "waf-web-acl-baseline-rules",
     ),
+    "an allow-all rule after the managed groups, before the rate limit": (
+        lambda rec: with_inputs(
+            rec,
+            named("app-waf"),
+            rules=[
+                *(r for r in rec.named("app-waf").inputs["rules"] if "rateBasedStatement" not in r["statement"]),
+                {**ALLOW_ALL, "priority": 3.0},
+                *(
+                    {**r, "priority": 4.0}
+                    for r in rec.named("app-waf").inputs["rules"]
+                    if "rateBasedStatement" in r["statement"]
+                ),
+            ],
+        ),
+        "waf-web-acl-baseline-rules",
+    ),
     "the common rule set scoped down to a header never sent": (
         lambda rec: waf_rules(rec, "app-api-acl", scoped_to_a_header_never_sent),
         "waf-web-acl-baseline-rules",
