@@ -16,6 +16,7 @@ from .graph import Node, is_unknown, truthy
 from .rule import Ctx, Finding, Option, Rule, Unknown
 
 MULTITENANT_DISTRIBUTION = "aws:cloudfront/multitenantDistribution:MultitenantDistribution"
+DISTRIBUTIONS = (g.DISTRIBUTION, MULTITENANT_DISTRIBUTION)
 
 
 def _check_distribution(node: Node, ctx: Ctx) -> Iterator[Finding]:
@@ -45,7 +46,7 @@ CLOUDFRONT_WAF = Rule(
     description="Every CloudFront distribution (standard or multi-tenant) has a webAclId that is a wafv2 WebAcl "
     "with scope CLOUDFRONT.",
     pillar="waf",
-    types=(g.DISTRIBUTION, MULTITENANT_DISTRIBUTION),
+    types=DISTRIBUTIONS,
     scope="stack",
     check=_check_distribution,
     options=(EXTERNAL_ACLS,),
@@ -59,18 +60,21 @@ CLOUDFRONT_WAF = Rule(
 
 def _check_viewer_protocol(node: Node, _ctx: Ctx) -> Iterator[Finding]:
     behaviors = [("default", node.get("defaultCacheBehavior"))]
-    ordered = node.get("orderedCacheBehaviors")
+    # A multi-tenant distribution lists its ordered behaviors as cacheBehaviors (pulumi-aws
+    # cloudfront.MultitenantDistribution; CloudFront API CreateDistribution with ConnectionMode tenant-only).
+    prop = "cacheBehaviors" if node.type == MULTITENANT_DISTRIBUTION else "orderedCacheBehaviors"
+    ordered = node.get(prop)
     if is_unknown(ordered):
-        yield Unknown("orderedCacheBehaviors")
+        yield Unknown(prop)
     else:
         for i, b in enumerate(g.as_list(ordered)):
             if isinstance(b, dict):
                 path = b.get("pathPattern")
                 behaviors.append((str(i) if path is None or is_unknown(path) else str(path), b))
             elif is_unknown(b):
-                yield Unknown(f"orderedCacheBehaviors[{i}]")
+                yield Unknown(f"{prop}[{i}]")
             else:
-                yield f"orderedCacheBehaviors[{i}] is not a cache behavior ({type(b).__name__})"
+                yield f"{prop}[{i}] is not a cache behavior ({type(b).__name__})"
     for label, b in behaviors:
         policy = g.dig(b, "viewerProtocolPolicy")
         if is_unknown(policy):
@@ -81,9 +85,10 @@ def _check_viewer_protocol(node: Node, _ctx: Ctx) -> Iterator[Finding]:
 
 CLOUDFRONT_HTTPS = Rule(
     name="cloudfront-viewer-https",
-    description="Every CloudFront cache behavior uses viewerProtocolPolicy redirect-to-https or https-only.",
+    description="Every CloudFront cache behavior (standard or multi-tenant distribution) uses viewerProtocolPolicy "
+    "redirect-to-https or https-only.",
     pillar="encryption",
-    types=(g.DISTRIBUTION,),
+    types=DISTRIBUTIONS,
     check=_check_viewer_protocol,
     fsbp=("CloudFront.3",),
     why="allow-all serves video manifests, signed URLs and cookies over plain HTTP.",
@@ -115,10 +120,10 @@ def _check_cf_tls(node: Node, ctx: Ctx) -> Iterator[Finding]:
 
 CLOUDFRONT_TLS = Rule(
     name="cloudfront-tls-policy",
-    description="Every CloudFront distribution uses its own certificate with minimumProtocolVersion "
-    "TLSv1.2_2021 or newer.",
+    description="Every CloudFront distribution (standard or multi-tenant) uses its own certificate with "
+    "minimumProtocolVersion TLSv1.2_2021 or newer.",
     pillar="encryption",
-    types=(g.DISTRIBUTION,),
+    types=DISTRIBUTIONS,
     check=_check_cf_tls,
     options=(TLS_VERSIONS,),
     fsbp=("CloudFront.15",),
@@ -152,9 +157,10 @@ def _check_origins(node: Node, _ctx: Ctx) -> Iterator[Finding]:
 
 CLOUDFRONT_ORIGINS = Rule(
     name="cloudfront-origin-https",
-    description="Every CloudFront custom origin is reached with https-only and TLSv1.2 (no SSLv3/TLSv1/TLSv1.1).",
+    description="Every CloudFront custom origin (standard or multi-tenant distribution) is reached with https-only "
+    "and TLSv1.2 (no SSLv3/TLSv1/TLSv1.1).",
     pillar="encryption",
-    types=(g.DISTRIBUTION,),
+    types=DISTRIBUTIONS,
     check=_check_origins,
     fsbp=("CloudFront.9", "CloudFront.10"),
     why="Traffic between the edge and the ALB / API origin crosses the internet.",

@@ -31,7 +31,17 @@ SUBNET_GROUP_MULTI_AZ: Rule = Rule(
 )
 
 
-STATEFUL = (g.RDS_INSTANCE, g.CACHE_REPLICATION_GROUP, g.DYNAMODB_TABLE, *g.BUCKETS, g.KMS_KEY)
+# Every resource that holds data a replacement would lose: an Aurora cluster is its volume (the instances
+# are compute), and a TableReplica is a full copy of the table in another Region.
+STATEFUL = (
+    g.RDS_INSTANCE,
+    "aws:rds/cluster:Cluster",
+    g.CACHE_REPLICATION_GROUP,
+    g.DYNAMODB_TABLE,
+    "aws:dynamodb/tableReplica:TableReplica",
+    *g.BUCKETS,
+    g.KMS_KEY,
+)
 
 
 def _check_protect(node: Node, _ctx: Ctx) -> Iterator[Finding]:
@@ -41,7 +51,8 @@ def _check_protect(node: Node, _ctx: Ctx) -> Iterator[Finding]:
 
 PROTECTED = Rule(
     name="stateful-resources-protected",
-    description="Every stateful resource (RDS, ElastiCache, DynamoDB, S3 bucket, KMS key) has protect=True.",
+    description="Every stateful resource (RDS instance and Aurora cluster, ElastiCache, DynamoDB table and replica, "
+    "S3 bucket, KMS key) has protect=True.",
     pillar="data-safety",
     types=STATEFUL,
     check=_check_protect,

@@ -163,7 +163,7 @@ NAT_PER_AZ = Rule(
 )
 
 
-def _check_launch_template_ebs(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+def _check_launch_template_ebs(node: Node, ctx: Ctx) -> Iterator[Finding]:
     if node.type == EBS_VOLUME:
         yield from _flag_true(node.get("encrypted"), "encrypted")
         return
@@ -180,6 +180,15 @@ def _check_launch_template_ebs(node: Node, _ctx: Ctx) -> Iterator[Finding]:
     if not ebs:
         yield "no blockDeviceMappings with an ebs block: volume encryption is left to the AMI / account default"
         return
+    roots = list(ctx.opt("rootDeviceNames", LT_EBS))
+    names = [m.get("deviceName") for m in ebs]
+    if not any(is_unknown(n) for n in names) and not set(names) & set(roots):
+        # A mapping on another device name adds a volume; the root volume keeps the AMI's own settings.
+        shown = ", ".join(str(n) for n in names)
+        yield (
+            f"no ebs mapping for the root device ({' / '.join(roots)}); mapped: {shown}: the root volume "
+            "keeps the AMI's encryption setting"
+        )
     for m in ebs:
         v = g.dig(m, "ebs", "encrypted")
         if is_unknown(v):
@@ -195,13 +204,23 @@ def _flag_true(value: Any, label: str) -> Iterator[Finding]:
         yield f"{label} is {value!r}, not true (the volume is unencrypted unless the account default says otherwise)"
 
 
+ROOT_DEVICES = Option(
+    "rootDeviceNames",
+    {"type": "array", "items": {"type": "string"}, "default": ["/dev/xvda", "/dev/sda1"]},
+    "Device names a launch template's root-volume mapping may use: the AMI's root device name, /dev/xvda "
+    '(Amazon Linux, the ECS-optimized AMIs) or /dev/sda1 (EC2 User Guide, "Device names for volumes on Amazon '
+    'EC2 instances"). A mapping for any other name adds a volume and leaves the root volume as the AMI has it.',
+)
+
+
 LT_EBS = Rule(
     name="launch-template-ebs-encrypted",
-    description='Every launch template maps its EBS volumes with ebs.encrypted = "true"; every EC2 instance volume '
-    "and EBS volume is encrypted.",
+    description='Every launch template maps its root device and every other EBS volume with ebs.encrypted = "true"; '
+    "every EC2 instance volume and EBS volume is encrypted.",
     pillar="encryption",
     types=(g.LAUNCH_TEMPLATE, INSTANCE, EBS_VOLUME),
     check=_check_launch_template_ebs,
+    options=(ROOT_DEVICES,),
     fsbp=("EC2.181",),
     why="Unencrypted root volumes leak data through snapshots and AMIs.",
     remediation="Add block_device_mappings=[{device_name: '/dev/xvda', ebs: {encrypted: 'true', kms_key_id: key.arn, "
@@ -243,6 +262,44 @@ IMDSV2 = Rule(
     why="IMDSv1 lets an SSRF in the web fleet steal the instance role's credentials.",
     remediation="Set metadata_options={http_tokens: 'required', http_endpoint: 'enabled', "
     "http_put_response_hop_limit: 1}.",
+)
+
+
+def _check_no_public_ip(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    if node.type == INSTANCE:
+        v = node.get("associatePublicIpAddress")
+        if is_unknown(v):
+            yield Unknown("associatePublicIpAddress")
+        elif truthy(v):
+            yield "associatePublicIpAddress is true: the instance is reachable around the load balancer and WAF"
+        return
+    interfaces = node.get("networkInterfaces")
+    if is_unknown(interfaces):
+        yield Unknown("networkInterfaces")
+        return
+    for i, eni in enumerate(g.as_list(interfaces)):
+        # A string in pulumi-aws ("true" / "false"), as for ebs.encrypted.
+        v = g.dig(eni, "associatePublicIpAddress")
+        if is_unknown(v):
+            yield Unknown(f"networkInterfaces[{i}].associatePublicIpAddress")
+        elif truthy(v):
+            yield f"networkInterfaces[{i}].associatePublicIpAddress is {v!r}: every instance launched gets a public IP"
+
+
+NO_PUBLIC_IP = Rule(
+    name="ec2-no-public-ip",
+    description="No launch template network interface and no EC2 instance asks for a public IPv4 address.",
+    pillar="hardening",
+    types=(g.LAUNCH_TEMPLATE, INSTANCE),
+    check=_check_no_public_ip,
+    fsbp=("EC2.25", "EC2.9"),
+    severity=Severity.HIGH,
+    why="An instance with a public address is an entry point that skips the ALB, its web ACL and the tiering; "
+    "the app tier reaches the internet through NAT.",
+    remediation="Set network_interfaces=[{associate_public_ip_address: 'false', ...}] on launch templates and "
+    "associate_public_ip_address=False on instances, in private app-tier subnets.",
+    notes="An unset flag takes the subnet's mapPublicIpOnLaunch; the app-tier subnets never set it, and a data "
+    "store in a subnet that does is no-public-datastores' finding.",
 )
 
 
@@ -390,6 +447,7 @@ RULES = (
     NAT_PER_AZ,
     LT_EBS,
     IMDSV2,
+    NO_PUBLIC_IP,
     OPEN_INGRESS,
     DEFAULT_SG_CLOSED,
     FLOW_LOGS,

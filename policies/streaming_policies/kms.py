@@ -68,7 +68,9 @@ def _each(prop: str, *path: str) -> Values:
 KEY_INPUTS: tuple[tuple[str, str, Values], ...] = (
     (g.RDS_INSTANCE, "kmsKeyId", _at("kmsKeyId")),
     (g.RDS_INSTANCE, "performanceInsightsKmsKeyId", _at("performanceInsightsKmsKeyId")),
+    (g.RDS_INSTANCE, "masterUserSecretKmsKeyId", _at("masterUserSecretKmsKeyId")),
     ("aws:rds/cluster:Cluster", "kmsKeyId", _at("kmsKeyId")),
+    ("aws:rds/cluster:Cluster", "masterUserSecretKmsKeyId", _at("masterUserSecretKmsKeyId")),
     ("aws:rds/cluster:Cluster", "performanceInsightsKmsKeyId", _at("performanceInsightsKmsKeyId")),
     (g.CACHE_REPLICATION_GROUP, "kmsKeyId", _at("kmsKeyId")),
     (g.DYNAMODB_TABLE, "serverSideEncryption", _at("serverSideEncryption", "kmsKeyArn")),

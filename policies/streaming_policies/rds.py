@@ -77,11 +77,22 @@ RDS_ENCRYPTED = Rule(
 SSL_PARAMS = {"rds.force_ssl": ("1",), "require_secure_transport": ("1", "ON", "on", "true")}
 
 
+CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+# Where a DB instance and an Aurora cluster take their TLS setting from: Aurora reads rds.force_ssl /
+# require_secure_transport from the DB *cluster* parameter group (Aurora User Guide, "Securing Aurora
+# PostgreSQL data with SSL/TLS" and "TLS connections to Aurora MySQL DB clusters").
+PARAMETER_GROUP_OF = {
+    g.RDS_INSTANCE: ("parameterGroupName", g.RDS_PARAMETER_GROUP),
+    RDS_CLUSTER: ("dbClusterParameterGroupName", CLUSTER_PARAMETER_GROUP),
+}
+
+
 def _check_rds_force_ssl(node: Node, ctx: Ctx) -> Iterator[Finding]:
     assert ctx.graph is not None
-    groups = ctx.graph.deps(node, "parameterGroupName", (g.RDS_PARAMETER_GROUP,))
+    prop, group_type = PARAMETER_GROUP_OF[node.type]
+    groups = ctx.graph.deps(node, prop, (group_type,))
     if not groups:
-        name = node.get("parameterGroupName")
+        name = node.get(prop)
         # Unknown without a parameter group of this stack behind it is either omitted (Optional+Computed:
         # unknown in a first preview, the default group after create) or another resource's output.
         shown = "(default)" if not name else "(not a parameter group of this stack)" if is_unknown(name) else name
@@ -103,14 +114,16 @@ def _check_rds_force_ssl(node: Node, ctx: Ctx) -> Iterator[Finding]:
 
 RDS_FORCE_SSL = Rule(
     name="rds-force-ssl",
-    description="Every RDS DB instance uses a parameter group of this stack that sets rds.force_ssl=1.",
+    description="Every RDS DB instance and Aurora cluster uses a (cluster) parameter group of this stack that sets "
+    "rds.force_ssl=1.",
     pillar="encryption",
-    types=(g.RDS_INSTANCE,),
+    types=RDS_TYPES,
     scope="stack",
     check=_check_rds_force_ssl,
     why="Without it PostgreSQL accepts unencrypted client connections inside the VPC.",
     remediation="Create aws.rds.ParameterGroup(family='postgres16', parameters=[{name: 'rds.force_ssl', value: "
-    "'1'}]) and pass its name as parameter_group_name. (MySQL: require_secure_transport=1.)",
+    "'1'}]) and pass its name as parameter_group_name; for Aurora the same parameter in an "
+    "aws.rds.ClusterParameterGroup passed as db_cluster_parameter_group_name. (MySQL: require_secure_transport=1.)",
 )
 
 

@@ -129,6 +129,11 @@ MAX_RATE = Option(
 )
 
 
+def _shown(priority: Any) -> str:
+    """A priority as written (protobuf carries every number as a float: 2.0 is priority 2)."""
+    return str(int(priority)) if isinstance(priority, float) and priority.is_integer() else str(priority)
+
+
 def _before(a: Any, b: Any) -> bool:
     return isinstance(a, (int, float)) and isinstance(b, (int, float)) and a < b
 
@@ -146,6 +151,7 @@ def _check_acl_rules(node: Node, ctx: Ctx) -> Iterator[Finding]:
     managed: dict[str, AclRule] = {}
     weak: list[str] = []
     rate = False
+    rate_rules: list[AclRule] = []
     unknown_rules = [r.name for r in rules if is_unknown(r.statement)]
     for r in rules:
         stmt = r.statement
@@ -174,6 +180,7 @@ def _check_acl_rules(node: Node, ctx: Ctx) -> Iterator[Finding]:
                 weak.append(f"rate-based rule {r.name} has limit {int(limit)} > maxRateLimit {max_rate}")
             else:
                 rate = True
+                rate_rules.append(r)
     if unknown_rules:
         # An unknown rule may be the missing group, or an allow rule ahead of them: never compliant yet.
         yield Unknown(f"rules {', '.join(unknown_rules)}")
@@ -181,9 +188,17 @@ def _check_acl_rules(node: Node, ctx: Ctx) -> Iterator[Finding]:
         if group not in managed and not unknown_rules:
             yield f"missing AWS managed rule group {group} (enforced, unscoped)"
     for r in rules:
-        # An allow rule evaluated before the baseline groups exempts what it matches from them.
-        if r.mode == "allow" and any(_before(r.priority, m.priority) for m in managed.values()):
-            yield f"rule {r.name} allows requests at priority {r.priority}, before the managed rule groups"
+        # An allow rule evaluated before the baseline groups exempts what it matches from them: Allow is a
+        # terminating action (AWS WAF Developer Guide, "Rule action"), so lower-priority rules never see it.
+        # The same holds for the rate-based rule: what an earlier allow matches is never counted or throttled.
+        if r.mode != "allow":
+            continue
+        if any(_before(r.priority, m.priority) for m in managed.values()):
+            yield f"rule {r.name} allows requests at priority {_shown(r.priority)}, before the managed rule groups"
+        elif any(_before(r.priority, m.priority) for m in rate_rules):
+            shadowed = ", ".join(m.name for m in rate_rules if _before(r.priority, m.priority))
+            at = _shown(r.priority)
+            yield f"rule {r.name} allows requests at priority {at}, before the rate-based rule {shadowed}"
     if ctx.opt("requireRateBasedRule", WAF_RULES) and not rate and not unknown_rules:
         yield "no enforced rate-based rule within maxRateLimit"
     yield from weak

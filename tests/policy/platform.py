@@ -326,6 +326,7 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
         parameterGroupName=r(pg, "name"),
         dbSubnetGroupName=r(db_subnets, "name"),
         manageMasterUserPassword=True,
+        masterUserSecretKmsKeyId=r(key, "arn"),
         username="app",
     )
     cache_subnets = b.add(
@@ -357,6 +358,13 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
         serverSideEncryption={"enabled": True, "kmsKeyArn": r(key, "arn")},
         pointInTimeRecovery={"enabled": True},
         deletionProtectionEnabled=True,
+    )
+    b.add(
+        "aws:secretsmanager/secret:Secret",
+        "session-key",
+        namePrefix="streaming/session-key-",
+        kmsKeyId=r(key, "arn"),
+        recoveryWindowInDays=30,
     )
 
     def bucket(name: str, tags: dict[str, str], aes: bool = False, versioned: bool = False) -> Res:

@@ -56,6 +56,26 @@ def _narrowed_in_apply(b: StackBuilder) -> None:
     b.set("api-svc", networkConfiguration={"subnets": [b.computed(lambda a, _b, _c: a, *subnets)]})
 
 
+def _aurora(b: StackBuilder, **changes: object) -> None:
+    """An Aurora PostgreSQL cluster beside the instance, compliant but for ``changes`` (None drops an input)."""
+    pg = b.add(
+        "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+        "aurora-pg16",
+        family="aurora-postgresql16",
+        parameters=[{"name": "rds.force_ssl", "value": "1"}],
+    )
+    inputs = {
+        "engine": "aurora-postgresql",
+        "storageEncrypted": True,
+        "kmsKeyId": b.ref(b["data-key"], "arn"),
+        "deletionProtection": True,
+        "backupRetentionPeriod": 7,
+        "dbClusterParameterGroupName": b.ref(pg, "name"),
+        **changes,
+    }
+    b.add("aws:rds/cluster:Cluster", "aurora", protect=True, **{k: v for k, v in inputs.items() if v is not None})
+
+
 EXTRA_CASES = [
     # --- another resource type doing the same job ------------------------------------------------
     Case(
@@ -110,15 +130,20 @@ EXTRA_CASES = [
     Case(
         "rds-storage-encrypted",
         "aurora-unencrypted",
-        lambda b: b.add(
-            "aws:rds/cluster:Cluster",
-            "aurora",
-            engine="aurora-postgresql",
-            storageEncrypted=False,
-            deletionProtection=True,
-            backupRetentionPeriod=7,
-        ),
+        lambda b: _aurora(b, storageEncrypted=False),
         "storageEncrypted is not true",
+    ),
+    Case(
+        "stateful-resources-protected",
+        "aurora-cluster",
+        lambda b: (_aurora(b), b.protect("aurora", False)),
+        "not protected",
+    ),
+    Case(
+        "rds-force-ssl",
+        "aurora-default-cluster-parameter-group",
+        lambda b: _aurora(b, dbClusterParameterGroupName=None),
+        "parameter group (default) is not managed in this stack",
     ),
     Case(
         "launch-template-ebs-encrypted",
@@ -139,7 +164,137 @@ EXTRA_CASES = [
         ),
         "rootBlockDevice.encrypted is False",
     ),
+    Case(
+        "dynamodb-cmk-encryption",
+        "table-replica-on-the-aws-managed-key",
+        lambda b: b.add(
+            "aws:dynamodb/tableReplica:TableReplica",
+            "views-dr",
+            protect=True,
+            globalTableArn=b.ref(b["views"], "arn"),
+            region="us-east-2",
+            pointInTimeRecovery=True,
+            deletionProtectionEnabled=True,
+        ),
+        "kmsKeyArn (unset: alias/aws/dynamodb) is not set",
+    ),
+    Case(
+        "dynamodb-cmk-encryption",
+        "replicas-block-without-key",
+        lambda b: b.set("views", replicas=[{"regionName": "us-east-2", "pointInTimeRecovery": True}]),
+        "replicas[us-east-2].kmsKeyArn (unset: alias/aws/dynamodb) is not set",
+    ),
+    Case(
+        "dynamodb-pitr",
+        "table-replica-without-pitr",
+        lambda b: b.add(
+            "aws:dynamodb/tableReplica:TableReplica",
+            "views-dr",
+            protect=True,
+            globalTableArn=b.ref(b["views"], "arn"),
+            kmsKeyArn=b.ref(b["data-key"], "arn"),
+            deletionProtectionEnabled=True,
+        ),
+        "pointInTimeRecovery (default false) is not true",
+    ),
+    Case(
+        "dynamodb-pitr",
+        "replicas-block-without-pitr",
+        lambda b: b.set("views", replicas=[{"regionName": "us-east-2", "kmsKeyArn": b.ref(b["data-key"], "arn")}]),
+        "replicas[us-east-2].pointInTimeRecovery is not true (default false)",
+    ),
+    Case(
+        "dynamodb-deletion-protection",
+        "table-replica",
+        lambda b: b.add(
+            "aws:dynamodb/tableReplica:TableReplica",
+            "views-dr",
+            protect=True,
+            globalTableArn=b.ref(b["views"], "arn"),
+            kmsKeyArn=b.ref(b["data-key"], "arn"),
+            pointInTimeRecovery=True,
+        ),
+        "deletionProtectionEnabled is not true",
+    ),
+    Case(
+        "secrets-cmk-encrypted",
+        "no-key",
+        lambda b: b.set("session-key", kmsKeyId=None),
+        "kmsKeyId (unset: aws/secretsmanager) is not set",
+    ),
+    Case(
+        "secrets-cmk-encrypted",
+        "aws-managed-key",
+        lambda b: b.set("session-key", kmsKeyId="alias/aws/secretsmanager"),
+        "is the AWS-managed key alias/aws/secretsmanager",
+    ),
+    Case(
+        "secrets-cmk-encrypted",
+        "rds-managed-master-password",
+        lambda b: b.set("catalog-db", masterUserSecretKmsKeyId=None),
+        "masterUserSecretKmsKeyId (unset: aws/secretsmanager) is not set",
+    ),
     # --- the letter, not the intent ----------------------------------------------------------------
+    Case(
+        "waf-web-acl-baseline-rules",
+        "allow-all-before-the-rate-rule",
+        lambda b: b.set(
+            "regional-acl",
+            rules=[
+                r if r["name"] == "common" else {**r, "priority": 3}
+                for r in json.loads(json.dumps(b["regional-acl"].inputs["rules"]))
+            ]
+            + [
+                {
+                    "name": "allow-everything",
+                    "priority": 2,
+                    "action": {"allow": {}},
+                    "statement": {"notStatement": {"statement": {"byteMatchStatement": {"searchString": "x"}}}},
+                    "visibilityConfig": {"cloudwatchMetricsEnabled": True, "metricName": "a"},
+                }
+            ],
+        ),
+        "rule allow-everything allows requests at priority 2, before the rate-based rule rate",
+    ),
+    Case(
+        "launch-template-ebs-encrypted",
+        "root-mapping-moved-to-sdb",
+        lambda b: b.patch("web-lt", lambda i: i["blockDeviceMappings"][0].update(deviceName="/dev/sdb")),
+        "no ebs mapping for the root device (/dev/xvda / /dev/sda1); mapped: /dev/sdb",
+    ),
+    Case(
+        "autoscaling-launch-template-of-this-stack",
+        "override-from-elsewhere",
+        lambda b: b.set(
+            "web-asg",
+            launchTemplate=None,
+            mixedInstancesPolicy={
+                "launchTemplate": {
+                    "launchTemplateSpecification": {"launchTemplateId": b.ref(b["web-lt"]), "version": "$Latest"},
+                    "overrides": [
+                        {"instanceType": "t3.medium"},
+                        {
+                            "instanceType": "m6i.large",
+                            "launchTemplateSpecification": {"launchTemplateId": "lt-0a1b2c3d4e5f67890"},
+                        },
+                    ],
+                }
+            },
+        ),
+        "overrides[1].launchTemplateSpecification is lt-0a1b2c3d4e5f67890, not a launch template of this stack",
+    ),
+    Case(
+        "autoscaling-launch-template-of-this-stack",
+        "template-id-typed-in",
+        lambda b: b.set("web-asg", launchTemplate={"id": "lt-0a1b2c3d4e5f67890", "version": "$Latest"}),
+        "launchTemplate is lt-0a1b2c3d4e5f67890, not a launch template of this stack",
+    ),
+    Case(
+        "autoscaling-launch-template-of-this-stack",
+        "launch-configuration",
+        lambda b: b.set("web-asg", launchTemplate=None, launchConfiguration="web-lc"),
+        "launchConfiguration is set",
+    ),
     Case(
         "alb-waf-attached",
         "waf-fail-open",
@@ -280,6 +435,26 @@ EXTRA_CASES = [
         "no-final-snapshot",
         lambda b: b.set("catalog-db", skipFinalSnapshot=True),
         "skipFinalSnapshot with deleteAutomatedBackups",
+    ),
+    Case(
+        "ec2-no-public-ip",
+        "launch-template-public-ip",
+        lambda b: b.set("web-lt", networkInterfaces=[{"deviceIndex": 0, "associatePublicIpAddress": "true"}]),
+        "networkInterfaces[0].associatePublicIpAddress is 'true'",
+    ),
+    Case(
+        "ec2-no-public-ip",
+        "instance-public-ip",
+        lambda b: b.add(
+            "aws:ec2/instance:Instance",
+            "bastion",
+            ami="ami-0123456789abcdef0",
+            instanceType="t3.micro",
+            metadataOptions={"httpTokens": "required", "httpPutResponseHopLimit": 1},
+            rootBlockDevice={"encrypted": True},
+            associatePublicIpAddress=True,
+        ),
+        "associatePublicIpAddress is true",
     ),
     Case(
         "launch-template-imdsv2",

@@ -44,6 +44,8 @@ PILLARS = [
     "alb-https-tls-policy",
     "kms-key-of-this-stack",
     "no-entry-points-without-waf",
+    "secrets-cmk-encrypted",
+    "autoscaling-launch-template-of-this-stack",
 ]
 HARDENING = [
     "private-subnet-nat-same-az",
@@ -59,6 +61,7 @@ HARDENING = [
     "load-balancer-hardened",
     "vpc-flow-logs-enabled",
     "cognito-user-pool-deletion-protection",
+    "ec2-no-public-ip",
 ]
 SECURITY = [
     "no-public-datastores",
@@ -219,11 +222,13 @@ SERVICE_OF_MODULE = {
     "sns": {"sns"},
     "logs": {"cloudwatch"},
     "cognito": {"cognito"},
+    "secretsmanager": {"secretsmanager"},
 }
 # Modules that judge one job across services (every data store, every public entry point).
 CROSS_SERVICE = {"datastores", "entrypoints"}
-# Rules of a service module that judge that service's part in every other service (which KMS key).
-CROSS_SERVICE_RULES = {"kms-key-of-this-stack"}
+# Rules of a service module that judge that service's part in every other service (which KMS key; which key
+# encrypts a secret, the secret resource's or the master password RDS keeps in Secrets Manager).
+CROSS_SERVICE_RULES = {"kms-key-of-this-stack", "secrets-cmk-encrypted"}
 
 
 def test_rules_are_grouped_one_module_per_service_with_the_pillar_as_a_tag() -> None:

@@ -140,6 +140,34 @@ def test_unknown_redirect_protocol_is_advisory(run_pack) -> None:
     assert d.unknown
 
 
+def test_unknown_availability_zones_string_is_not_counted_as_azs(run_pack) -> None:
+    """A whole unknown availabilityZones (a data source's list) is one unknown, never its characters as AZs."""
+    b = platform("prod", True)
+    b.set("web-asg", vpcZoneIdentifiers=None, availabilityZones=b.ref(b["data-key"], "zones"))
+    report = run_pack(b)
+    assert report.mandatory == []
+    (d,) = report.for_policy("autoscaling-group-multi-az")
+    assert d.unknown and "web-asg.availabilityZones" in d.message
+
+
+def test_availability_zones_do_not_widen_the_subnets(run_pack) -> None:
+    """With vpcZoneIdentifiers the subnets decide the AZs (CreateAutoScalingGroup): a zone list adds none."""
+    b = platform("prod", False)
+    b.set("web-asg", vpcZoneIdentifiers=[b.ref(b["app-a"])], availabilityZones=["us-west-2b", "us-west-2c"])
+    details = [d.detail for d in run_pack(b).for_policy("autoscaling-group-multi-az")]
+    assert details == ["Auto Scaling group spans 1 AZ(s) (us-west-2a); at least 3 required"]
+
+
+def test_unknown_waf_log_destination_is_not_compliant(run_pack) -> None:
+    """A destination that is unknown and not a log group, stream or bucket of this stack proves nothing."""
+    b = platform("prod", True)
+    b.set("edge-acl-logging", logDestinationConfigs=[b.ref(b["data-key"], "destination")])
+    report = run_pack(b)
+    assert report.mandatory == []
+    (d,) = report.for_policy("waf-logging-enabled")
+    assert d.unknown and d.level == "advisory" and "edge-acl-logging.logDestinationConfigs" in d.message
+
+
 def _tls_deny(**changes: Any) -> str:
     st = {
         "Effect": "Deny",
