@@ -29,6 +29,7 @@ from . import (
     lambda_,
     logs,
     rds,
+    resource_policies,
     s3,
     sns,
     sqs,
@@ -61,6 +62,7 @@ SERVICE_MODULES: tuple[ModuleType, ...] = (
     sqs,
     sns,
     logs,
+    resource_policies,
 )
 # The aws-api pillar: AWS's own API contracts (botocore models, prose-only rules, principals that must exist).
 AWS_API_MODULES: tuple[ModuleType, ...] = (aws_api,)
