@@ -134,11 +134,14 @@ def test_lambda_outside_vpc_is_still_checked_for_env_kms(run_pack) -> None:
 JUDGES_NOTHING = {
     # dev runs every service on Fargate: no Auto Scaling group and no launch template.
     # Neither stack has an API Gateway v2 API or a Lambda function URL (the entry points WAF cannot protect).
+    # dev has no read replicas (dbReadReplicaZoneIds is empty) and no DR region, so no bucket must replicate.
     "dev": {
         "autoscaling-group-multi-az",
         "launch-template-ebs-encrypted",
         "launch-template-imdsv2",
         "no-entry-points-without-waf",
+        "rds-read-replicas-span-azs",
+        "s3-bucket-dr-replication",
     },
     "prod": {"no-entry-points-without-waf"},
 }
