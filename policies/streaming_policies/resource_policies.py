@@ -1,11 +1,9 @@
-"""Policy documents: no resource policy opens a resource to everyone, no identity policy grants every action.
+"""Resource policies: none opens a resource to everyone.
 
-One rule per job over every resource type that carries the document: key, queue, topic, secret, repository,
-REST API and log resource policies, Lambda permissions (public access); roles' inline policies, role, user and
-group policies, managed policies and AdministratorAccess attachments (full administrative privileges).
-S3 bucket policies are left to ``s3-bucket-public-access-block``: with BlockPublicPolicy and
-RestrictPublicBuckets S3 rejects and ignores public bucket policies (S3 User Guide, "Blocking public access to
-your Amazon S3 storage").
+One rule for the job over every resource type that carries a resource policy: key, queue, topic, secret,
+repository, REST API and log resource policies, and Lambda permissions. S3 bucket policies are left to
+``s3-bucket-public-access-block``: with BlockPublicPolicy and RestrictPublicBuckets S3 rejects and ignores
+public bucket policies (S3 User Guide, "Blocking public access to your Amazon S3 storage").
 """
 
 from __future__ import annotations
@@ -63,7 +61,7 @@ RESTRICTING_KEYS = frozenset(
 FIXED_OPERATORS = frozenset(o.lower() for o in ("StringEquals", "StringEqualsIgnoreCase", "ArnEquals", "ArnLike"))
 
 
-def _document(value: Any) -> Any:
+def document(value: Any) -> Any:
     """The policy as a dict; ``UNKNOWN`` while unknown; ``None`` when absent or not a JSON object."""
     if is_unknown(value):
         return g.UNKNOWN
@@ -75,7 +73,7 @@ def _document(value: Any) -> Any:
     return value if isinstance(value, dict) else None
 
 
-def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in g.as_list(doc.get("Statement")) if isinstance(s, dict)]
 
 
@@ -122,7 +120,7 @@ def _restricted(condition: Any) -> bool:
 def public_grants(doc: dict[str, Any]) -> list[str]:
     """Why each Allow statement of ``doc`` is open to everyone (empty when none is)."""
     out = []
-    for i, st in enumerate(_statements(doc)):
+    for i, st in enumerate(statements(doc)):
         if st.get("Effect") != "Allow":
             continue  # a Deny to Principal * (e.g. TLS only) narrows access; only Allow grants it
         label = f"statement {st.get('Sid') or i}"
@@ -145,12 +143,23 @@ def _check_public(node: Node, _ctx: Ctx) -> Iterator[Finding]:
             yield "principal is * with no sourceArn, sourceAccount or principalOrgId: anyone may invoke the function"
         return
     prop = _POLICY_PROP[node.type]
-    doc = _document(node.get(prop))
+    doc = document(node.get(prop))
     if is_unknown(doc):
         yield Unknown(prop)
     elif doc is not None:
         for why in public_grants(doc):
             yield f"{prop}: {why}"
+
+
+def _no_document(node: Node, _ctx: Ctx) -> str | None:
+    if node.type == LAMBDA_PERMISSION:
+        return None
+    prop = _POLICY_PROP[node.type]
+    if node.get(prop) is None:
+        # A key without one gets the default key policy, which grants only the account (AWS KMS Developer
+        # Guide, "Default key policy"); the other types then have no resource policy at all.
+        return f"no {prop} (the service's default, which grants no one outside the account)"
+    return None
 
 
 RESOURCE_POLICIES_NOT_PUBLIC = Rule(
@@ -161,6 +170,7 @@ RESOURCE_POLICIES_NOT_PUBLIC = Rule(
     pillar="hardening",
     types=(*_POLICY_PROP, LAMBDA_PERMISSION),
     check=_check_public,
+    exempt=_no_document,
     fsbp=("KMS.5", "SQS.3", "SNS.4", "Lambda.1"),
     severity=Severity.CRITICAL,
     why="A key, queue or topic policy that allows everyone lets any AWS account decrypt media, read or inject "
@@ -175,86 +185,4 @@ RESOURCE_POLICIES_NOT_PUBLIC = Rule(
 )
 
 
-# --- identity policies: no "*" ------------------------------------------------------------------
-
-IAM_ROLE = "aws:iam/role:Role"
-ADMIN_POLICY_SUFFIX = ":iam::aws:policy/AdministratorAccess"
-IDENTITY_POLICY_INPUTS: tuple[tuple[str, str], ...] = (
-    ("aws:iam/rolePolicy:RolePolicy", "policy"),
-    ("aws:iam/userPolicy:UserPolicy", "policy"),
-    ("aws:iam/groupPolicy:GroupPolicy", "policy"),
-    ("aws:iam/policy:Policy", "policy"),
-)
-ATTACHMENTS: tuple[tuple[str, str], ...] = (
-    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "policyArn"),
-    ("aws:iam/userPolicyAttachment:UserPolicyAttachment", "policyArn"),
-    ("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "policyArn"),
-    ("aws:iam/policyAttachment:PolicyAttachment", "policyArn"),
-)
-
-
-def full_admin(doc: dict[str, Any]) -> list[str]:
-    """Why each Allow statement of ``doc`` grants every action (Action "*" / "*:*", or NotAction)."""
-    out = []
-    for i, st in enumerate(_statements(doc)):
-        if st.get("Effect") != "Allow":
-            continue
-        label = f"statement {st.get('Sid') or i}"
-        if "NotAction" in st:
-            out.append(f"{label} allows NotAction: every action except the listed ones")
-        elif any(a in ("*", "*:*") for a in g.as_list(st.get("Action"))):
-            out.append(f'{label} allows Action "*"')
-    return out
-
-
-def _judge_doc(value: Any, label: str) -> Iterator[Finding]:
-    doc = _document(value)
-    if is_unknown(doc):
-        yield Unknown(label)
-    elif doc is not None:
-        yield from (f"{label}: {why}" for why in full_admin(doc))
-
-
-def _admin_arn(value: Any, label: str) -> Iterator[Finding]:
-    if is_unknown(value):
-        yield Unknown(label)
-    elif isinstance(value, str) and value.endswith(ADMIN_POLICY_SUFFIX):
-        yield f"{label} is the AWS-managed AdministratorAccess policy (Action * on Resource *)"
-
-
-def _check_admin(node: Node, _ctx: Ctx) -> Iterator[Finding]:
-    if node.type == IAM_ROLE:
-        inline = node.get("inlinePolicies")
-        if is_unknown(inline):
-            yield Unknown("inlinePolicies")
-        for i, p in enumerate(g.as_list(inline) if not is_unknown(inline) else []):
-            yield from _judge_doc(g.dig(p, "policy"), f"inlinePolicies[{i}].policy")
-        arns = node.get("managedPolicyArns")
-        for i, arn in enumerate([arns] if is_unknown(arns) else g.as_list(arns)):
-            yield from _admin_arn(arn, f"managedPolicyArns[{i}]")
-        return
-    for t, prop in ATTACHMENTS:
-        if node.type == t:
-            yield from _admin_arn(node.get(prop), prop)
-            return
-    yield from _judge_doc(node.get("policy"), "policy")
-
-
-IAM_NO_ADMIN = Rule(
-    name="iam-no-full-admin-statements",
-    description='No IAM role, role/user/group policy or managed policy allows Action "*" or NotAction, and none '
-    "attaches AdministratorAccess.",
-    pillar="hardening",
-    types=(IAM_ROLE, *dict(IDENTITY_POLICY_INPUTS), *dict(ATTACHMENTS)),
-    check=_check_admin,
-    fsbp=("IAM.1",),
-    severity=Severity.HIGH,
-    why="Every workload role carries only the actions it makes (the access contracts); a statement allowing every "
-    "action turns one compromised task or function into control of the account.",
-    remediation="List the actions the workload makes (service:Action) on the resources it uses; replace "
-    "AdministratorAccess with a policy written for the job.",
-    notes='Action "*" and "*:*" and Allow with NotAction are judged; service-wide wildcards such as "s3:*" are not.',
-)
-
-
-RULES = (RESOURCE_POLICIES_NOT_PUBLIC, IAM_NO_ADMIN)
+RULES = (RESOURCE_POLICIES_NOT_PUBLIC,)

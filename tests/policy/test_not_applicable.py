@@ -46,11 +46,29 @@ def _replica(b: StackBuilder) -> None:
 def _only_external_replica(b: StackBuilder) -> None:
     _replica(b)
     b.set("catalog-replica", replicateSourceDb="arn:aws:rds:us-west-2:123456789012:db:catalog")
-    b.remove("catalog-db")
+    b.remove("catalog-db", *(n for n in list(b.resources) if n.startswith("catalog-replica-")))
 
 
 EXEMPT: list[tuple[str, str, Callable[[StackBuilder], object]]] = [
     ("rds-multi-az", "catalog-replica", _replica),
+    # A primary whose replicas are gone (and the replicas' own records) is not judged for replica AZs.
+    (
+        "rds-read-replicas-span-azs",
+        "",
+        lambda b: b.remove(*(n for n in list(b.resources) if n.startswith("catalog-replica-"))),
+    ),
+    # Without a policy document a key gets the default key policy (the account only); a queue has none.
+    ("resource-policies-not-public", "data-key", lambda b: b.set("data-key", policy=None)),
+    ("iam-no-full-admin-statements", "transcoder-role", lambda b: None),
+    # A network load balancer's access logs cover only TLS listeners: with only internal NLBs nothing is judged.
+    (
+        "entry-point-access-logs",
+        "",
+        lambda b: (
+            b.set("alb", loadBalancerType="network", internal=True),
+            b.remove("cdn", "api-stage", "api-waf", "alb-waf", "http", "https"),
+        ),
+    ),
     ("rds-backup-retention", "catalog-replica", _replica),
     (
         "rds-storage-encrypted",
@@ -119,6 +137,14 @@ def test_exempt_resources_are_not_applicable(run_pack, policy: str, resource: st
     assert na, f"{policy} should report not applicable"
     if resource:
         assert any(n.urn == b[resource].urn or n.reason.startswith(resource) for n in na)
+
+
+def test_dev_lists_no_buckets_that_must_replicate(run_pack) -> None:
+    """dev has no DR region: its config lists no replicated bucket roles, so every bucket is out of scope."""
+    report = run_pack(platform("dev", False))
+    assert report.for_policy("s3-bucket-dr-replication") == []
+    (na,) = [n for n in report.not_applicable if n.policy == "s3-bucket-dr-replication"]
+    assert na.reason == "no Bucket / BucketV2 in scope (exempt)"
 
 
 def test_lambda_outside_vpc_is_still_checked_for_env_kms(run_pack) -> None:

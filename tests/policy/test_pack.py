@@ -17,6 +17,7 @@ PILLARS = [
     "lambda-vpc-multi-az",
     "data-subnet-groups-multi-az",
     "rds-multi-az",
+    "rds-read-replicas-span-azs",
     "elasticache-multi-az",
     "cloudfront-waf-attached",
     "alb-waf-attached",
@@ -43,6 +44,7 @@ PILLARS = [
     "alb-http-redirects-to-https",
     "alb-https-tls-policy",
     "kms-key-of-this-stack",
+    "kms-key-enabled",
     "no-entry-points-without-waf",
 ]
 HARDENING = [
@@ -59,12 +61,16 @@ HARDENING = [
     "load-balancer-hardened",
     "vpc-flow-logs-enabled",
     "cognito-user-pool-deletion-protection",
+    "entry-point-access-logs",
+    "s3-bucket-dr-replication",
 ]
 SECURITY = [
     "no-public-datastores",
     "launch-template-imdsv2",
     "security-group-no-open-ingress",
     "default-security-group-closed",
+    "resource-policies-not-public",
+    "iam-no-full-admin-statements",
 ]
 AWS_API = [
     "aws-api-member-constraints",
@@ -219,9 +225,10 @@ SERVICE_OF_MODULE = {
     "sns": {"sns"},
     "logs": {"cloudwatch"},
     "cognito": {"cognito"},
+    "iam": {"iam"},
 }
 # Modules that judge one job across services (every data store, every public entry point).
-CROSS_SERVICE = {"datastores", "entrypoints"}
+CROSS_SERVICE = {"datastores", "entrypoints", "access_logs", "resource_policies"}
 # Rules of a service module that judge that service's part in every other service (which KMS key).
 CROSS_SERVICE_RULES = {"kms-key-of-this-stack"}
 
@@ -272,6 +279,7 @@ def test_min_azs_applies_to_every_multi_az_rule(stack: str, azs: int) -> None:
             "lambda-vpc-multi-az",
             "data-subnet-groups-multi-az",
             "elasticache-multi-az",
+            "rds-read-replicas-span-azs",
         ]
     )
     assert {name: cfg[name]["minAzs"] for name in takes} == dict.fromkeys(takes, azs)

@@ -1,9 +1,9 @@
 """More mutations of the synthesized prod stack (see test_prod_mutations.py): the job, not one resource type.
 
-Multi-AZ through capacity and prod's three AZs for every rule, values narrowed inside an apply while the graph
-keeps every subnet, and the hardening the stack relies on. Each must be a MANDATORY violation of the named
-policy in preview (ids unknown) and update mode. Policy JSON that embeds ARNs is unknown in preview; a
-mutation writes it out as a literal, the way update mode knows it.
+Multi-AZ through capacity and prod's three AZs for every rule (pinned in test_pack.py), values narrowed
+inside an apply while the graph keeps every subnet, and the hardening the stack relies on. Each must be a
+MANDATORY violation of the named policy in preview (ids unknown) and update mode. Policy JSON that embeds
+ARNs is unknown in preview; a mutation writes it out as a literal, the way update mode knows it.
 """
 
 from __future__ import annotations
@@ -314,27 +314,6 @@ def test_the_job_not_one_resource_type(mutation: str, preview: bool) -> None:
     rec = prod(preview)
     report = run(rec, mutate(rec))
     assert policy in {d.policy for d in report.mandatory}, report.render()
-
-
-def test_every_multi_az_rule_needs_three_azs_in_prod() -> None:
-    """prod.json sets minAzs 3 on every rule that has the option, not only on subnet-tiers-span-azs."""
-    from streaming_policies.registry import all_rules
-
-    from offline.policy_driver import load_policy_config
-
-    cfg = load_policy_config("prod")
-    with_option = sorted(r.name for r in all_rules() if any(o.name == "minAzs" for o in r.options))
-    assert with_option == [
-        "autoscaling-group-multi-az",
-        "data-subnet-groups-multi-az",
-        "ecs-service-multi-az",
-        "elasticache-multi-az",
-        "lambda-vpc-multi-az",
-        "load-balancer-multi-az",
-        "rds-read-replicas-span-azs",
-        "subnet-tiers-span-azs",
-    ]
-    assert {name: cfg[name]["minAzs"] for name in with_option} == dict.fromkeys(with_option, 3)
 
 
 def test_prod_lists_the_buckets_that_replicate() -> None:
