@@ -2,8 +2,8 @@
 
 Added to :func:`tests.policy.platform.platform` so the compliant platform carries what the rules that judge the
 job look at: replicas pinned one per AZ, key / queue / topic policies that grant only named principals or
-fixed sources, a role policy that lists its actions, access logs on every entry point, and in prod the
-uploads and renditions buckets replicated to the DR region.
+fixed sources, a role policy that lists its actions, access logs on every entry point, a week of cache
+snapshots, and in prod the uploads and renditions buckets replicated to the DR region.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def add_job_resources(b: StackBuilder, zones: list[str]) -> None:
             multiAz=False,
             backupRetentionPeriod=0,
         )
+    b.set("sessions", snapshotRetentionLimit=7)
     b.set("data-key", policy=key_policy())
     b.add(
         "aws:sqs/queuePolicy:QueuePolicy",

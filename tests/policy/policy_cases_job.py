@@ -118,6 +118,19 @@ JOB_CASES = [
         ),
         "policyArn is the AWS-managed AdministratorAccess policy",
     ),
+    # --- backups ----------------------------------------------------------------------------------------
+    Case(
+        "elasticache-backups",
+        "snapshots-off",
+        lambda b: b.set("sessions", snapshotRetentionLimit=0),
+        "snapshotRetentionLimit is 0: automatic backups keep fewer than 7 day(s)",
+    ),
+    Case(
+        "elasticache-backups",
+        "snapshots-unset",
+        lambda b: b.set("sessions", snapshotRetentionLimit=None),
+        "snapshotRetentionLimit is unset (0)",
+    ),
     # --- keys -----------------------------------------------------------------------------------------
     Case("kms-key-enabled", "disabled", lambda b: b.set("data-key", isEnabled=False), "isEnabled is false"),
     # --- access logs ----------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ HARDENING = [
     "cognito-user-pool-deletion-protection",
     "entry-point-access-logs",
     "s3-bucket-dr-replication",
+    "elasticache-backups",
 ]
 SECURITY = [
     "no-public-datastores",

@@ -267,6 +267,14 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
         "ecs-task-hardened",
     ),
     # --- backups, versioning, DR -----------------------------------------------------------------------
+    "Redis snapshot retention 0": (
+        lambda rec: with_inputs(
+            rec,
+            typed("aws:elasticache/replicationGroup:ReplicationGroup", "data-redis"),
+            snapshotRetentionLimit=0.0,
+        ),
+        "elasticache-backups",
+    ),
     "RDS backup retention 0": (
         lambda rec: with_inputs(rec, typed(RDS, "data-postgres"), backupRetentionPeriod=0.0),
         "rds-backup-retention",
