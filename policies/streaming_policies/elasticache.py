@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from . import graph as g
 from .checks import MIN_AZS
 from .graph import Node, is_unknown, truthy
-from .rule import Ctx, Finding, Rule, Unknown
+from .rule import Ctx, Finding, Option, Rule, Unknown
 
 CACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
 REQUIRED_ENCRYPTION = ("atRestEncryptionEnabled", "transitEncryptionEnabled")
@@ -94,7 +94,43 @@ CACHE_ENCRYPTION = Rule(
 )
 
 
+MIN_SNAPSHOT_DAYS = Option(
+    "minRetentionDays",
+    {"type": "integer", "minimum": 1, "default": 1},
+    "Minimum snapshotRetentionLimit in days.",
+)
+
+
+def _check_cache_backups(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    days = node.get("snapshotRetentionLimit")
+    minimum = int(ctx.opt("minRetentionDays", CACHE_BACKUPS))
+    if is_unknown(days):
+        yield Unknown("snapshotRetentionLimit")
+    elif not isinstance(days, (int, float)) or isinstance(days, bool) or days < minimum:
+        # 0 (the API default) turns automatic backups off (ElastiCache API Reference, CreateReplicationGroup,
+        # SnapshotRetentionLimit: "If you do not specify this parameter, then SnapshotRetentionLimit is set to 0
+        # ... automatic backups are disabled").
+        shown = "unset (0)" if days is None else repr(days) if isinstance(days, bool) else int(days)
+        yield f"snapshotRetentionLimit is {shown}: automatic backups keep fewer than {minimum} day(s)"
+
+
+CACHE_BACKUPS = Rule(
+    name="elasticache-backups",
+    description="Every ElastiCache replication group keeps automatic snapshots for at least minRetentionDays days.",
+    pillar="data-safety",
+    types=(g.CACHE_REPLICATION_GROUP,),
+    check=_check_cache_backups,
+    options=(MIN_SNAPSHOT_DAYS,),
+    fsbp=("ElastiCache.1",),
+    why="Sessions and the catalogue cache survive a failover through the replicas, but not a flush, a bad "
+    "deploy or a deleted group: only a snapshot restores them.",
+    remediation="Set snapshot_retention_limit (streaming:cacheSnapshotRetentionDays) to at least 1 and a "
+    "snapshot_window outside peak hours.",
+)
+
+
 RULES = (
     CACHE_MULTI_AZ,
     CACHE_ENCRYPTION,
+    CACHE_BACKUPS,
 )

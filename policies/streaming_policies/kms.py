@@ -136,4 +136,38 @@ KEY_OF_THIS_STACK = Rule(
 )
 
 
-RULES = (KMS_ROTATION, KEY_OF_THIS_STACK)
+# The input that disables a key, per key type (pulumi-aws: Key.isEnabled; ReplicaKey / ExternalKey.enabled;
+# each defaults to true).
+ENABLED_INPUT = {
+    g.KMS_KEY: "isEnabled",
+    "aws:kms/replicaKey:ReplicaKey": "enabled",
+    "aws:kms/externalKey:ExternalKey": "enabled",
+}
+
+
+def _check_enabled(node: Node, _ctx: Ctx) -> Iterator[Finding]:
+    prop = ENABLED_INPUT[node.type]
+    v = node.get(prop)
+    if is_unknown(v):
+        yield Unknown(prop)
+    elif v is False or (isinstance(v, str) and v.lower() == "false"):
+        # A disabled key cannot be used in any cryptographic operation (AWS KMS Developer Guide, "Enabling and
+        # disabling keys"): every object, table, volume and message under it becomes unreadable.
+        yield f"{prop} is false: nothing encrypted under this key can be read or written"
+
+
+KMS_KEY_ENABLED = Rule(
+    name="kms-key-enabled",
+    description="Every KMS key (and replica or external key) of this stack is enabled.",
+    pillar="encryption",
+    types=tuple(ENABLED_INPUT),
+    check=_check_enabled,
+    severity=Severity.HIGH,
+    why="Disabling a key is an outage of everything it encrypts (uploads, renditions, the database, logs, queues) "
+    "that no alarm of the data stores explains.",
+    remediation="Leave is_enabled unset (true) on aws.kms.Key (enabled on replica and external keys); retire a key "
+    "by rotating the data to a new one, not by disabling it.",
+)
+
+
+RULES = (KMS_ROTATION, KEY_OF_THIS_STACK, KMS_KEY_ENABLED)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import graph as g
-from .checks import flag, kms_ref
+from .checks import MIN_AZS, flag, kms_ref
 from .graph import Node, is_unknown
 from .rule import Ctx, Finding, Option, Rule, Unknown
 
@@ -179,8 +179,68 @@ RDS_BACKUPS = Rule(
 )
 
 
+def _replicas_of(ctx: Ctx, primary: Node) -> list[Node]:
+    """The read replicas of this stack whose replicateSourceDb comes from ``primary`` (the graph)."""
+    assert ctx.graph is not None
+    return ctx.graph.referrers(primary, (g.RDS_INSTANCE,), "replicateSourceDb")
+
+
+def _without_replicas(node: Node, ctx: Ctx) -> str | None:
+    if node.get("replicateSourceDb"):
+        return "read replica (judged with its source)"
+    return None if _replicas_of(ctx, node) else "no read replicas of this stack"
+
+
+def _check_replica_azs(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    replicas = _replicas_of(ctx, node)
+    min_azs = int(ctx.opt("minAzs", RDS_REPLICA_AZS))
+    azs: list[str] = []
+    for r in replicas:
+        az = r.get("availabilityZone")
+        if is_unknown(az):
+            yield Unknown(f"{r.name}.availabilityZone")
+            return
+        if not az:
+            # Without one RDS picks the AZ (CreateDBInstanceReadReplica, AvailabilityZone: "Default: A random,
+            # system-chosen Availability Zone"), which may be the one every other replica is in.
+            yield f"read replica {r.name} has no availabilityZone: RDS chooses it, so the replicas may share one AZ"
+            return
+        azs.append(az)
+    distinct = sorted(set(azs))
+    # Read capacity survives the loss of one AZ only when the replicas sit in more than one: with n replicas,
+    # at least min(n, minAzs) AZs. A single replica must at least leave the primary's pinned AZ.
+    needed = min(len(replicas), min_azs)
+    primary_az = node.get("availabilityZone")
+    if len(distinct) < needed:
+        yield (
+            f"its {len(replicas)} read replicas span {len(distinct)} AZ(s) ({', '.join(distinct)}); at least "
+            f"{needed} required so that reads survive an AZ outage"
+        )
+    elif len(replicas) == 1 and isinstance(primary_az, str) and not is_unknown(primary_az) and primary_az in azs:
+        yield f"its only read replica is in the primary's AZ {primary_az}: one AZ outage takes every copy"
+
+
+RDS_REPLICA_AZS: Rule = Rule(
+    name="rds-read-replicas-span-azs",
+    description="The read replicas of every RDS primary are pinned to at least min(replicas, minAzs) distinct "
+    "Availability Zones.",
+    pillar="multi-az",
+    types=(g.RDS_INSTANCE,),
+    scope="stack",
+    check=_check_replica_azs,
+    exempt=_without_replicas,
+    options=(MIN_AZS,),
+    why="The replicas carry the platform's read traffic; replicas that all sit in one AZ lose every reader at "
+    "once when that AZ fails, and the Multi-AZ standby of the primary does not serve reads.",
+    remediation="Give every aws.rds.Instance with replicate_source_db an explicit availability_zone, one AZ per "
+    "replica (prod: streaming:dbReadReplicaZoneIds lists one zone id per replica).",
+    notes="Replicas are the RDS instances whose replicateSourceDb comes from the primary in the dependency graph.",
+)
+
+
 RULES = (
     RDS_MULTI_AZ,
+    RDS_REPLICA_AZS,
     RDS_ENCRYPTED,
     RDS_FORCE_SSL,
     RDS_DELETION_PROTECTION,

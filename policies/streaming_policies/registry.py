@@ -13,6 +13,7 @@ from types import ModuleType
 from pulumi_policy import Policy
 
 from . import (
+    access_logs,
     apigateway,
     autoscaling,
     aws_api,
@@ -25,10 +26,12 @@ from . import (
     elasticache,
     elb,
     entrypoints,
+    iam,
     kms,
     lambda_,
     logs,
     rds,
+    resource_policies,
     s3,
     secretsmanager,
     sns,
@@ -63,6 +66,9 @@ SERVICE_MODULES: tuple[ModuleType, ...] = (
     sqs,
     sns,
     logs,
+    access_logs,
+    resource_policies,
+    iam,
 )
 # The aws-api pillar: AWS's own API contracts (botocore models, prose-only rules, principals that must exist).
 AWS_API_MODULES: tuple[ModuleType, ...] = (aws_api,)

@@ -272,9 +272,102 @@ VIDEO_VERSIONED = Rule(
 )
 
 
+BUCKET_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+REPLICATED_ROLES = Option(
+    "replicatedBucketRoles",
+    {"type": "array", "items": {"type": "string"}, "default": []},
+    "Values of the BucketRole tag whose buckets must replicate to the DR region (a stack with a DR region "
+    "lists them; none by default).",
+)
+
+
+def _missing_roles(ctx: Ctx) -> list[str]:
+    """Listed roles that no bucket of the stack carries (computed once per request)."""
+    assert ctx.graph is not None
+    key = ("missing-replicated-roles", tuple(ctx.opt("replicatedBucketRoles", DR_REPLICATION)))
+    if key not in ctx.graph.cache:
+        present = {b.tag(ROLE_TAG) for b in ctx.graph.of_types(*g.BUCKETS)}
+        ctx.graph.cache[key] = [r for r in key[1] if r not in present and g.UNKNOWN not in present]
+    return ctx.graph.cache[key]
+
+
+def _first_bucket(ctx: Ctx, node: Node) -> bool:
+    assert ctx.graph is not None
+    return min(b.urn for b in ctx.graph.of_types(*g.BUCKETS)) == node.urn
+
+
+def _not_replicated_role(node: Node, ctx: Ctx) -> str | None:
+    role = node.tag(ROLE_TAG)
+    if is_unknown(role) or role in ctx.opt("replicatedBucketRoles", DR_REPLICATION):
+        return None
+    if _missing_roles(ctx) and _first_bucket(ctx, node):
+        return None  # fail closed: a listed role without a bucket is reported here
+    return f"{ROLE_TAG}={role or '(none)'} is not listed in replicatedBucketRoles"
+
+
+def _whole_bucket(rule_: Any) -> bool:
+    """The rule's filter selects every object (no filter, an empty one, or an empty prefix)."""
+    if g.dig(rule_, "prefix"):
+        return False
+    flt = g.dig(rule_, "filter")
+    return not flt or (isinstance(flt, dict) and all(not v for v in flt.values()))
+
+
+def _check_replication(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    assert ctx.graph is not None
+    if _first_bucket(ctx, node):
+        for role in _missing_roles(ctx):
+            yield f"replicatedBucketRoles lists {role!r} but no bucket of this stack is tagged {ROLE_TAG}={role}"
+    role = node.tag(ROLE_TAG)
+    if is_unknown(role):
+        yield Unknown(f"tags.{ROLE_TAG}")
+        return
+    if role not in ctx.opt("replicatedBucketRoles", DR_REPLICATION):
+        return
+    configs = ctx.graph.referrers(node, (BUCKET_REPLICATION,), "bucket")
+    if not configs:
+        yield "no BucketReplicationConfig references this bucket: a region outage loses it"
+        return
+    for cfg in configs:
+        rules = cfg.get("rules")
+        if is_unknown(rules):
+            yield Unknown(f"{cfg.name}.rules")
+            return
+        for r in g.as_list(rules):
+            status, dest = g.dig(r, "status"), g.dig(r, "destination", "bucket")
+            if is_unknown(status):
+                yield Unknown(f"{cfg.name}.rules.status")
+                return
+            if status == "Enabled" and dest and _whole_bucket(r):
+                return
+    yield "no replication rule is Enabled for the whole bucket with a destination bucket"
+
+
+DR_REPLICATION = Rule(
+    name="s3-bucket-dr-replication",
+    description="Every bucket whose BucketRole is listed in replicatedBucketRoles has an Enabled replication rule "
+    "covering the whole bucket.",
+    pillar="data-safety",
+    types=g.BUCKETS,
+    scope="stack",
+    check=_check_replication,
+    exempt=_not_replicated_role,
+    options=(REPLICATED_ROLES,),
+    fsbp=("S3.7",),
+    why="Uploads are the only copy of the originals and the edge fails over to the renditions replica; a deleted "
+    "replication configuration leaves the DR region silently stale.",
+    remediation="Create aws.s3.BucketReplicationConfig(bucket=b.id, role=role.arn, rules=[{status: 'Enabled', "
+    "filter: {}, destination: {bucket: replica.arn, ...}, delete_marker_replication: {status: 'Enabled'}}]); "
+    "list the roles that must replicate in the stack's policy config.",
+    notes="Which buckets must replicate is per stack (replicatedBucketRoles, matched against the BucketRole tag "
+    "the Buckets component sets); a listed role that no bucket carries is a violation, reported on one bucket.",
+)
+
+
 RULES = (
     S3_SSE,
     S3_PAB,
     S3_TLS,
     VIDEO_VERSIONED,
+    DR_REPLICATION,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from .builder import Res, StackBuilder
+from .platform_job import add_job_resources
 
 AZ_NAMES = ("a", "b", "c")
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -474,5 +475,6 @@ def platform(stack: str = "prod", preview: bool = True, azs: int | None = None) 
         },
         restrictions={"geoRestriction": {"restrictionType": "none"}},
     )
+    add_job_resources(b, zones)
     del uploads
     return b

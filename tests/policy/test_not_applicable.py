@@ -46,11 +46,29 @@ def _replica(b: StackBuilder) -> None:
 def _only_external_replica(b: StackBuilder) -> None:
     _replica(b)
     b.set("catalog-replica", replicateSourceDb="arn:aws:rds:us-west-2:123456789012:db:catalog")
-    b.remove("catalog-db")
+    b.remove("catalog-db", *(n for n in list(b.resources) if n.startswith("catalog-replica-")))
 
 
 EXEMPT: list[tuple[str, str, Callable[[StackBuilder], object]]] = [
     ("rds-multi-az", "catalog-replica", _replica),
+    # A primary whose replicas are gone (and the replicas' own records) is not judged for replica AZs.
+    (
+        "rds-read-replicas-span-azs",
+        "",
+        lambda b: b.remove(*(n for n in list(b.resources) if n.startswith("catalog-replica-"))),
+    ),
+    # Without a policy document a key gets the default key policy (the account only); a queue has none.
+    ("resource-policies-not-public", "data-key", lambda b: b.set("data-key", policy=None)),
+    ("iam-no-full-admin-statements", "transcoder-role", lambda b: None),
+    # A network load balancer's access logs cover only TLS listeners: with only internal NLBs nothing is judged.
+    (
+        "entry-point-access-logs",
+        "",
+        lambda b: (
+            b.set("alb", loadBalancerType="network", internal=True),
+            b.remove("cdn", "api-stage", "api-waf", "alb-waf", "http", "https"),
+        ),
+    ),
     ("rds-backup-retention", "catalog-replica", _replica),
     (
         "rds-storage-encrypted",
@@ -129,6 +147,14 @@ def test_exempt_resources_are_not_applicable(run_pack, policy: str, resource: st
         assert any(n.urn == b[resource].urn or n.reason.startswith(resource) for n in na)
 
 
+def test_dev_lists_no_buckets_that_must_replicate(run_pack) -> None:
+    """dev has no DR region: its config lists no replicated bucket roles, so every bucket is out of scope."""
+    report = run_pack(platform("dev", False))
+    assert report.for_policy("s3-bucket-dr-replication") == []
+    (na,) = [n for n in report.not_applicable if n.policy == "s3-bucket-dr-replication"]
+    assert na.reason == "no Bucket / BucketV2 in scope (exempt)"
+
+
 def test_lambda_outside_vpc_is_still_checked_for_env_kms(run_pack) -> None:
     b = platform("prod", False)
     b.set("transcoder", vpcConfig=None, kmsKeyArn=None)
@@ -142,6 +168,7 @@ def test_lambda_outside_vpc_is_still_checked_for_env_kms(run_pack) -> None:
 JUDGES_NOTHING = {
     # dev runs every service on Fargate: no Auto Scaling group and no launch template.
     # Neither stack has an API Gateway v2 API or a Lambda function URL (the entry points WAF cannot protect).
+    # dev has no read replicas (dbReadReplicaZoneIds is empty) and no DR region, so no bucket must replicate.
     "dev": {
         "autoscaling-group-multi-az",
         "autoscaling-launch-template-of-this-stack",
@@ -149,6 +176,8 @@ JUDGES_NOTHING = {
         "launch-template-ebs-encrypted",
         "launch-template-imdsv2",
         "no-entry-points-without-waf",
+        "rds-read-replicas-span-azs",
+        "s3-bucket-dr-replication",
     },
     "prod": {"no-entry-points-without-waf"},
 }

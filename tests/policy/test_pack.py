@@ -17,6 +17,7 @@ PILLARS = [
     "lambda-vpc-multi-az",
     "data-subnet-groups-multi-az",
     "rds-multi-az",
+    "rds-read-replicas-span-azs",
     "elasticache-multi-az",
     "cloudfront-waf-attached",
     "alb-waf-attached",
@@ -43,6 +44,7 @@ PILLARS = [
     "alb-http-redirects-to-https",
     "alb-https-tls-policy",
     "kms-key-of-this-stack",
+    "kms-key-enabled",
     "no-entry-points-without-waf",
     "secrets-cmk-encrypted",
     "autoscaling-launch-template-of-this-stack",
@@ -62,12 +64,17 @@ HARDENING = [
     "vpc-flow-logs-enabled",
     "cognito-user-pool-deletion-protection",
     "ec2-no-public-ip",
+    "entry-point-access-logs",
+    "s3-bucket-dr-replication",
+    "elasticache-backups",
 ]
 SECURITY = [
     "no-public-datastores",
     "launch-template-imdsv2",
     "security-group-no-open-ingress",
     "default-security-group-closed",
+    "resource-policies-not-public",
+    "iam-no-full-admin-statements",
 ]
 AWS_API = [
     "aws-api-member-constraints",
@@ -223,9 +230,10 @@ SERVICE_OF_MODULE = {
     "logs": {"cloudwatch"},
     "cognito": {"cognito"},
     "secretsmanager": {"secretsmanager"},
+    "iam": {"iam"},
 }
 # Modules that judge one job across services (every data store, every public entry point).
-CROSS_SERVICE = {"datastores", "entrypoints"}
+CROSS_SERVICE = {"datastores", "entrypoints", "access_logs", "resource_policies"}
 # Rules of a service module that judge that service's part in every other service (which KMS key; which key
 # encrypts a secret, the secret resource's or the master password RDS keeps in Secrets Manager).
 CROSS_SERVICE_RULES = {"kms-key-of-this-stack", "secrets-cmk-encrypted"}
@@ -277,6 +285,7 @@ def test_min_azs_applies_to_every_multi_az_rule(stack: str, azs: int) -> None:
             "lambda-vpc-multi-az",
             "data-subnet-groups-multi-az",
             "elasticache-multi-az",
+            "rds-read-replicas-span-azs",
         ]
     )
     assert {name: cfg[name]["minAzs"] for name in takes} == dict.fromkeys(takes, azs)

@@ -14,6 +14,7 @@ import pytest
 from .builder import StackBuilder
 from .platform import platform, web_acl_rules
 from .policy_cases import EXTRA_CASES, Case
+from .policy_cases_job import JOB_CASES
 
 
 def _drop_key(path: tuple[str, ...]) -> Callable[[dict], None]:
@@ -410,6 +411,7 @@ CASES = [
 
 
 CASES += EXTRA_CASES
+CASES += JOB_CASES
 
 
 def _ids(case: Case) -> str:
@@ -540,9 +542,16 @@ def test_log_delivery_tag_without_a_log_writer_fails_closed(run_pack) -> None:
     """The LogDelivery tag alone does not allow SSE-S3: a load balancer or distribution must log there."""
     b = platform("prod", False)
     b.set("alb", accessLogs=None)
+    b.set("cdn", loggingConfig=None)
     report = run_pack(b)
-    assert {(d.policy, d.resource_name) for d in report.mandatory} == {("s3-bucket-sse-kms", "access-logs")}
-    assert "no load balancer accessLogs or CloudFront loggingConfig" in report.mandatory[0].detail
+    assert {(d.policy, d.resource_name) for d in report.mandatory} == {
+        ("s3-bucket-sse-kms", "access-logs"),
+        # ... and the entry points that no longer log are violations of their own
+        ("entry-point-access-logs", "alb"),
+        ("entry-point-access-logs", "cdn"),
+    }
+    (sse,) = report.for_policy("s3-bucket-sse-kms")
+    assert "no load balancer accessLogs or CloudFront loggingConfig" in sse.detail
 
 
 def test_unversioned_bucket_roles_are_not_applicable(run_pack) -> None:
