@@ -185,22 +185,23 @@ def prod(reps: int, pack_dir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
+    ap.add_argument("sizes", nargs="*", type=int, help="synthetic stack sizes (default 1000 10000; none with --prod)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--prod", action="store_true", help="also time the prod program's recordings")
     ap.add_argument("--pack-dir", type=Path, default=POLICIES_DIR)
     args = ap.parse_args(argv)
     pack_dir = args.pack_dir.resolve()
+    sizes = args.sizes or ([] if args.prod else [1000, 10000])
     if args.prod:
         prod(args.reps, pack_dir)
-    if not args.sizes:
+    if not sizes:
         return
     print(
         f"{'mode':>7} {'path':>9} {'size':>6} {'Analyze s':>9} {'cpu':>6} {'Stack s':>8} {'cpu':>6} {'mandatory':>9} "
         f"{'sub/tier':>7} {'lst/alb':>7} {'services':>8} {'stmts':>5}"
     )
-    results = bench(args.sizes, args.reps, pack_dir)
-    small, large = min(args.sizes), max(args.sizes)
+    results = bench(sizes, args.reps, pack_dir)
+    small, large = min(sizes), max(sizes)
     if large == small:
         return
     print(f"\n{large}/{small} ratios (size ratio {large / small:.0f}x), wall (cpu):")
