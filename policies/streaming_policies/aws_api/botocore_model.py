@@ -81,11 +81,18 @@ _SURROGATE_RANGE = "\\uD800\\uDC00-\\uDBFF\\uDFFF"
 
 
 @functools.cache
-def service_model(service: str) -> dict[str, Any]:
-    """The latest ``service-2`` model of ``service`` (loaded once, on first use)."""
+def _loader() -> Any:
+    """One botocore ``Loader`` for every service: it caches the list of available services (a directory scan
+    of every service botocore ships), which a new ``Loader`` per service repeated for each of them."""
     from botocore.loaders import Loader
 
-    return Loader().load_service_model(service, "service-2")
+    return Loader()
+
+
+@functools.cache
+def service_model(service: str) -> dict[str, Any]:
+    """The latest ``service-2`` model of ``service`` (loaded once, on first use)."""
+    return _loader().load_service_model(service, "service-2")  # type: ignore[no-any-return]
 
 
 class ModelError(KeyError):
