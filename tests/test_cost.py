@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from offline import cost
+from offline import cost, preview
 from offline.cost import Estimate, asg_split, estimate, fargate_split, load_prices, money
 from offline.cost_report import BEGIN, END, diff, render_diff
-from offline.engine import PROJECT_DIR, Recording, ResourceRecord, run_program
+from offline.engine import PROJECT_DIR, Recording, ResourceRecord
 from offline.preview import main as preview_main
 
 TABLE = load_prices()
@@ -184,12 +184,11 @@ def test_prod_estimate_line_by_line(prod):
     ]
 
 
-def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(dev):
+def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(recording, dev):
     base = estimate(dev)
-    head = estimate(run_program("dev", config_overrides={"streaming:natGatewayStrategy": "ONE_PER_AZ"}))
-    assert len(run_program("dev", config_overrides={"streaming:natGatewayStrategy": "ONE_PER_AZ"}).of_type(
-        "aws:ec2/natGateway:NatGateway"
-    )) == 2  # fmt: skip
+    one_per_az = recording("dev", config={"streaming:natGatewayStrategy": "ONE_PER_AZ"})
+    head = estimate(one_per_az)
+    assert len(one_per_az.of_type("aws:ec2/natGateway:NatGateway")) == 2
     one_nat = H * p("nat_gateway_hour") + 100 * p("nat_gateway_gb")
     assert head.total - base.total == one_nat
     assert [key for key, _, _ in diff(base, head)] == [
@@ -199,10 +198,10 @@ def test_one_more_nat_gateway_costs_exactly_its_hours_and_assumed_processing(dev
     assert f"**{money(one_nat)}**" in render_diff(base, head)
 
 
-def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_instance(prod):
+def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_instance(recording, prod):
     base = estimate(prod)
-    more = run_program(
-        "prod", config_overrides={"streaming:dbReadReplicaZoneIds": json.dumps(["usw2-az2", "usw2-az3", "usw2-az1"])}
+    more = recording(
+        "prod", config={"streaming:dbReadReplicaZoneIds": json.dumps(["usw2-az2", "usw2-az3", "usw2-az1"])}
     )
     head = estimate(more)
     extra_alarms = len(more.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) - 63
@@ -215,11 +214,11 @@ def test_one_more_read_replica_adds_its_storage_its_alarms_and_an_unpriced_insta
     assert after[replica] - before[replica] == H
 
 
-def test_fleet_spot_instances_are_listed_unpriced_not_guessed(prod):
+def test_fleet_spot_instances_are_listed_unpriced_not_guessed(recording, prod):
     """EC2 Spot prices float and AWS states only an "up to" discount, so Spot hours carry no figure."""
     assert TABLE["prices"]["ec2_spot_instance_hour"]["price"] == {}
     base = estimate(prod)
-    head = estimate(run_program("prod", config_overrides={"streaming:asgOnDemandBaseCapacity": "1"}))
+    head = estimate(recording("prod", config={"streaming:asgOnDemandBaseCapacity": "1"}))
     # minSize 3: on-demand base 1, then 25% of the 2 above it on-demand, the rest Spot.
     spot = {line.item: line for line in head.lines if line.item.startswith("EC2 Spot")}
     assert list(spot) == ["EC2 Spot instance-hours (t3.large or an override)"]
@@ -249,8 +248,8 @@ def test_one_more_cache_node_costs_exactly_its_node_hours(prod):
     assert head.total - base.total == H * D("0.219") + extra_alarms * p("cloudwatch_alarm_month")
 
 
-def test_a_minimum_task_above_the_fargate_base_splits_by_weight(prod):
-    head = estimate(run_program("prod", config_overrides={"streaming:ecsMinTasks": "4"}))
+def test_a_minimum_task_above_the_fargate_base_splits_by_weight(recording):
+    head = estimate(recording("prod", config={"streaming:ecsMinTasks": "4"}))
     # desiredCount 4: base 3 on FARGATE, the fourth task 1:3 over FARGATE / FARGATE_SPOT, for each Fargate service
     # (the frontend runs on the EC2 fleet): api, video 1/2; user, comment, notification 0.5/1.
     cpu, mem = D("3.5"), D(7)
@@ -318,8 +317,9 @@ def test_every_price_line_has_a_date_a_source_and_a_unit():
     assert set(TABLE["assumptions"]["prod"]) <= set(TABLE["assumptions"]["default"])
 
 
-def test_readme_cost_tables_are_current(dev, prod):
+def test_readme_cost_tables_are_current(shared_program, dev, prod):
     """Stale? Run `make docs` (python -m offline.cost --readme) and commit README.md."""
+    shared_program([])  # the command's dev and prod runs are this session's shared recordings
     assert cost.main(["--readme", "--check"]) == 0
     readme = (PROJECT_DIR / "README.md").read_text()
     block = readme[readme.index(BEGIN) : readme.index(END)]
@@ -329,14 +329,17 @@ def test_readme_cost_tables_are_current(dev, prod):
     assert f"prices of {TABLE['date']}" in block
 
 
-def test_cost_command_prints_the_difference_from_a_base_recording(tmp_path: Path, capsys, dev):
+def test_cost_command_prints_the_difference_from_a_base_recording(tmp_path: Path, capsys, shared_program, dev):
+    # Both commands' program runs (dev, and dev with ONE_PER_AZ) are this session's shared recordings: this test
+    # checks what the commands print and write; the subprocess tests in test_preview_cli.py run the real thing.
+    shared_program([preview])
     recording_json = tmp_path / "base-recording.json"
     assert preview_main(["--stack", "dev", "--no-policy", "--json", str(recording_json)]) == 0
     printed = capsys.readouterr().out
     base_total = estimate(dev).total
     assert "== monthly cost estimate (offline/cost.py) ==" in printed
     assert f"total: {money(base_total)} per month" in printed
-    assert json.loads(recording_json.read_text())["cost"]["total"] == str(estimate(run_program("dev")).total)
+    assert json.loads(recording_json.read_text())["cost"]["total"] == str(base_total)
     base_cost = tmp_path / "base-cost.json"
     assert cost.main(["--stack", "dev", "--json", str(base_cost)]) == 0
     capsys.readouterr()

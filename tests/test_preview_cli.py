@@ -49,11 +49,14 @@ def test_preview_prints_the_tree_the_counts_and_the_outputs_and_writes_json(tmp_
     } <= set(record["resources"][0])
 
 
-def test_update_mode_shows_known_ids():
-    result = preview("--stack", "prod", "--mode", "update", "--no-policy")
-    assert result.returncode == 0, result.stderr
-    assert '  vpcId: "vpc-' in result.stdout
-    assert "[protect, retainOnDelete]" in result.stdout
+def test_update_mode_shows_known_ids(shared_program, capsys):
+    from offline import preview as preview_command
+
+    shared_program([preview_command])  # in-process, over the session's shared prod update recording
+    assert preview_command.main(["--stack", "prod", "--mode", "update", "--no-policy"]) == preview_command.EXIT_OK
+    out = capsys.readouterr().out
+    assert '  vpcId: "vpc-' in out
+    assert "[protect, retainOnDelete]" in out
 
 
 def test_invalid_config_exits_2_listing_every_problem_and_prints_no_tree():
@@ -81,9 +84,11 @@ def test_generated_files_are_up_to_date():
     assert stale_files() == []
 
 
-def test_access_prints_the_table_and_exits_0_when_every_contract_holds(capsys):
+def test_access_prints_the_table_and_exits_0_when_every_contract_holds(shared_program, capsys):
+    from offline import preview as preview_command
     from offline.preview import EXIT_OK, main
 
+    shared_program([preview_command])
     assert main(["--stack", "dev", "--mode", "update", "--no-policy", "--access"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "== runtime access (offline/access.py) ==" in out

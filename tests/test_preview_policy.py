@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from offline import preview as preview_command
 from offline.engine import PROJECT_DIR
 from tests.test_preview_cli import preview
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 @pytest.mark.parametrize("mode", ["preview", "update"])
-def test_both_stacks_pass_the_pack_with_no_mandatory_violation(stack, mode):
-    result = preview("--stack", stack, "--mode", mode)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    assert f"Policy pack streaming-platform-guardrails@v0.1.0 on streaming/{stack} ({mode})" in result.stdout
-    assert "Summary: 0 mandatory," in result.stdout
+def test_both_stacks_pass_the_pack_with_no_mandatory_violation(shared_program, capsys, stack, mode):
+    # In-process over the session's shared recordings; the subprocess test below runs the real command line.
+    shared_program([preview_command])
+    exit_code = preview_command.main(["--stack", stack, "--mode", mode])
+    out, err = capsys.readouterr()
+    assert exit_code == preview_command.EXIT_OK, out[-3000:] + err
+    assert f"Policy pack streaming-platform-guardrails@v0.1.0 on streaming/{stack} ({mode})" in out
+    assert "Summary: 0 mandatory," in out
 
 
 def test_dev_fails_prods_guardrails_and_exits_1_naming_policy_resources_and_fix():

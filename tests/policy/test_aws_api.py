@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 import pytest
 
@@ -410,9 +409,17 @@ def test_every_aws_api_rule_has_both_fixtures() -> None:
 # --- the mapping against botocore -------------------------------------------------------------
 
 
-@cache
-def recording(stack: str, preview: bool) -> Recording:
-    return run_program(stack, preview=preview)
+_session: dict[str, Callable[..., Recording]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _session_recordings(recording: Callable[..., Recording]) -> None:
+    _session["recording"] = recording
+
+
+def shared(stack: str, preview: bool) -> Recording:
+    """The stack's recording, shared by the whole test session (tests/conftest.py)."""
+    return _session["recording"](stack, preview=preview)
 
 
 def test_every_mapped_member_exists_and_is_constrained() -> None:
@@ -446,7 +453,7 @@ def test_honesty_check_rejects_a_wrong_member() -> None:
 def test_every_resource_type_of_the_stacks_is_accounted_for(stack: str) -> None:
     from streaming_policies.aws_api.mapping import MAPPING, NO_CONSTRAINED_INPUTS
 
-    types = {t for t in recording(stack, False).counts_by_type() if t.startswith("aws:")}
+    types = {t for t in shared(stack, False).counts_by_type() if t.startswith("aws:")}
     missing = sorted(types - set(MAPPING) - set(NO_CONSTRAINED_INPUTS))
     assert missing == []
 
@@ -454,7 +461,7 @@ def test_every_resource_type_of_the_stacks_is_accounted_for(stack: str) -> None:
 def test_coverage_of_the_stacks() -> None:
     from streaming_policies.aws_api.coverage import compute
 
-    pairs = [(r.type, r.inputs) for s in ("dev", "prod") for r in recording(s, False).resources if r.custom]
+    pairs = [(r.type, r.inputs) for s in ("dev", "prod") for r in shared(s, False).resources if r.custom]
     cov = compute(pairs)
     assert cov.summary() == "171 of 207 constrained inputs mapped (83%)"
     assert ("aws:lambda/function:Function", "timeout") in cov.mapped
@@ -467,7 +474,7 @@ def test_coverage_of_the_stacks() -> None:
 def _aws_api_violations(
     stack: str, preview: bool, rec: Recording | None = None, policy_config: dict | None = None
 ) -> list[tuple[str, str]]:
-    rec = rec or recording(stack, preview)
+    rec = rec or shared(stack, preview)
     report = analyze(
         rec.resources,
         project=rec.project,
@@ -486,7 +493,7 @@ def test_real_stacks_pass_the_aws_api_pillar(stack: str, preview: bool) -> None:
 
 
 def test_prod_creates_the_autoscaling_role_and_its_compute_key_policy_depends_on_it() -> None:
-    rec = recording("prod", False)
+    rec = shared("prod", False)
     (role,) = rec.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
     assert role.inputs["awsServiceName"] == "autoscaling.amazonaws.com"
     assert role.protect is True

@@ -184,13 +184,12 @@ JUDGES_NOTHING = {
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_rule_judges_something_on_the_real_stack(stack: str) -> None:
+def test_every_rule_judges_something_on_the_real_stack(recording, stack: str) -> None:
     from streaming_policies.registry import all_rules
 
-    from offline.engine import run_program
     from offline.policy_driver import analyze
 
-    rec = run_program(stack, preview=False)
+    rec = recording(stack, preview=False)
     report = analyze(rec.resources, project=rec.project, stack=rec.stack, preview=False, config=rec.config)
     present = {r.type for r in rec.resources}
     stack_level = {n.policy for n in report.not_applicable if n.reason.startswith("no ")}

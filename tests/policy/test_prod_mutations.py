@@ -10,20 +10,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 import pytest
 
-from offline.engine import UNKNOWN, Recording, ResourceRecord, run_program
+from offline.engine import UNKNOWN, Recording, ResourceRecord
 from offline.policy_driver import PolicyReport, analyze
 
 Mutation = Callable[[Recording], list[ResourceRecord]]
 
 
-@cache
+_session: dict[str, Callable[..., Recording]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _session_recordings(recording: Callable[..., Recording]) -> None:
+    _session["recording"] = recording
+
+
 def prod(preview: bool) -> Recording:
-    return run_program("prod", preview=preview)
+    """The prod stack's recording, shared by the whole test session (tests/conftest.py); mutations copy, never edit."""
+    return _session["recording"]("prod", preview=preview)
 
 
 def run(recording: Recording, resources: list[ResourceRecord]) -> PolicyReport:

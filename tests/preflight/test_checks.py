@@ -94,15 +94,15 @@ def test_the_pack_config_of_a_stack_feeds_the_declared_roles(recording_needs):
 
 
 @pytest.fixture(scope="module")
-def recording_needs() -> StackNeeds:
-    from offline.engine import load_stack_config, run_program
+def recording_needs(recording) -> StackNeeds:
+    from offline.engine import load_stack_config
     from settings import parse
 
     _, raw = load_stack_config("prod")
     from offline.fakes import REGION_AZS
 
     s = parse(raw, stack="prod", region_azs=dict(REGION_AZS["us-west-2"]))
-    return derive(s, run_program("prod", preview=False), {"aws-policy-principals-exist": "mandatory"})
+    return derive(s, recording("prod", preview=False), {"aws-policy-principals-exist": "mandatory"})
 
 
 # --- zone delegation ---------------------------------------------------------------------------------------
