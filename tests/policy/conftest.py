@@ -20,6 +20,14 @@ if POLICIES_DIR not in sys.path:
 Run = Callable[..., PolicyReport]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _shared_prod_recordings(recording: Callable[..., Any]) -> None:
+    """``test_prod_mutations.prod()`` reads the session's shared recordings, whichever mutation module runs first."""
+    from . import test_prod_mutations
+
+    test_prod_mutations._session["recording"] = recording
+
+
 @pytest.fixture(scope="session")
 def run_pack() -> Iterator[Run]:
     """``run_pack(builder, policy_config=None)``: analyze the builder's records through the real pack."""

@@ -20,12 +20,7 @@ from offline.policy_driver import PolicyReport, analyze
 Mutation = Callable[[Recording], list[ResourceRecord]]
 
 
-_session: dict[str, Callable[..., Recording]] = {}
-
-
-@pytest.fixture(autouse=True)
-def _session_recordings(recording: Callable[..., Recording]) -> None:
-    _session["recording"] = recording
+_session: dict[str, Callable[..., Recording]] = {}  # filled by tests/policy/conftest.py for every module here
 
 
 def prod(preview: bool) -> Recording:
