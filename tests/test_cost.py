@@ -231,9 +231,9 @@ def test_fleet_spot_instances_are_listed_unpriced_not_guessed(recording, prod):
     assert len(head.unpriced) == len(base.unpriced) + 1
 
 
-def test_one_more_cache_node_costs_exactly_its_node_hours(prod):
+def test_one_more_cache_node_costs_exactly_its_node_hours(recording, prod):
     base = estimate(prod)
-    head = estimate(run_program("prod", config_overrides={"streaming:cacheNumNodes": "4"}))
+    head = estimate(recording("prod", config={"streaming:cacheNumNodes": "4"}))
     node = "data|ElastiCache cache.r7g.large node-hours|us-west-2"
     before = {line.key: line for line in base.lines}[node]
     after = {line.key: line for line in head.lines}[node]
