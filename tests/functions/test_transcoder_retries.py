@@ -115,12 +115,15 @@ def test_a_run_killed_by_the_timeout_never_leaves_the_video_processing(env, moto
     hung = SPAWN.Process(target=workers.hang_in_download, args=(moto_endpoint, config, obj, receives, 3.0))
     hung.start()
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
+        # Wait for the watchdog's write however slowly the spawned run starts (a loaded machine can take many
+        # seconds to import it); the ceiling only keeps a broken watchdog from hanging the suite.
+        deadline = time.time() + 300
+        recorded = False
+        while not recorded and hung.is_alive() and time.time() < deadline:
             it = env.dynamodb.get_item(TableName=env.table, Key={"videoId": {"S": f"killed-{receives}"}}).get("Item")
-            if it and (it["status"]["S"] == "FAILED" or it.get("leaseExpiresAt", {}).get("N") == "0"):
-                break
+            recorded = bool(it) and (it["status"]["S"] == "FAILED" or it.get("leaseExpiresAt", {}).get("N") == "0")
             time.sleep(0.2)
+        assert recorded, "the watchdog never recorded the timeout"
         assert hung.is_alive()  # still "downloading": the watchdog wrote while the run was alive
     finally:
         hung.kill()  # what the Lambda timeout does to the run
