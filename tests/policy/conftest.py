@@ -22,10 +22,10 @@ Run = Callable[..., PolicyReport]
 
 @pytest.fixture(scope="session", autouse=True)
 def _shared_prod_recordings(recording: Callable[..., Any]) -> None:
-    """``test_prod_mutations.prod()`` reads the session's shared recordings, whichever mutation module runs first."""
-    from . import test_prod_mutations
+    """``mutations.prod()`` reads the session's shared recordings, whichever mutation module runs first."""
+    from . import mutations
 
-    test_prod_mutations._session["recording"] = recording
+    mutations._session["recording"] = recording
 
 
 @pytest.fixture(scope="session")

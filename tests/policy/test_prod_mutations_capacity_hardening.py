@@ -17,7 +17,7 @@ import pytest
 
 from offline.engine import Recording, ResourceRecord
 
-from .test_prod_mutations import prod, run, task_container, the, typed, with_inputs
+from .mutations import prod, run, task_container, the, typed, with_inputs
 
 Mutation = Callable[[Recording], list[ResourceRecord]]
 SUBNET = "aws:ec2/subnet:Subnet"

@@ -16,7 +16,7 @@ import pytest
 
 from offline.engine import UNKNOWN, Recording, ResourceRecord
 
-from .test_prod_mutations import (
+from .mutations import (
     Mutation,
     named,
     prod,
