@@ -238,9 +238,76 @@ RDS_REPLICA_AZS: Rule = Rule(
 )
 
 
+CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+
+
+def _cluster_members(ctx: Ctx, cluster: Node) -> list[Node]:
+    """The cluster instances of this stack whose clusterIdentifier comes from ``cluster`` (the graph)."""
+    assert ctx.graph is not None
+    return ctx.graph.referrers(cluster, (CLUSTER_INSTANCE,), "clusterIdentifier")
+
+
+def _check_cluster_multi_az(node: Node, ctx: Ctx) -> Iterator[Finding]:
+    if not node.get("dbSubnetGroupName"):
+        yield "dbSubnetGroupName is not set: the cluster's instances can only go where the default subnet group reaches"
+    if node.get("dbClusterInstanceClass"):
+        # A Multi-AZ DB cluster: RDS itself runs a writer and two readers in three AZs (RDS User Guide,
+        # "Multi-AZ DB cluster deployments").
+        return
+    members = _cluster_members(ctx, node)
+    min_azs = int(ctx.opt("minAzs", RDS_CLUSTER_MULTI_AZ))
+    needed = max(2, min_azs)
+    if len(members) < 2:
+        # An Aurora cluster fails over only to an Aurora Replica; with the writer alone Aurora recreates it,
+        # in the same AZ if it can (Aurora User Guide, "High availability for Amazon Aurora").
+        yield (
+            f"{len(members)} cluster instance(s) of this stack: the writer has no failover target in another AZ "
+            f"(at least {needed} instances, in {min_azs} AZs)"
+        )
+        return
+    azs: list[str] = []
+    for m in members:
+        az = m.get("availabilityZone")
+        if is_unknown(az):
+            yield Unknown(f"{m.name}.availabilityZone")
+            return
+        if not az:
+            # CreateDBInstance, AvailabilityZone: "Default: A random, system-chosen Availability Zone", which may
+            # be the writer's.
+            yield f"cluster instance {m.name} has no availabilityZone: RDS chooses it, so instances may share one AZ"
+            return
+        azs.append(az)
+    distinct = sorted(set(azs))
+    if len(distinct) < min(len(members), min_azs):
+        yield (
+            f"its {len(members)} instances span {len(distinct)} AZ(s) ({', '.join(distinct)}); at least "
+            f"{min(len(members), min_azs)} required so that the writer fails over to another AZ"
+        )
+
+
+RDS_CLUSTER_MULTI_AZ: Rule = Rule(
+    name="rds-cluster-multi-az",
+    description="Every Aurora DB cluster has instances of this stack pinned to at least min(instances, minAzs) "
+    "Availability Zones, at least two instances, and a subnet group (Multi-AZ DB clusters are multi-AZ by design).",
+    pillar="multi-az",
+    types=(RDS_CLUSTER,),
+    scope="stack",
+    check=_check_cluster_multi_az,
+    options=(MIN_AZS,),
+    fsbp=("RDS.15",),
+    why="An Aurora cluster with one instance, or with every instance in one AZ, loses its writer for the whole "
+    "platform when that AZ fails: the cluster volume survives, the endpoint does not.",
+    remediation="Add aws.rds.ClusterInstance readers (cluster_identifier=cluster.id), each with its own "
+    "availability_zone, so the instances span minAzs AZs; set db_subnet_group_name to the data-tier subnet group.",
+    notes="The cluster's instances are the aws:rds/clusterInstance resources whose clusterIdentifier comes from the "
+    "cluster in the dependency graph.",
+)
+
+
 RULES = (
     RDS_MULTI_AZ,
     RDS_REPLICA_AZS,
+    RDS_CLUSTER_MULTI_AZ,
     RDS_ENCRYPTED,
     RDS_FORCE_SSL,
     RDS_DELETION_PROTECTION,

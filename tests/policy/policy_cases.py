@@ -56,8 +56,12 @@ def _narrowed_in_apply(b: StackBuilder) -> None:
     b.set("api-svc", networkConfiguration={"subnets": [b.computed(lambda a, _b, _c: a, *subnets)]})
 
 
-def _aurora(b: StackBuilder, **changes: object) -> None:
-    """An Aurora PostgreSQL cluster beside the instance, compliant but for ``changes`` (None drops an input)."""
+AURORA_AZS = ("us-west-2a", "us-west-2b", "us-west-2c")
+
+
+def _aurora(b: StackBuilder, members: tuple[str | None, ...] = AURORA_AZS, **changes: object) -> None:
+    """An Aurora PostgreSQL cluster beside the instance, compliant but for ``changes`` (None drops an input), with
+    one cluster instance per entry of ``members`` (its availabilityZone; None leaves it to RDS)."""
     pg = b.add(
         "aws:rds/clusterParameterGroup:ClusterParameterGroup",
         "aurora-pg16",
@@ -71,13 +75,55 @@ def _aurora(b: StackBuilder, **changes: object) -> None:
         "deletionProtection": True,
         "backupRetentionPeriod": 7,
         "dbClusterParameterGroupName": b.ref(pg, "name"),
+        "dbSubnetGroupName": b.ref(b["db-subnets"], "name"),
         **changes,
     }
-    b.add("aws:rds/cluster:Cluster", "aurora", protect=True, **{k: v for k, v in inputs.items() if v is not None})
+    cluster = b.add(
+        "aws:rds/cluster:Cluster", "aurora", protect=True, **{k: v for k, v in inputs.items() if v is not None}
+    )
+    for i, az in enumerate(members):
+        member = {"clusterIdentifier": b.ref(cluster), "instanceClass": "db.r7g.large", "engine": "aurora-postgresql"}
+        b.add(
+            "aws:rds/clusterInstance:ClusterInstance",
+            f"aurora-{i}",
+            protect=True,
+            **member,
+            **({"availabilityZone": az} if az else {}),
+        )
 
 
 EXTRA_CASES = [
     # --- another resource type doing the same job ------------------------------------------------
+    Case(
+        "rds-cluster-multi-az",
+        "aurora-writer-alone",
+        lambda b: _aurora(b, members=("us-west-2a",)),
+        "1 cluster instance(s) of this stack: the writer has no failover target in another AZ",
+    ),
+    Case(
+        "rds-cluster-multi-az",
+        "aurora-one-az",
+        lambda b: _aurora(b, members=("us-west-2a", "us-west-2a", "us-west-2a")),
+        "its 3 instances span 1 AZ(s) (us-west-2a); at least 3 required",
+    ),
+    Case(
+        "rds-cluster-multi-az",
+        "aurora-two-of-three-azs",
+        lambda b: _aurora(b, members=("us-west-2a", "us-west-2b", "us-west-2b")),
+        "its 3 instances span 2 AZ(s) (us-west-2a, us-west-2b); at least 3 required",
+    ),
+    Case(
+        "rds-cluster-multi-az",
+        "aurora-az-left-to-rds",
+        lambda b: _aurora(b, members=("us-west-2a", None, "us-west-2c")),
+        "cluster instance aurora-1 has no availabilityZone",
+    ),
+    Case(
+        "rds-cluster-multi-az",
+        "aurora-without-subnet-group",
+        lambda b: _aurora(b, dbSubnetGroupName=None),
+        "dbSubnetGroupName is not set",
+    ),
     Case(
         "waf-web-acl-baseline-rules",
         "web-acl-rule-resources-in-count-mode",

@@ -169,7 +169,9 @@ JUDGES_NOTHING = {
     # dev runs every service on Fargate: no Auto Scaling group and no launch template.
     # Neither stack has an API Gateway v2 API or a Lambda function URL (the entry points WAF cannot protect).
     # dev has no read replicas (dbReadReplicaZoneIds is empty) and no DR region, so no bucket must replicate.
+    # Neither stack runs an Aurora or Multi-AZ DB cluster (the database is an RDS instance with replicas).
     "dev": {
+        "rds-cluster-multi-az",
         "autoscaling-group-multi-az",
         "autoscaling-launch-template-of-this-stack",
         "ec2-no-public-ip",
@@ -179,7 +181,7 @@ JUDGES_NOTHING = {
         "rds-read-replicas-span-azs",
         "s3-bucket-dr-replication",
     },
-    "prod": {"no-entry-points-without-waf"},
+    "prod": {"no-entry-points-without-waf", "rds-cluster-multi-az"},
 }
 
 

@@ -18,6 +18,7 @@ PILLARS = [
     "data-subnet-groups-multi-az",
     "rds-multi-az",
     "rds-read-replicas-span-azs",
+    "rds-cluster-multi-az",
     "elasticache-multi-az",
     "cloudfront-waf-attached",
     "alb-waf-attached",
@@ -286,6 +287,7 @@ def test_min_azs_applies_to_every_multi_az_rule(stack: str, azs: int) -> None:
             "data-subnet-groups-multi-az",
             "elasticache-multi-az",
             "rds-read-replicas-span-azs",
+            "rds-cluster-multi-az",
         ]
     )
     assert {name: cfg[name]["minAzs"] for name in takes} == dict.fromkeys(takes, azs)

@@ -185,3 +185,32 @@ def test_waf_rules_from_rule_json(run_pack) -> None:
     report = run_pack(b)
     assert {d.policy for d in report.mandatory} == {"waf-web-acl-baseline-rules"}
     assert "no enforced rate-based rule" in report.for_policy("waf-web-acl-baseline-rules")[0].detail
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_clusters_that_survive_an_az_loss_are_compliant(run_pack, preview: bool) -> None:
+    """An Aurora cluster with a writer and readers pinned to prod's three AZs, and a Multi-AZ DB cluster (RDS runs
+    its writer and two readers in three AZs itself, with no cluster instances in the program)."""
+    from .policy_cases import _aurora
+
+    b = platform("prod", preview)
+    _aurora(b)
+    b.add(
+        "aws:rds/cluster:Cluster",
+        "multi-az-cluster",
+        protect=True,
+        engine="postgres",
+        dbClusterInstanceClass="db.r6gd.large",
+        storageType="io1",
+        allocatedStorage=100,
+        iops=1000,
+        storageEncrypted=True,
+        kmsKeyId=b.ref(b["data-key"], "arn"),
+        deletionProtection=True,
+        backupRetentionPeriod=7,
+        dbClusterParameterGroupName=b.ref(b["aurora-pg16"], "name"),
+        dbSubnetGroupName=b.ref(b["db-subnets"], "name"),
+    )
+    report = run_pack(b)
+    assert report.for_policy("rds-cluster-multi-az") == [], report.render()
+    assert "rds-cluster-multi-az" not in report.not_applicable_policies()

@@ -194,7 +194,38 @@ def aurora(**inputs: Any) -> Mutation:
     )
 
 
+def aurora_with_members(*azs: str) -> Mutation:
+    """A compliant-but-for-AZs Aurora cluster (see ``aurora``) with one cluster instance per AZ given."""
+
+    def mutate(rec: Recording) -> list[ResourceRecord]:
+        out = with_recording(rec, aurora(dbClusterParameterGroupName="data-aurora-params")(rec))
+        for i, az in enumerate(azs):
+            member = {"instanceClass": "db.r7g.large", "engine": "aurora-postgresql", "availabilityZone": az}
+            out = with_recording(
+                out,
+                add_beside(
+                    out,
+                    ("aws:rds/cluster:Cluster", "data-aurora"),
+                    "aws:rds/clusterInstance:ClusterInstance",
+                    f"data-aurora-{i}",
+                    member,
+                    clusterIdentifier=("aws:rds/cluster:Cluster", "data-aurora"),
+                ),
+            )
+        return out.resources
+
+    return mutate
+
+
 MUTATIONS: dict[str, tuple[Mutation, str]] = {
+    "an Aurora cluster whose writer is its only instance": (
+        aurora_with_members("us-west-2a"),
+        "rds-cluster-multi-az",
+    ),
+    "an Aurora cluster's instances in two of prod's three AZs": (
+        aurora_with_members("us-west-2a", "us-west-2b", "us-west-2b"),
+        "rds-cluster-multi-az",
+    ),
     # --- another resource type doing the same job ---------------------------------------------------
     "an Aurora cluster with storage unencrypted": (aurora(storageEncrypted=False), "rds-storage-encrypted"),
     "an Aurora cluster on the AWS-managed key alias/aws/rds": (
