@@ -24,6 +24,7 @@ from streaming_platform.data.tier import RENDITIONS, UPLOADS, DataTier
 from streaming_platform.edge.distribution import StreamingEdge
 from streaming_platform.edge.origin_failover import OriginFailover
 from streaming_platform.edge.zone import PublicZone
+from streaming_platform.media.args import MediaKeys, MediaStorage
 from streaming_platform.media.pipeline import MediaPipeline
 from streaming_platform.network.multi_az import MultiAzNetwork
 from streaming_platform.observability.alarms import Observability
@@ -71,15 +72,17 @@ media = MediaPipeline(
         vpc_id=network.vpc_id,
         app_subnet_ids=network.app_subnet_ids,
         availability_zones=network.availability_zones,
-        uploads_bucket_name=data.bucket_names[UPLOADS],
-        uploads_bucket_arn=data.bucket_arns[UPLOADS],
-        renditions_bucket_name=data.bucket_names[RENDITIONS],
-        renditions_bucket_arn=data.bucket_arns[RENDITIONS],
-        media_key_arn=data.key_arns["media"],
-        data_key_arn=data.key_arns["data"],
-        logs_key_arn=data.key_arns["logs"],
-        video_table_name=data.video_table_name,
-        video_table_arn=data.video_table_arn,
+        storage=MediaStorage(
+            uploads_bucket_name=data.bucket_names[UPLOADS],
+            uploads_bucket_arn=data.bucket_arns[UPLOADS],
+            renditions_bucket_name=data.bucket_names[RENDITIONS],
+            renditions_bucket_arn=data.bucket_arns[RENDITIONS],
+            video_table_name=data.video_table_name,
+            video_table_arn=data.video_table_arn,
+        ),
+        keys=MediaKeys(
+            media_key_arn=data.key_arns["media"], data_key_arn=data.key_arns["data"], logs_key_arn=data.key_arns["logs"]
+        ),
         alarm_topic_arn=alarm_topics.topic_arn,
         resource_prefix=prefix,
         **common,

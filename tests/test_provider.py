@@ -286,6 +286,31 @@ def test_schema_pins_the_components_that_take_the_zone(schema):
     assert "plain" not in spec["properties"]["zoneId"] and "plain" not in spec["properties"]["delegationRecordFqdn"]
 
 
+def test_media_pipeline_schema_pins_its_groups(schema):
+    # MediaPipelineArgs groups its inputs: the storage and keys it is wired to, and three option groups.
+    media = schema["resources"][f"{PACKAGE}:media:MediaPipeline"]
+    assert sorted(media["inputProperties"]) == [
+        "alarmTopicArn", "appSubnetIds", "availabilityZones", "function", "keys", "logRetentionDays", "protect",
+        "queue", "resourcePrefix", "storage", "tags", "transcode", "vpcId",
+    ]  # fmt: skip
+    assert sorted(media["requiredInputs"]) == ["appSubnetIds", "availabilityZones", "keys", "storage", "vpcId"]
+    groups = {
+        "storage": ("MediaStorage", 6, 6),
+        "keys": ("MediaKeys", 3, 3),
+        "transcode": ("TranscodeOptions", 8, 0),
+        "function": ("TranscoderFunctionOptions", 7, 0),
+        "queue": ("UploadQueueOptions", 3, 0),
+    }
+    for name, (type_name, count, required) in groups.items():
+        token = f"{PACKAGE}:index:{type_name}"
+        assert media["inputProperties"][name]["$ref"] == f"#/types/{token}"
+        spec = schema["types"][token]
+        assert (len(spec["properties"]), len(spec.get("required", []))) == (count, required), name
+    assert sorted(schema["types"][f"{PACKAGE}:index:MediaKeys"]["properties"]) == [
+        "dataKeyArn", "logsKeyArn", "mediaKeyArn"
+    ]  # fmt: skip
+
+
 def test_network_schema_pins_the_plain_and_wired_inputs(schema):
     inputs = schema["resources"][NETWORK]["inputProperties"]
     # Values the component computes on are plain (the CIDR planner needs them at construction); the KMS key is wired.

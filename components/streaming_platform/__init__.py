@@ -35,7 +35,14 @@ if TYPE_CHECKING:
     from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
     from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
     from streaming_platform.edge.zone import PublicZone, PublicZoneArgs, PublicZoneOutputs, ZoneDelegation
-    from streaming_platform.media.args import MediaPipelineArgs
+    from streaming_platform.media.args import (
+        MediaKeys,
+        MediaPipelineArgs,
+        MediaStorage,
+        TranscodeOptions,
+        TranscoderFunctionOptions,
+        UploadQueueOptions,
+    )
     from streaming_platform.media.pipeline import MediaPipeline
     from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
     from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
@@ -96,6 +103,11 @@ _EXPORTS = {
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",
     "MediaPipelineArgs": "streaming_platform.media.args",
+    "MediaKeys": "streaming_platform.media.args",
+    "MediaStorage": "streaming_platform.media.args",
+    "TranscodeOptions": "streaming_platform.media.args",
+    "TranscoderFunctionOptions": "streaming_platform.media.args",
+    "UploadQueueOptions": "streaming_platform.media.args",
     "AlarmTopics": "streaming_platform.observability.topics",
     "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",
@@ -139,8 +151,10 @@ __all__ = [
     "IdentityArgs",
     "LoadBalancer",
     "LoadBalancerArgs",
+    "MediaKeys",
     "MediaPipeline",
     "MediaPipelineArgs",
+    "MediaStorage",
     "MultiAzNetwork",
     "MultiAzNetworkArgs",
     "NatGatewayStrategy",
@@ -161,6 +175,9 @@ __all__ = [
     "Tables",
     "TablesArgs",
     "Tier",
+    "TranscodeOptions",
+    "TranscoderFunctionOptions",
+    "UploadQueueOptions",
     "ZoneDelegation",
     "plan_subnets",
 ]
