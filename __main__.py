@@ -21,7 +21,7 @@ from streaming_platform.app.tier import (
 )
 from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
 from streaming_platform.data.tier import RENDITIONS, UPLOADS, DataTier
-from streaming_platform.edge.distribution import StreamingEdge
+from streaming_platform.edge.distribution import EdgeOrigins, StreamingEdge
 from streaming_platform.edge.origin_failover import OriginFailover
 from streaming_platform.edge.zone import PublicZone
 from streaming_platform.media.args import MediaKeys, MediaStorage
@@ -105,12 +105,15 @@ if certificates:
         settings.edge.to_args(
             zone=zone,
             origin_verify_secret=origin_verify.result,
-            renditions_bucket_name=data.bucket_names[RENDITIONS],
-            renditions_bucket_region=settings.region,
-            replica_bucket_name=data.bucket_names[f"{RENDITIONS}-dr"] if dr_region else None,
-            replica_bucket_region=dr_region,
-            log_bucket_name=data.bucket_names["logs"],
-            log_bucket_dependencies=[data.bucket_ownership_controls["logs"]],  # standard logging writes through ACLs
+            origins=EdgeOrigins(
+                renditions_bucket_name=data.bucket_names[RENDITIONS],
+                renditions_bucket_region=settings.region,
+                replica_bucket_name=data.bucket_names[f"{RENDITIONS}-dr"] if dr_region else None,
+                replica_bucket_region=dr_region,
+                log_bucket_name=data.bucket_names["logs"],
+                # standard logging writes through ACLs
+                log_bucket_dependencies=[data.bucket_ownership_controls["logs"]],
+            ),
             log_retention_days=settings.app.log_retention_days,
             segment_duration_seconds=settings.media.segment_duration_seconds,  # the transcoder's segments
             resource_prefix=prefix,

@@ -13,6 +13,7 @@ from typing import Any
 
 from streaming_platform.app.tier import AccessLogs, AppNetwork, AppTierArgs, ComputeMode, DataAccess, LogSettings
 from streaming_platform.app.tier import validate_args as validate_app
+from streaming_platform.edge.distribution import EdgeOrigins
 from streaming_platform.edge.distribution import validate_args as validate_edge
 from streaming_platform.edge.origin_failover import validate_args as validate_failover
 from streaming_platform.media.args import MediaKeys, MediaStorage
@@ -89,11 +90,13 @@ def component_problems(s: Any, region_azs: list[str]) -> list[str]:
         as_secret=False,
         zone=None,
         origin_verify_secret=_ID,
-        renditions_bucket_name=_ID,
-        renditions_bucket_region=s.region,
-        replica_bucket_name=_ID if s.data.dr_region else None,
-        replica_bucket_region=s.data.dr_region or None,
-        log_bucket_name=_ID,
+        origins=EdgeOrigins(
+            renditions_bucket_name=_ID,
+            renditions_bucket_region=s.region,
+            replica_bucket_name=_ID if s.data.dr_region else None,
+            replica_bucket_region=s.data.dr_region or None,
+            log_bucket_name=_ID,
+        ),
         log_retention_days=s.app.log_retention_days,
         segment_duration_seconds=s.media.segment_duration_seconds,
         **common,

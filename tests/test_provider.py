@@ -261,14 +261,27 @@ def test_schema_pins_the_components_that_take_the_zone(schema):
         "userPoolId", "webAclArn",
     ]  # fmt: skip
     assert sorted(edge["inputProperties"]) == [
-        "apiDomainName", "errorCachingSeconds", "logBucketName", "logRetentionDays", "manifestTtlSeconds",
-        "originShieldRegion", "originVerifySecret", "priceClass", "protect", "renditionsBucketName",
-        "renditionsBucketRegion", "replicaBucketName", "replicaBucketRegion", "resourcePrefix",
-        "segmentDurationSeconds", "segmentTtlSeconds", "shieldAdvanced", "signedUrlsPublicKeyPem", "tags",
-        "wafAnonymousIpList", "wafGeoBlockCountries", "wafMediaRateLimit", "wafRateLimit", "zone",
+        "caching", "logRetentionDays", "originVerifySecret", "origins", "protect", "resourcePrefix",
+        "signedUrlsPublicKeyPem", "tags", "waf", "zone",
     ]  # fmt: skip
-    assert sorted(edge["requiredInputs"]) == [
-        "logBucketName", "originVerifySecret", "renditionsBucketName", "renditionsBucketRegion", "zone"
+    assert sorted(edge["requiredInputs"]) == ["originVerifySecret", "origins", "zone"]
+    groups = {"origins": "EdgeOrigins", "caching": "EdgeCacheOptions", "waf": "EdgeWafOptions"}
+    assert {g: edge["inputProperties"][g]["$ref"] for g in groups} == {
+        g: f"#/types/{PACKAGE}:index:{t}" for g, t in groups.items()
+    }
+    origins = schema["types"][f"{PACKAGE}:index:EdgeOrigins"]
+    # log_bucket_dependencies (Python resources) has no schema form: the same six as before the grouping.
+    assert sorted(origins["properties"]) == [
+        "apiDomainName", "logBucketName", "renditionsBucketName", "renditionsBucketRegion", "replicaBucketName",
+        "replicaBucketRegion",
+    ]  # fmt: skip
+    assert sorted(origins["required"]) == ["logBucketName", "renditionsBucketName", "renditionsBucketRegion"]
+    assert sorted(schema["types"][f"{PACKAGE}:index:EdgeCacheOptions"]["properties"]) == [
+        "errorCachingSeconds", "manifestTtlSeconds", "originShieldRegion", "priceClass", "segmentDurationSeconds",
+        "segmentTtlSeconds",
+    ]  # fmt: skip
+    assert sorted(schema["types"][f"{PACKAGE}:index:EdgeWafOptions"]["properties"]) == [
+        "shieldAdvanced", "wafAnonymousIpList", "wafGeoBlockCountries", "wafMediaRateLimit", "wafRateLimit"
     ]  # fmt: skip
     assert sorted(edge["properties"]) == [
         "apiDomainName", "apiUrl", "certificateArn", "distributionArn", "distributionDomainName", "distributionId",

@@ -32,7 +32,13 @@ if TYPE_CHECKING:
     from streaming_platform.data.keys import DataKeys, DataKeysArgs
     from streaming_platform.data.tables import Tables, TablesArgs
     from streaming_platform.data.tier import DataTier, DataTierArgs
-    from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
+    from streaming_platform.edge.distribution import (
+        EdgeCacheOptions,
+        EdgeOrigins,
+        EdgeWafOptions,
+        StreamingEdge,
+        StreamingEdgeArgs,
+    )
     from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
     from streaming_platform.edge.zone import PublicZone, PublicZoneArgs, PublicZoneOutputs, ZoneDelegation
     from streaming_platform.media.args import (
@@ -101,6 +107,9 @@ _EXPORTS = {
     "ApiGatewayAccountArgs": "streaming_platform.app.apigateway_account",
     "StreamingEdge": "streaming_platform.edge.distribution",
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
+    "EdgeCacheOptions": "streaming_platform.edge.distribution",
+    "EdgeOrigins": "streaming_platform.edge.distribution",
+    "EdgeWafOptions": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",
     "MediaPipelineArgs": "streaming_platform.media.args",
     "MediaKeys": "streaming_platform.media.args",
@@ -144,7 +153,10 @@ __all__ = [
     "Database",
     "DatabaseArgs",
     "DatabaseOptions",
+    "EdgeCacheOptions",
+    "EdgeOrigins",
     "EdgeTargets",
+    "EdgeWafOptions",
     "Fleet",
     "FleetArgs",
     "Identity",
