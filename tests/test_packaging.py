@@ -40,6 +40,7 @@ PUBLIC_API = {
     "FleetArgs": "streaming_platform.app.fleet",
     "Services": "streaming_platform.app.services",
     "ServicesArgs": "streaming_platform.app.services",
+    "ServiceLoadBalancers": "streaming_platform.app.services",
     "PrivateApi": "streaming_platform.app.private_api",
     "PrivateApiArgs": "streaming_platform.app.private_api",
     "Identity": "streaming_platform.app.identity",

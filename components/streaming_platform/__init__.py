@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from streaming_platform.app.identity import Identity, IdentityArgs
     from streaming_platform.app.load_balancer import LoadBalancer, LoadBalancerArgs
     from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs
-    from streaming_platform.app.services import Services, ServicesArgs
+    from streaming_platform.app.services import ServiceLoadBalancers, Services, ServicesArgs
     from streaming_platform.app.tier import AppTier, AppTierArgs
     from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
     from streaming_platform.data.buckets import BucketOptions, Buckets, BucketsArgs
@@ -95,6 +95,7 @@ _EXPORTS = {
     "FleetArgs": "streaming_platform.app.fleet",
     "Services": "streaming_platform.app.services",
     "ServicesArgs": "streaming_platform.app.services",
+    "ServiceLoadBalancers": "streaming_platform.app.services",
     "PrivateApi": "streaming_platform.app.private_api",
     "PrivateApiArgs": "streaming_platform.app.private_api",
     "Identity": "streaming_platform.app.identity",
@@ -179,6 +180,7 @@ __all__ = [
     "PublicZone",
     "PublicZoneArgs",
     "PublicZoneOutputs",
+    "ServiceLoadBalancers",
     "Services",
     "ServicesArgs",
     "StreamingEdge",
