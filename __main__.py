@@ -21,9 +21,10 @@ from streaming_platform.app.tier import (
 )
 from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
 from streaming_platform.data.tier import RENDITIONS, UPLOADS, DataTier
-from streaming_platform.edge.distribution import StreamingEdge
+from streaming_platform.edge.distribution import EdgeOrigins, StreamingEdge
 from streaming_platform.edge.origin_failover import OriginFailover
 from streaming_platform.edge.zone import PublicZone
+from streaming_platform.media.args import MediaKeys, MediaStorage
 from streaming_platform.media.pipeline import MediaPipeline
 from streaming_platform.network.multi_az import MultiAzNetwork
 from streaming_platform.observability.alarms import Observability
@@ -71,15 +72,17 @@ media = MediaPipeline(
         vpc_id=network.vpc_id,
         app_subnet_ids=network.app_subnet_ids,
         availability_zones=network.availability_zones,
-        uploads_bucket_name=data.bucket_names[UPLOADS],
-        uploads_bucket_arn=data.bucket_arns[UPLOADS],
-        renditions_bucket_name=data.bucket_names[RENDITIONS],
-        renditions_bucket_arn=data.bucket_arns[RENDITIONS],
-        media_key_arn=data.key_arns["media"],
-        data_key_arn=data.key_arns["data"],
-        logs_key_arn=data.key_arns["logs"],
-        video_table_name=data.video_table_name,
-        video_table_arn=data.video_table_arn,
+        storage=MediaStorage(
+            uploads_bucket_name=data.bucket_names[UPLOADS],
+            uploads_bucket_arn=data.bucket_arns[UPLOADS],
+            renditions_bucket_name=data.bucket_names[RENDITIONS],
+            renditions_bucket_arn=data.bucket_arns[RENDITIONS],
+            video_table_name=data.video_table_name,
+            video_table_arn=data.video_table_arn,
+        ),
+        keys=MediaKeys(
+            media_key_arn=data.key_arns["media"], data_key_arn=data.key_arns["data"], logs_key_arn=data.key_arns["logs"]
+        ),
         alarm_topic_arn=alarm_topics.topic_arn,
         resource_prefix=prefix,
         **common,
@@ -102,12 +105,15 @@ if certificates:
         settings.edge.to_args(
             zone=zone,
             origin_verify_secret=origin_verify.result,
-            renditions_bucket_name=data.bucket_names[RENDITIONS],
-            renditions_bucket_region=settings.region,
-            replica_bucket_name=data.bucket_names[f"{RENDITIONS}-dr"] if dr_region else None,
-            replica_bucket_region=dr_region,
-            log_bucket_name=data.bucket_names["logs"],
-            log_bucket_dependencies=[data.bucket_ownership_controls["logs"]],  # standard logging writes through ACLs
+            origins=EdgeOrigins(
+                renditions_bucket_name=data.bucket_names[RENDITIONS],
+                renditions_bucket_region=settings.region,
+                replica_bucket_name=data.bucket_names[f"{RENDITIONS}-dr"] if dr_region else None,
+                replica_bucket_region=dr_region,
+                log_bucket_name=data.bucket_names["logs"],
+                # standard logging writes through ACLs
+                log_bucket_dependencies=[data.bucket_ownership_controls["logs"]],
+            ),
             log_retention_days=settings.app.log_retention_days,
             segment_duration_seconds=settings.media.segment_duration_seconds,  # the transcoder's segments
             resource_prefix=prefix,

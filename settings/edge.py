@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Annotated, Any
 
@@ -9,6 +10,8 @@ import pulumi
 from streaming_platform.edge.distribution import (
     ONE_DAY_SECONDS,
     ONE_YEAR_SECONDS,
+    EdgeCacheOptions,
+    EdgeWafOptions,
     PriceClass,
     StreamingEdgeArgs,
 )
@@ -23,12 +26,20 @@ _HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
 _PUBLIC_KEY_PEM = re.compile(r"-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----")
 
 
+# Where each default lives: StreamingEdgeArgs groups the caching and WAF options.
+_OPTION_CLASSES = (StreamingEdgeArgs, EdgeCacheOptions, EdgeWafOptions)
+
+
 def _d(name: str) -> Any:
-    return arg_default(StreamingEdgeArgs, name)
+    for cls in _OPTION_CLASSES:
+        if any(f.name == name for f in dataclasses.fields(cls)):
+            return arg_default(cls, name)
+    raise ValueError(f"no edge option is named {name}")
 
 
 class EdgeSettings(TierModel):
-    """Plain settings of StreamingEdgeArgs, under the same field names; defaults are the component's own."""
+    """Plain settings of StreamingEdgeArgs and its option groups, under the same field names; defaults are the
+    component's own."""
 
     price_class: PriceClass = key(
         _d("price_class"),
@@ -202,23 +213,37 @@ class EdgeSettings(TierModel):
             **wiring,
         )
 
-    def plain_args(self, *, as_secret: bool = True) -> dict[str, Any]:
-        """StreamingEdgeArgs fields by name ("" becomes None: not set).
+    def plain_args(self, *, segment_duration_seconds: int, as_secret: bool = True) -> dict[str, Any]:
+        """StreamingEdgeArgs fields by name: the caching and WAF groups and the signed-URL key ("" becomes None:
+        not set). ``segment_duration_seconds`` is the transcoder's (``segmentDurationSeconds``, a media key).
 
         The declared-secret public key goes to the component as what ``Config.get_secret`` returns,
         ``Output.secret`` of the value; ``as_secret=False`` keeps it plain (the pre-registration checks).
         """
-        plain = self.model_dump()
-        plain["origin_shield_region"] = plain["origin_shield_region"] or None
         pem = self.signed_urls_public_key_pem.strip()
-        plain["signed_urls_public_key_pem"] = (pulumi.Output.secret(pem) if as_secret else pem) if pem else None
-        plain["waf_geo_block_countries"] = tuple(self.waf_geo_block_countries)
-        del plain["origin_standby_dns_name"], plain["origin_standby_zone_id"]  # OriginFailover's: failover_args()
-        del plain["zone_parent_domain"], plain["zone_delegation_confirmed"]  # PublicZone's: zone_args()
-        return plain
+        return {
+            "caching": EdgeCacheOptions(
+                segment_duration_seconds=segment_duration_seconds,
+                manifest_ttl_seconds=self.manifest_ttl_seconds,
+                segment_ttl_seconds=self.segment_ttl_seconds,
+                error_caching_seconds=self.error_caching_seconds,
+                price_class=self.price_class,
+                origin_shield_region=self.origin_shield_region or None,
+            ),
+            "waf": EdgeWafOptions(
+                waf_rate_limit=self.waf_rate_limit,
+                waf_media_rate_limit=self.waf_media_rate_limit,
+                waf_anonymous_ip_list=self.waf_anonymous_ip_list,
+                waf_geo_block_countries=tuple(self.waf_geo_block_countries),
+                shield_advanced=self.shield_advanced,
+            ),
+            # OriginFailover's settings go to failover_args(), PublicZone's to zone_args().
+            "signed_urls_public_key_pem": (pulumi.Output.secret(pem) if as_secret else pem) if pem else None,
+        }
 
-    def to_args(self, *, as_secret: bool = True, **wiring: Any) -> StreamingEdgeArgs:
-        return StreamingEdgeArgs(**wiring, **self.plain_args(as_secret=as_secret))
+    def to_args(self, *, segment_duration_seconds: int, as_secret: bool = True, **wiring: Any) -> StreamingEdgeArgs:
+        plain = self.plain_args(segment_duration_seconds=segment_duration_seconds, as_secret=as_secret)
+        return StreamingEdgeArgs(**wiring, **plain)
 
     def failover_args(self, **wiring: Any) -> OriginFailoverArgs:
         """OriginFailoverArgs: the standby origin from these settings plus the ALB's outputs in ``wiring``."""

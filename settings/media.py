@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from streaming_platform.media.args import MAX_SEGMENT_SECONDS, MIN_SEGMENT_SECONDS
+from streaming_platform.media.args import (
+    MAX_SEGMENT_SECONDS,
+    MIN_SEGMENT_SECONDS,
+    TranscodeOptions,
+    TranscoderFunctionOptions,
+    UploadQueueOptions,
+)
 from streaming_platform.media.pipeline import LAMBDA_MAX_TIMEOUT_SECONDS, MediaPipelineArgs, TranscodeBackend
 
 from settings._base import Reader, TierModel, arg_default, distinct, key, rule
@@ -22,12 +29,20 @@ FFMPEG_LAYER_ZIP_NAME = "build/ffmpeg-layer.zip"
 FFMPEG_LAYER_ZIP = Path(__file__).resolve().parent.parent / FFMPEG_LAYER_ZIP_NAME
 
 
+# Where each default lives: MediaPipelineArgs groups the transcode, function and queue options.
+_OPTION_CLASSES = (MediaPipelineArgs, TranscodeOptions, TranscoderFunctionOptions, UploadQueueOptions)
+
+
 def _d(name: str) -> Any:
-    return arg_default(MediaPipelineArgs, name)
+    for cls in _OPTION_CLASSES:
+        if any(f.name == name for f in dataclasses.fields(cls)):
+            return arg_default(cls, name)
+    raise ValueError(f"no media pipeline option is named {name}")
 
 
 class MediaSettings(TierModel):
-    """Plain settings of MediaPipelineArgs; defaults are the component's own (sizes converted to the keys' units)."""
+    """Plain settings of MediaPipelineArgs and its option groups, under the same field names; defaults are the
+    component's own (sizes converted to the keys' units)."""
 
     backend: TranscodeBackend = key(
         _d("backend"),
@@ -168,13 +183,32 @@ class MediaSettings(TierModel):
     )
 
     def plain_args(self) -> dict[str, Any]:
-        """MediaPipelineArgs fields by name."""
-        plain = self.model_dump(exclude={"max_upload_size_mb"})
-        plain["ffmpeg_layer_arn"] = self.ffmpeg_layer_arn or None
+        """MediaPipelineArgs fields by name: the option groups and the log retention."""
         publish = self.backend is TranscodeBackend.FFMPEG and not self.ffmpeg_layer_arn
-        plain["ffmpeg_layer_zip"] = str(FFMPEG_LAYER_ZIP) if publish else None
-        plain["max_upload_bytes"] = self.max_upload_size_mb * MIB
-        return plain
+        return {
+            "transcode": TranscodeOptions(
+                backend=self.backend,
+                ffmpeg_layer_zip=str(FFMPEG_LAYER_ZIP) if publish else None,
+                ffmpeg_layer_arn=self.ffmpeg_layer_arn or None,
+                upload_prefix=self.upload_prefix,
+                upload_suffixes=self.upload_suffixes,
+                segment_duration_seconds=self.segment_duration_seconds,
+                max_upload_bytes=self.max_upload_size_mb * MIB,
+            ),
+            "function": TranscoderFunctionOptions(
+                batch_size=self.batch_size,
+                maximum_concurrency=self.maximum_concurrency,
+                reserved_concurrency=self.reserved_concurrency,
+                function_timeout_seconds=self.function_timeout_seconds,
+                function_memory_mb=self.function_memory_mb,
+            ),
+            "queue": UploadQueueOptions(
+                max_receive_count=self.max_receive_count,
+                dlq_depth_alarm_threshold=self.dlq_depth_alarm_threshold,
+                oldest_message_age_alarm_seconds=self.oldest_message_age_alarm_seconds,
+            ),
+            "log_retention_days": self.log_retention_days,
+        }
 
     def to_args(self, **wiring: Any) -> MediaPipelineArgs:
         return MediaPipelineArgs(**wiring, **self.plain_args())

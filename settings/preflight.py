@@ -13,8 +13,10 @@ from typing import Any
 
 from streaming_platform.app.tier import AccessLogs, AppNetwork, AppTierArgs, ComputeMode, DataAccess, LogSettings
 from streaming_platform.app.tier import validate_args as validate_app
+from streaming_platform.edge.distribution import EdgeOrigins
 from streaming_platform.edge.distribution import validate_args as validate_edge
 from streaming_platform.edge.origin_failover import validate_args as validate_failover
+from streaming_platform.media.args import MediaKeys, MediaStorage
 from streaming_platform.media.pipeline import validate_args as validate_media
 from streaming_platform.observability.args import DataTargets, EdgeTargets, ObservabilityArgs
 from streaming_platform.observability.args import validate_args as validate_observability
@@ -71,15 +73,15 @@ def component_problems(s: Any, region_azs: list[str]) -> list[str]:
         vpc_id=_ID,
         app_subnet_ids=subnets,
         availability_zones=azs,
-        uploads_bucket_name=_ID,
-        uploads_bucket_arn=_ID,
-        renditions_bucket_name=_ID,
-        renditions_bucket_arn=_ID,
-        media_key_arn=_ID,
-        data_key_arn=_ID,
-        logs_key_arn=_ID,
-        video_table_name=_ID,
-        video_table_arn=_ID,
+        storage=MediaStorage(
+            uploads_bucket_name=_ID,
+            uploads_bucket_arn=_ID,
+            renditions_bucket_name=_ID,
+            renditions_bucket_arn=_ID,
+            video_table_name=_ID,
+            video_table_arn=_ID,
+        ),
+        keys=MediaKeys(media_key_arn=_ID, data_key_arn=_ID, logs_key_arn=_ID),
         alarm_topic_arn=_ID,
         **common,
     )
@@ -88,11 +90,13 @@ def component_problems(s: Any, region_azs: list[str]) -> list[str]:
         as_secret=False,
         zone=None,
         origin_verify_secret=_ID,
-        renditions_bucket_name=_ID,
-        renditions_bucket_region=s.region,
-        replica_bucket_name=_ID if s.data.dr_region else None,
-        replica_bucket_region=s.data.dr_region or None,
-        log_bucket_name=_ID,
+        origins=EdgeOrigins(
+            renditions_bucket_name=_ID,
+            renditions_bucket_region=s.region,
+            replica_bucket_name=_ID if s.data.dr_region else None,
+            replica_bucket_region=s.data.dr_region or None,
+            log_bucket_name=_ID,
+        ),
         log_retention_days=s.app.log_retention_days,
         segment_duration_seconds=s.media.segment_duration_seconds,
         **common,

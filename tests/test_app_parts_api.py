@@ -18,7 +18,7 @@ from streaming_platform.app.private_api import (
     validate_private_api_args,
 )
 from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, api_routes_digest
-from streaming_platform.app.services import ServicesArgs, ServicesOptions, validate_services_args
+from streaming_platform.app.services import ServiceLoadBalancers, ServicesArgs, ServicesOptions, validate_services_args
 
 from offline.engine import Recording
 from offline.fakes import ACCOUNT_ID
@@ -192,12 +192,16 @@ def _services_args(**changes: Any) -> ServicesArgs:
     ("changes", "expected"),
     [
         (
-            {"alb_target_group_arns": {"frontend": "tg"}},
-            "ServicesArgs.alb_target_group_arns: got ['frontend'] with alb_security_group_id None",
+            {"load_balancers": ServiceLoadBalancers(alb_target_group_arns={"frontend": "tg"})},
+            "ServiceLoadBalancers.alb_target_group_arns: got ['frontend'] with alb_security_group_id None",
         ),
         (
-            {"nlb_target_group_arns": {"search": "tg"}, "nlb_security_group_id": "sg-nlb"},
-            "ServicesArgs.nlb_target_group_arns: got ['search'] with nlb_security_group_id set",
+            {
+                "load_balancers": ServiceLoadBalancers(
+                    nlb_target_group_arns={"search": "tg"}, nlb_security_group_id="sg-nlb"
+                )
+            },
+            "ServiceLoadBalancers.nlb_target_group_arns: got ['search'] with nlb_security_group_id set",
         ),
         (
             {"options": ServicesOptions(service_images={"search": "i/search:1"})},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import re
@@ -21,6 +22,9 @@ from streaming_platform.edge.distribution import (
     SEGMENT_PATTERNS,
     SIMPLE_CORS,
     WCU_BUDGET,
+    EdgeCacheOptions,
+    EdgeOrigins,
+    EdgeWafOptions,
     StreamingEdgeArgs,
     origin_access_statement,
     validate_args,
@@ -390,28 +394,38 @@ def test_stack_exports_the_edge_outputs(recording, stack):
 
 
 def _args(**overrides: Any) -> StreamingEdgeArgs:
-    base: dict[str, Any] = dict(
-        zone=None,
+    """Valid inputs, with ``overrides`` given by field name: each goes to the group that holds it."""
+    groups = {"origins": EdgeOrigins, "caching": EdgeCacheOptions, "waf": EdgeWafOptions}
+    by_group: dict[str, dict[str, Any]] = {g: {} for g in groups}
+    for name, value in overrides.items():
+        (group,) = [g for g, cls in groups.items() if name in {f.name for f in dataclasses.fields(cls)}]
+        by_group[group][name] = value
+    origins = {"renditions_bucket_name": "b", "renditions_bucket_region": "us-west-2", "log_bucket_name": "l"}
+    return StreamingEdgeArgs(
+        zone=None,  # type: ignore[arg-type]  # validate_args reads plain values only
         origin_verify_secret="s",
-        renditions_bucket_name="b",
-        renditions_bucket_region="us-west-2",
-        log_bucket_name="l",
+        origins=EdgeOrigins(**(origins | by_group["origins"])),
+        caching=EdgeCacheOptions(**by_group["caching"]),
+        waf=EdgeWafOptions(**by_group["waf"]),
     )
-    return StreamingEdgeArgs(**{**base, **overrides})
 
 
 def test_args_reject_a_manifest_ttl_above_half_a_segment_and_half_set_pairs():
     assert validate_args(_args()) == []
     problems = validate_args(_args(manifest_ttl_seconds=4, segment_duration_seconds=6, replica_bucket_name="r"))
-    assert problems[0].startswith("manifest_ttl_seconds: got 4; allowed: 1 to half the segment duration")
-    assert problems[1].startswith("replica_bucket_name/replica_bucket_region: got 'r'/None")
-    assert validate_args(_args(segment_ttl_seconds=3600))[0].startswith("segment_ttl_seconds: got 3600")
+    assert problems[0].startswith(
+        "EdgeCacheOptions.manifest_ttl_seconds: got 4; allowed: 1 to half the segment duration"
+    )
+    assert problems[1].startswith("EdgeOrigins.replica_bucket_name/replica_bucket_region: got 'r'/None")
+    assert validate_args(_args(segment_ttl_seconds=3600))[0].startswith(
+        "EdgeCacheOptions.segment_ttl_seconds: got 3600"
+    )
 
 
 def test_args_reject_a_media_rate_limit_below_the_general_one():
     assert validate_args(_args(waf_rate_limit=2000, waf_media_rate_limit=2000)) == []
     assert validate_args(_args(waf_rate_limit=2000, waf_media_rate_limit=1999)) == [
-        "waf_media_rate_limit: got 1999; allowed: waf_rate_limit (2000) to 2000000000"
+        "EdgeWafOptions.waf_media_rate_limit: got 1999; allowed: waf_rate_limit (2000) to 2000000000"
     ]
 
 

@@ -84,22 +84,24 @@ def test_options_parse_into_edge_settings():
     failover = settings_edge.failover_args(
         zone_id="Z1", origin_domain_name="origin.example.com", alb_dns_name="a", alb_zone_id="Z2", alb_arn_suffix="s"
     )
-    edge = settings_edge.plain_args(as_secret=False)
-    assert edge["signed_urls_public_key_pem"] == PEM and edge["waf_geo_block_countries"] == ("KP", "IR")
-    assert "origin_standby_dns_name" not in edge  # OriginFailover's setting, not the edge's
+    edge = settings_edge.plain_args(segment_duration_seconds=6, as_secret=False)
+    assert edge["signed_urls_public_key_pem"] == PEM and edge["waf"].waf_geo_block_countries == ("KP", "IR")
+    assert sorted(edge) == ["caching", "signed_urls_public_key_pem", "waf"]  # no OriginFailover or zone setting
     assert (failover.standby_dns_name, failover.standby_zone_id) == (
         "dr-alb-1.us-east-2.elb.amazonaws.com",
         "Z3AADJGX6KTTL2",
     )
-    assert edge["shield_advanced"] is True
+    assert edge["waf"].shield_advanced is True
 
 
 def test_dev_and_prod_edge_settings():
-    dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).edge.plain_args()
-    assert (dev["price_class"], dev["manifest_ttl_seconds"], dev["segment_ttl_seconds"]) == (PriceClass.P100, 2, 86400)
-    assert dev["origin_shield_region"] is None and dev["waf_anonymous_ip_list"] is False
-    prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).edge.plain_args()
-    assert (prod["price_class"], prod["origin_shield_region"], prod["waf_anonymous_ip_list"]) == (
+    dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).edge.plain_args(segment_duration_seconds=6)
+    cache, waf = dev["caching"], dev["waf"]
+    assert (cache.price_class, cache.manifest_ttl_seconds, cache.segment_ttl_seconds) == (PriceClass.P100, 2, 86400)
+    assert cache.origin_shield_region is None and waf.waf_anonymous_ip_list is False
+    prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).edge.plain_args(segment_duration_seconds=6)
+    cache, waf = prod["caching"], prod["waf"]
+    assert (cache.price_class, cache.origin_shield_region, waf.waf_anonymous_ip_list) == (
         PriceClass.ALL,
         "us-west-2",
         True,

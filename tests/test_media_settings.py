@@ -84,21 +84,21 @@ def test_mediaconvert_accepts_large_uploads_and_needs_no_layer():
         region_azs=US_EAST_2,
     )
     assert settings.media.backend is TranscodeBackend.MEDIACONVERT
-    plain = settings.media.plain_args()
-    assert plain["ffmpeg_layer_arn"] is None and plain["max_upload_bytes"] == 51200 * 1024**2
+    transcode = settings.media.plain_args()["transcode"]
+    assert transcode.ffmpeg_layer_arn is None and transcode.max_upload_bytes == 51200 * 1024**2
 
 
 def test_dev_and_prod_media_settings(recording):
     dev = parse(raw_config("dev"), stack="dev", region_azs=US_EAST_2).media
     assert dev.backend is TranscodeBackend.FFMPEG
     assert dev.ffmpeg_layer_arn == ""  # the stack publishes build/ffmpeg-layer.zip
-    assert dev.plain_args()["ffmpeg_layer_zip"] == str(FFMPEG_LAYER_ZIP) and dev.segment_duration_seconds == 6
+    assert dev.plain_args()["transcode"].ffmpeg_layer_zip == str(FFMPEG_LAYER_ZIP) and dev.segment_duration_seconds == 6
     assert (dev.maximum_concurrency, dev.reserved_concurrency, dev.function_timeout_seconds) == (2, 2, 900)
     prod = parse(raw_config("prod"), stack="prod", region_azs=US_WEST_2).media
     assert prod.backend is TranscodeBackend.MEDIACONVERT
     assert (prod.maximum_concurrency, prod.reserved_concurrency, prod.function_timeout_seconds) == (50, 50, 300)
     assert prod.upload_suffixes == (".mp4", ".mov", ".mkv", ".webm") and prod.max_receive_count == 5
-    assert prod.plain_args()["ffmpeg_layer_zip"] is None
+    assert prod.plain_args()["transcode"].ffmpeg_layer_zip is None
 
 
 def test_the_ffmpeg_backend_without_an_arn_needs_the_built_layer_zip(monkeypatch, tmp_path):
@@ -108,4 +108,11 @@ def test_the_ffmpeg_backend_without_an_arn_needs_the_built_layer_zip(monkeypatch
     assert problems("dev", ffmpegLayerArn=None) == [
         "streaming:ffmpegLayerArn: got ''; allowed: a Lambda layer version ARN with bin/ffmpeg, or the layer zip the "
         "stack publishes (build/ffmpeg-layer.zip is missing: run make ffmpeg-layer) when transcodeBackend is ffmpeg"
+    ]
+
+
+def test_a_component_check_on_a_grouped_field_names_the_config_key():
+    # MediaPipelineArgs checks upload_prefix under TranscodeOptions; the message still names the key that sets it.
+    assert problems("dev", uploadPrefix="layers/x/") == [
+        "streaming:uploadPrefix: got 'layers/x/'; allowed: a prefix outside layers/ (the ffmpeg layer's place)"
     ]

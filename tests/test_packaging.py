@@ -40,6 +40,7 @@ PUBLIC_API = {
     "FleetArgs": "streaming_platform.app.fleet",
     "Services": "streaming_platform.app.services",
     "ServicesArgs": "streaming_platform.app.services",
+    "ServiceLoadBalancers": "streaming_platform.app.services",
     "PrivateApi": "streaming_platform.app.private_api",
     "PrivateApiArgs": "streaming_platform.app.private_api",
     "Identity": "streaming_platform.app.identity",
@@ -49,8 +50,16 @@ PUBLIC_API = {
     "PublicZoneOutputs": "streaming_platform.edge.zone",
     "StreamingEdge": "streaming_platform.edge.distribution",
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
+    "EdgeOrigins": "streaming_platform.edge.distribution",
+    "EdgeCacheOptions": "streaming_platform.edge.distribution",
+    "EdgeWafOptions": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",
     "MediaPipelineArgs": "streaming_platform.media.args",
+    "MediaStorage": "streaming_platform.media.args",
+    "MediaKeys": "streaming_platform.media.args",
+    "TranscodeOptions": "streaming_platform.media.args",
+    "TranscoderFunctionOptions": "streaming_platform.media.args",
+    "UploadQueueOptions": "streaming_platform.media.args",
     "AlarmTopics": "streaming_platform.observability.topics",
     "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",
@@ -188,16 +197,21 @@ class Mocks(pulumi.runtime.Mocks):
 pulumi.runtime.set_mocks(Mocks(), preview=False)
 
 import components  # the consumer's own folder
-from streaming_platform import MediaPipeline, MediaPipelineArgs
+from streaming_platform import MediaKeys, MediaPipeline, MediaPipelineArgs, MediaStorage
 from streaming_platform.media import pipeline
 
 media = MediaPipeline("media", MediaPipelineArgs(
     vpc_id="vpc-1", app_subnet_ids=["subnet-a", "subnet-b"], availability_zones=["us-west-2a", "us-west-2b"],
-    uploads_bucket_name="up", uploads_bucket_arn="arn:aws:s3:::up",
-    renditions_bucket_name="out", renditions_bucket_arn="arn:aws:s3:::out",
-    media_key_arn="arn:aws:kms:us-west-2:123456789012:key/m", data_key_arn="arn:aws:kms:us-west-2:123456789012:key/d",
-    logs_key_arn="arn:aws:kms:us-west-2:123456789012:key/l",
-    video_table_name="videos", video_table_arn="arn:aws:dynamodb:us-west-2:123456789012:table/videos",
+    storage=MediaStorage(
+        uploads_bucket_name="up", uploads_bucket_arn="arn:aws:s3:::up",
+        renditions_bucket_name="out", renditions_bucket_arn="arn:aws:s3:::out",
+        video_table_name="videos", video_table_arn="arn:aws:dynamodb:us-west-2:123456789012:table/videos",
+    ),
+    keys=MediaKeys(
+        media_key_arn="arn:aws:kms:us-west-2:123456789012:key/m",
+        data_key_arn="arn:aws:kms:us-west-2:123456789012:key/d",
+        logs_key_arn="arn:aws:kms:us-west-2:123456789012:key/l",
+    ),
     alarm_topic_arn="arn:aws:sns:us-west-2:123456789012:alarms", resource_prefix="consumer",
 ))
 code_dir = pipeline.FUNCTION_CODE_DIR

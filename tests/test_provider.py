@@ -261,14 +261,27 @@ def test_schema_pins_the_components_that_take_the_zone(schema):
         "userPoolId", "webAclArn",
     ]  # fmt: skip
     assert sorted(edge["inputProperties"]) == [
-        "apiDomainName", "errorCachingSeconds", "logBucketName", "logRetentionDays", "manifestTtlSeconds",
-        "originShieldRegion", "originVerifySecret", "priceClass", "protect", "renditionsBucketName",
-        "renditionsBucketRegion", "replicaBucketName", "replicaBucketRegion", "resourcePrefix",
-        "segmentDurationSeconds", "segmentTtlSeconds", "shieldAdvanced", "signedUrlsPublicKeyPem", "tags",
-        "wafAnonymousIpList", "wafGeoBlockCountries", "wafMediaRateLimit", "wafRateLimit", "zone",
+        "caching", "logRetentionDays", "originVerifySecret", "origins", "protect", "resourcePrefix",
+        "signedUrlsPublicKeyPem", "tags", "waf", "zone",
     ]  # fmt: skip
-    assert sorted(edge["requiredInputs"]) == [
-        "logBucketName", "originVerifySecret", "renditionsBucketName", "renditionsBucketRegion", "zone"
+    assert sorted(edge["requiredInputs"]) == ["originVerifySecret", "origins", "zone"]
+    groups = {"origins": "EdgeOrigins", "caching": "EdgeCacheOptions", "waf": "EdgeWafOptions"}
+    assert {g: edge["inputProperties"][g]["$ref"] for g in groups} == {
+        g: f"#/types/{PACKAGE}:index:{t}" for g, t in groups.items()
+    }
+    origins = schema["types"][f"{PACKAGE}:index:EdgeOrigins"]
+    # log_bucket_dependencies (Python resources) has no schema form: the same six as before the grouping.
+    assert sorted(origins["properties"]) == [
+        "apiDomainName", "logBucketName", "renditionsBucketName", "renditionsBucketRegion", "replicaBucketName",
+        "replicaBucketRegion",
+    ]  # fmt: skip
+    assert sorted(origins["required"]) == ["logBucketName", "renditionsBucketName", "renditionsBucketRegion"]
+    assert sorted(schema["types"][f"{PACKAGE}:index:EdgeCacheOptions"]["properties"]) == [
+        "errorCachingSeconds", "manifestTtlSeconds", "originShieldRegion", "priceClass", "segmentDurationSeconds",
+        "segmentTtlSeconds",
+    ]  # fmt: skip
+    assert sorted(schema["types"][f"{PACKAGE}:index:EdgeWafOptions"]["properties"]) == [
+        "shieldAdvanced", "wafAnonymousIpList", "wafGeoBlockCountries", "wafMediaRateLimit", "wafRateLimit"
     ]  # fmt: skip
     assert sorted(edge["properties"]) == [
         "apiDomainName", "apiUrl", "certificateArn", "distributionArn", "distributionDomainName", "distributionId",
@@ -284,6 +297,31 @@ def test_schema_pins_the_components_that_take_the_zone(schema):
     assert sorted(spec["required"]) == ["delegation", "domainName", "zoneId"]
     assert spec["properties"]["domainName"]["plain"] and spec["properties"]["delegation"]["plain"]
     assert "plain" not in spec["properties"]["zoneId"] and "plain" not in spec["properties"]["delegationRecordFqdn"]
+
+
+def test_media_pipeline_schema_pins_its_groups(schema):
+    # MediaPipelineArgs groups its inputs: the storage and keys it is wired to, and three option groups.
+    media = schema["resources"][f"{PACKAGE}:media:MediaPipeline"]
+    assert sorted(media["inputProperties"]) == [
+        "alarmTopicArn", "appSubnetIds", "availabilityZones", "function", "keys", "logRetentionDays", "protect",
+        "queue", "resourcePrefix", "storage", "tags", "transcode", "vpcId",
+    ]  # fmt: skip
+    assert sorted(media["requiredInputs"]) == ["appSubnetIds", "availabilityZones", "keys", "storage", "vpcId"]
+    groups = {
+        "storage": ("MediaStorage", 6, 6),
+        "keys": ("MediaKeys", 3, 3),
+        "transcode": ("TranscodeOptions", 8, 0),
+        "function": ("TranscoderFunctionOptions", 7, 0),
+        "queue": ("UploadQueueOptions", 3, 0),
+    }
+    for name, (type_name, count, required) in groups.items():
+        token = f"{PACKAGE}:index:{type_name}"
+        assert media["inputProperties"][name]["$ref"] == f"#/types/{token}"
+        spec = schema["types"][token]
+        assert (len(spec["properties"]), len(spec.get("required", []))) == (count, required), name
+    assert sorted(schema["types"][f"{PACKAGE}:index:MediaKeys"]["properties"]) == [
+        "dataKeyArn", "logsKeyArn", "mediaKeyArn"
+    ]  # fmt: skip
 
 
 def test_network_schema_pins_the_plain_and_wired_inputs(schema):

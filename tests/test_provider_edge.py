@@ -4,6 +4,7 @@ outputs (``PublicZoneOutputs``), and Construct registers what the Python path re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import grpc
 import pytest
 from pulumi.provider.experimental.util import camel_case
 from streaming_platform import PublicZone, PublicZoneArgs, StreamingEdge, StreamingEdgeArgs
-from streaming_platform.edge.distribution import PriceClass
+from streaming_platform.edge.distribution import EdgeCacheOptions, EdgeOrigins, EdgeWafOptions, PriceClass
 
 from offline.engine import Recording, run_component
 from offline.provider_engine import ProviderProcess, output_value, start_provider
@@ -22,13 +23,15 @@ ZONE = "streaming:edge:PublicZone"
 DOMAIN = "video.example.com"
 EDGE_ARGS: dict[str, Any] = dict(
     origin_verify_secret="origin-verify-secret",
-    renditions_bucket_name="renditions",
-    renditions_bucket_region="us-west-2",
-    log_bucket_name="edge-logs",
-    replica_bucket_name="renditions-replica",
-    replica_bucket_region="us-east-2",
-    price_class=PriceClass.ALL,
-    waf_geo_block_countries=["KP"],
+    origins=EdgeOrigins(
+        renditions_bucket_name="renditions",
+        renditions_bucket_region="us-west-2",
+        log_bucket_name="edge-logs",
+        replica_bucket_name="renditions-replica",
+        replica_bucket_region="us-east-2",
+    ),
+    caching=EdgeCacheOptions(price_class=PriceClass.ALL),
+    waf=EdgeWafOptions(waf_geo_block_countries=["KP"]),
     tags={"team": "video"},
 )
 ZONES = {
@@ -84,8 +87,19 @@ def zone_outputs(python: Recording) -> dict[str, Any]:
     }
 
 
+def wire_group(value: Any) -> Any:
+    """An option group as an object of its fields set away from their defaults, names camelCase."""
+    if not dataclasses.is_dataclass(value):
+        return wire_value(value)
+    return {
+        camel_case(f.name): wire_value(getattr(value, f.name))
+        for f in dataclasses.fields(value)
+        if f.default is dataclasses.MISSING or getattr(value, f.name) != f.default
+    }
+
+
 def construct_edge(provider: ProviderProcess, zone: dict[str, Any]) -> Any:
-    inputs = {camel_case(k): wire_value(v) for k, v in EDGE_ARGS.items()}
+    inputs = {camel_case(k): wire_group(v) for k, v in EDGE_ARGS.items()}
     return provider.construct(EDGE, "edge", {**inputs, "zone": zone}, project="streaming", stack="prod")
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from streaming_platform.app.identity import Identity, IdentityArgs
     from streaming_platform.app.load_balancer import LoadBalancer, LoadBalancerArgs
     from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs
-    from streaming_platform.app.services import Services, ServicesArgs
+    from streaming_platform.app.services import ServiceLoadBalancers, Services, ServicesArgs
     from streaming_platform.app.tier import AppTier, AppTierArgs
     from streaming_platform.data.bucket_policies import BucketPolicies, BucketPoliciesArgs
     from streaming_platform.data.buckets import BucketOptions, Buckets, BucketsArgs
@@ -32,10 +32,23 @@ if TYPE_CHECKING:
     from streaming_platform.data.keys import DataKeys, DataKeysArgs
     from streaming_platform.data.tables import Tables, TablesArgs
     from streaming_platform.data.tier import DataTier, DataTierArgs
-    from streaming_platform.edge.distribution import StreamingEdge, StreamingEdgeArgs
+    from streaming_platform.edge.distribution import (
+        EdgeCacheOptions,
+        EdgeOrigins,
+        EdgeWafOptions,
+        StreamingEdge,
+        StreamingEdgeArgs,
+    )
     from streaming_platform.edge.origin_failover import OriginFailover, OriginFailoverArgs
     from streaming_platform.edge.zone import PublicZone, PublicZoneArgs, PublicZoneOutputs, ZoneDelegation
-    from streaming_platform.media.args import MediaPipelineArgs
+    from streaming_platform.media.args import (
+        MediaKeys,
+        MediaPipelineArgs,
+        MediaStorage,
+        TranscodeOptions,
+        TranscoderFunctionOptions,
+        UploadQueueOptions,
+    )
     from streaming_platform.media.pipeline import MediaPipeline
     from streaming_platform.network.cidr_plan import CidrPlan, CidrPlanError, SubnetPlan, Tier, plan_subnets
     from streaming_platform.network.multi_az import MultiAzNetwork, MultiAzNetworkArgs, NatGatewayStrategy
@@ -82,6 +95,7 @@ _EXPORTS = {
     "FleetArgs": "streaming_platform.app.fleet",
     "Services": "streaming_platform.app.services",
     "ServicesArgs": "streaming_platform.app.services",
+    "ServiceLoadBalancers": "streaming_platform.app.services",
     "PrivateApi": "streaming_platform.app.private_api",
     "PrivateApiArgs": "streaming_platform.app.private_api",
     "Identity": "streaming_platform.app.identity",
@@ -94,8 +108,16 @@ _EXPORTS = {
     "ApiGatewayAccountArgs": "streaming_platform.app.apigateway_account",
     "StreamingEdge": "streaming_platform.edge.distribution",
     "StreamingEdgeArgs": "streaming_platform.edge.distribution",
+    "EdgeCacheOptions": "streaming_platform.edge.distribution",
+    "EdgeOrigins": "streaming_platform.edge.distribution",
+    "EdgeWafOptions": "streaming_platform.edge.distribution",
     "MediaPipeline": "streaming_platform.media.pipeline",
     "MediaPipelineArgs": "streaming_platform.media.args",
+    "MediaKeys": "streaming_platform.media.args",
+    "MediaStorage": "streaming_platform.media.args",
+    "TranscodeOptions": "streaming_platform.media.args",
+    "TranscoderFunctionOptions": "streaming_platform.media.args",
+    "UploadQueueOptions": "streaming_platform.media.args",
     "AlarmTopics": "streaming_platform.observability.topics",
     "AlarmTopicsArgs": "streaming_platform.observability.topics",
     "Observability": "streaming_platform.observability.alarms",
@@ -132,15 +154,20 @@ __all__ = [
     "Database",
     "DatabaseArgs",
     "DatabaseOptions",
+    "EdgeCacheOptions",
+    "EdgeOrigins",
     "EdgeTargets",
+    "EdgeWafOptions",
     "Fleet",
     "FleetArgs",
     "Identity",
     "IdentityArgs",
     "LoadBalancer",
     "LoadBalancerArgs",
+    "MediaKeys",
     "MediaPipeline",
     "MediaPipelineArgs",
+    "MediaStorage",
     "MultiAzNetwork",
     "MultiAzNetworkArgs",
     "NatGatewayStrategy",
@@ -153,6 +180,7 @@ __all__ = [
     "PublicZone",
     "PublicZoneArgs",
     "PublicZoneOutputs",
+    "ServiceLoadBalancers",
     "Services",
     "ServicesArgs",
     "StreamingEdge",
@@ -161,6 +189,9 @@ __all__ = [
     "Tables",
     "TablesArgs",
     "Tier",
+    "TranscodeOptions",
+    "TranscoderFunctionOptions",
+    "UploadQueueOptions",
     "ZoneDelegation",
     "plan_subnets",
 ]

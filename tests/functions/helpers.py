@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import quote_plus
 
-from streaming_platform.media.args import MediaPipelineArgs
+from streaming_platform.media.args import MediaKeys, MediaPipelineArgs, MediaStorage
 from streaming_platform.media.queues import notification_queues
 from streaming_platform.media.transcoder.handler import Config, Pipeline
 from streaming_platform.media.transcoder.store import VideoStore
@@ -14,18 +14,15 @@ from streaming_platform.media.transcoder.store import VideoStore
 from tests.functions.conftest import Env
 
 PREFIX = "uploads/"
-ARG_INPUTS = (
-    "vpc_id",
-    "uploads_bucket_name",
-    "uploads_bucket_arn",
-    "renditions_bucket_name",
-    "renditions_bucket_arn",
-    "media_key_arn",
-    "data_key_arn",
-    "logs_key_arn",
-    "video_table_name",
-    "video_table_arn",
+STORAGE = MediaStorage(
+    uploads_bucket_name="x",
+    uploads_bucket_arn="x",
+    renditions_bucket_name="x",
+    renditions_bucket_arn="x",
+    video_table_name="x",
+    video_table_arn="x",
 )
+KEYS = MediaKeys(media_key_arn="x", data_key_arn="x", logs_key_arn="x")
 
 
 def pipeline(env: Env, ffmpeg: str = "/nonexistent/ffmpeg", mediaconvert_client: Any = None, **config: Any) -> Pipeline:
@@ -48,7 +45,9 @@ def pipeline(env: Env, ffmpeg: str = "/nonexistent/ffmpeg", mediaconvert_client:
 
 def notify_queue(env: Env) -> None:
     """What MediaPipeline configures on the uploads bucket (``notification_queues``), in S3's API shape."""
-    args = MediaPipelineArgs(**{f: "x" for f in ARG_INPUTS}, app_subnet_ids=["a", "b"], availability_zones=["a", "b"])
+    args = MediaPipelineArgs(
+        vpc_id="x", storage=STORAGE, keys=KEYS, app_subnet_ids=["a", "b"], availability_zones=["a", "b"]
+    )
     rules = notification_queues(args, env.queue_arn)
     configs = []
     for r in rules:

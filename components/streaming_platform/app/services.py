@@ -51,12 +51,33 @@ __all__ = [
     "DEFAULT_CAPACITY",
     "DEFAULT_SERVICE_SIZE",
     "FleetCapacity",
+    "ServiceLoadBalancers",
     "Services",
     "ServicesArgs",
     "ServicesOptions",
     "ecs_cluster_name",
     "validate_services_args",
 ]
+
+
+@dataclass
+class ServiceLoadBalancers:
+    """The load balancers the services register with, and what the services wait for (``LoadBalancer``'s and
+    ``PrivateApi``'s outputs)."""
+
+    alb_security_group_id: pulumi.Input[str] | None = None
+    """The ALB's group, admitted to the services with ``alb_paths``. Default: None; required when
+    ``alb_target_group_arns`` is not empty."""
+    nlb_security_group_id: pulumi.Input[str] | None = None
+    """The internal NLB's group, admitted to the services with an ``api`` route. Default: None; required when
+    ``nlb_target_group_arns`` is not empty."""
+    alb_target_group_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """ALB target group per service name. Default: none; no service registers with the ALB."""
+    nlb_target_group_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """NLB target group per service name. Default: none; no service registers with the NLB."""
+    load_balancer_dependencies: Sequence[pulumi.Resource] = ()
+    """Resources the services wait for: the listener rules and NLB listeners that use their target groups
+    (ECS fails a service whose target group has no listener). Default: none."""
 
 
 @dataclass
@@ -79,19 +100,9 @@ class ServicesArgs:
     """Key of the services' ECR repositories. Default: None, the AWS managed ``aws/ecr`` key."""
     fleet: FleetCapacity | None = None
     """Default: None; every service runs on FARGATE/FARGATE_SPOT, ``Placement.STREAMING_FLEET`` ones too."""
-    alb_security_group_id: pulumi.Input[str] | None = None
-    """The ALB's group, admitted to the services with ``alb_paths``. Default: None; required when
-    ``alb_target_group_arns`` is not empty."""
-    nlb_security_group_id: pulumi.Input[str] | None = None
-    """The internal NLB's group, admitted to the services with an ``api`` route. Default: None; required when
-    ``nlb_target_group_arns`` is not empty."""
-    alb_target_group_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """ALB target group per service name. Default: none; no service registers with the ALB."""
-    nlb_target_group_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """NLB target group per service name. Default: none; no service registers with the NLB."""
-    load_balancer_dependencies: Sequence[pulumi.Resource] = ()
-    """Resources the services wait for: the listener rules and NLB listeners that use their target groups
-    (ECS fails a service whose target group has no listener). Default: none."""
+    load_balancers: ServiceLoadBalancers = field(default_factory=ServiceLoadBalancers)
+    """The ALB's and the NLB's groups and target groups. Default: ``ServiceLoadBalancers()``, no service registers
+    with a load balancer."""
     resource_prefix: str = "streaming"
     """Prefix of the task families, log groups and the secret's name. Default: ``streaming``."""
     protect: bool = False
@@ -103,14 +114,15 @@ class ServicesArgs:
 
 def validate_services_args(args: ServicesArgs) -> list[str]:
     problems = args.options.problems() + args.data.problems()
+    lbs = args.load_balancers
     for kind, groups, sg in (
-        ("alb", args.alb_target_group_arns, args.alb_security_group_id),
-        ("nlb", args.nlb_target_group_arns, args.nlb_security_group_id),
+        ("alb", lbs.alb_target_group_arns, lbs.alb_security_group_id),
+        ("nlb", lbs.nlb_target_group_arns, lbs.nlb_security_group_id),
     ):
         unknown = [s for s in groups if s not in SERVICE_NAMES]
         if unknown or (groups and sg is None):
             problems.append(
-                f"ServicesArgs.{kind}_target_group_arns: got {sorted(groups)} with {kind}_security_group_id "
+                f"ServiceLoadBalancers.{kind}_target_group_arns: got {sorted(groups)} with {kind}_security_group_id "
                 f"{'set' if sg is not None else 'None'}; allowed: service names, with the {kind}'s group given"
             )
     return problems
@@ -155,10 +167,16 @@ class Services(AppPart):
         }
         self.security_group_ids = {role: sg.id for role, sg in groups.items()}
         for s in SERVICES:
-            if s.name in args.alb_target_group_arns and args.alb_security_group_id is not None:
-                allow_port(self, "alb", s.name, args.alb_security_group_id, groups[s.name].id)
-            if s.name in args.nlb_target_group_arns and args.nlb_security_group_id is not None:
-                allow_port(self, "nlb", s.name, args.nlb_security_group_id, groups[s.name].id)
+            if (
+                s.name in args.load_balancers.alb_target_group_arns
+                and args.load_balancers.alb_security_group_id is not None
+            ):
+                allow_port(self, "alb", s.name, args.load_balancers.alb_security_group_id, groups[s.name].id)
+            if (
+                s.name in args.load_balancers.nlb_target_group_arns
+                and args.load_balancers.nlb_security_group_id is not None
+            ):
+                allow_port(self, "nlb", s.name, args.load_balancers.nlb_security_group_id, groups[s.name].id)
             for caller in s.callers:
                 allow_port(self, caller, s.name, groups[caller].id, groups[s.name].id)
         for s in SERVICES:
@@ -297,7 +315,7 @@ class Services(AppPart):
         )
         load_balancers: list[aws.ecs.ServiceLoadBalancerArgsDict] = [
             {"target_group_arn": groups[s.name], "container_name": s.name, "container_port": CONTAINER_PORT}
-            for groups in (args.alb_target_group_arns, args.nlb_target_group_arns)
+            for groups in (args.load_balancers.alb_target_group_arns, args.load_balancers.nlb_target_group_arns)
             if s.name in groups
         ]
         security_groups: list[pulumi.Input[str]] = [sg.id]
@@ -347,7 +365,9 @@ class Services(AppPart):
             service_connect_configuration=connect,
             wait_for_steady_state=options.wait_for_steady_state,
             tags=self.tags(f"{name}-{s.name}"),
-            opts=self.child(ignore_changes=["desiredCount"], depends_on=[providers, *args.load_balancer_dependencies]),
+            opts=self.child(
+                ignore_changes=["desiredCount"], depends_on=[providers, *args.load_balancers.load_balancer_dependencies]
+            ),
         )
         self.service_names[s.name] = service.name
         target = aws.appautoscaling.Target(

@@ -65,6 +65,7 @@ from streaming_platform.app.private_api import (
 from streaming_platform.app.service_table import SERVICE_NAMES, SERVICES, api_routes_digest
 from streaming_platform.app.services import (
     FleetCapacity,
+    ServiceLoadBalancers,
     Services,
     ServicesArgs,
     ServicesOptions,
@@ -331,11 +332,13 @@ class AppTier(StreamingComponent):
                 )
                 if fleet is not None
                 else None,
-                alb_security_group_id=lb.security_group_id,
-                nlb_security_group_id=api.security_group_id,
-                alb_target_group_arns={t: arn for t, arn in lb.target_group_arns.items() if t in SERVICE_NAMES},
-                nlb_target_group_arns=api.target_group_arns,
-                load_balancer_dependencies=[*lb.listener_rules, *api.listeners],
+                load_balancers=ServiceLoadBalancers(
+                    alb_security_group_id=lb.security_group_id,
+                    nlb_security_group_id=api.security_group_id,
+                    alb_target_group_arns={t: arn for t, arn in lb.target_group_arns.items() if t in SERVICE_NAMES},
+                    nlb_target_group_arns=api.target_group_arns,
+                    load_balancer_dependencies=[*lb.listener_rules, *api.listeners],
+                ),
                 resource_prefix=args.resource_prefix,
                 **common,
             ),

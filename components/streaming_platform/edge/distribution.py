@@ -81,6 +81,9 @@ __all__ = [
     "SIMPLE_CORS",
     "WCU",
     "WCU_BUDGET",
+    "EdgeCacheOptions",
+    "EdgeOrigins",
+    "EdgeWafOptions",
     "PriceClass",
     "StreamingEdge",
     "StreamingEdgeArgs",
@@ -106,114 +109,174 @@ class PriceClass(StrEnum):
 
 
 @dataclass
-class StreamingEdgeArgs:
-    """Inputs of StreamingEdge. Names and ARNs from other components are Inputs; the rest are plain settings."""
+class EdgeOrigins:
+    """Where the distribution fetches from and logs to: names other components give it."""
 
-    zone: PublicZone | PublicZoneOutputs
-    """The site's zone: the certificate is validated in it, and the site and origin records are written in it. From
-    another language, the zone's outputs (``PublicZoneOutputs``)."""
-    origin_verify_secret: pulumi.Input[str]
-    """Value sent in ``X-Origin-Verify`` to the ALB and the REST API: the ALB's listener rules forward only requests
-    that carry it; the regional web ACLs rate-limit per connecting IP only the requests without it."""
     renditions_bucket_name: pulumi.Input[str]
+    """The video renditions bucket (SSE-KMS under a key whose policy lets CloudFront decrypt). No default:
+    required."""
+
     renditions_bucket_region: str
-    """The video renditions bucket (SSE-KMS under a key whose policy lets CloudFront decrypt)."""
+    """Region of ``renditions_bucket_name``, for its regional endpoint. No default: required."""
+
     log_bucket_name: pulumi.Input[str]
-    """SSE-S3 bucket with ACLs enabled (BucketOwnerPreferred) for CloudFront standard logs, under ``cloudfront/``."""
+    """SSE-S3 bucket with ACLs enabled (BucketOwnerPreferred) for CloudFront standard logs, under ``cloudfront/``.
+    No default: required."""
+
     log_bucket_dependencies: Sequence[pulumi.Resource] = ()
     """What the distribution waits for before turning standard logging on, typically the log bucket's
     ownership controls: CloudFront writes logs through an ACL grant, which a bucket still at the default
     BucketOwnerEnforced refuses (CloudFront Developer Guide, "Configure standard logging (legacy)", permissions).
     Default: none; on a new stack the distribution may then be created before ACLs are enabled."""
+
     api_domain_name: str | None = None
     """The REST API's custom domain, the origin of ``/api/*``; the API maps its stage under ``/api``
     (``API_BASE_PATH``), so both hosts serve the same paths. Default: None, ``api.<zone domain>`` (AppTier's)."""
 
     replica_bucket_name: pulumi.Input[str] | None = None
-    replica_bucket_region: str | None = None
     """DR replica of the renditions bucket. Default: None, no media origin group. When set, media paths use an
     origin group that fails over to the replica (the replica's key must let CloudFront decrypt too)."""
 
+    replica_bucket_region: str | None = None
+    """Region of ``replica_bucket_name``; set both or neither. Default: None, no replica."""
+
+
+@dataclass
+class EdgeCacheOptions:
+    """How long CloudFront keeps what, and which edge locations and shield layer serve it."""
+
     segment_duration_seconds: int = 6
-    """Target duration of the HLS/DASH segments the transcoder writes; bounds the manifest TTL."""
+    """Target duration of the HLS/DASH segments the transcoder writes; bounds the manifest TTL. Default: 6 s,
+    the transcoder's default."""
+
     manifest_ttl_seconds: int = 2
     """Seconds CloudFront caches ``*.m3u8``/``*.mpd``. At most half the segment duration, so a live playlist is
     never staler than one segment. Default: 2."""
+
     segment_ttl_seconds: int = ONE_YEAR_SECONDS
     """Seconds CloudFront (min = default = max) and players (``Cache-Control: immutable``) keep segments; at
     least one day. Segments never change under a key. Default: one year."""
+
     error_caching_seconds: int = 5
     """How long CloudFront caches 5xx answers (and the maintenance page served for 502/503/504), so an origin
     hiccup is not hammered. 4xx answers are never cached: on ``/api/*`` they depend on the caller. Default: 5."""
+
     price_class: PriceClass = PriceClass.P100
     """Edge locations used. Default: PriceClass_100 (North America, Europe, Israel), the cheapest."""
+
     origin_shield_region: str | None = None
     """Region of an Origin Shield layer in front of the bucket and ALB origins (ideally the stack's region).
     Default: None, no Origin Shield (it cuts origin load for popular videos at an extra per-request cost)."""
-    signed_urls_public_key_pem: str | None = None
-    """PEM public key of a trusted key group: when set, media paths (manifests and segments) need CloudFront
-    signed URLs or cookies made with the matching private key. Default: None, media is public."""
+
+
+@dataclass
+class EdgeWafOptions:
+    """The CLOUDFRONT web ACL's optional rules and limits, and Shield Advanced."""
 
     waf_rate_limit: int = 2000
     """Requests per 5 minutes per viewer IP, media excluded (pages, API calls), before the rate rule blocks.
     Default: 2000."""
+
     waf_media_rate_limit: int = 10000
     """Media requests (manifests and segments) per 5 minutes per viewer IP before the media rate rule blocks; at
     least ``waf_rate_limit``. A player fetches 50 to 75 segments, and as many playlists when live, per 5 minutes,
     so the default admits about 65 viewers behind one carrier NAT. Default: 10000."""
+
     waf_anonymous_ip_list: bool = False
     """Add AWSManagedRulesAnonymousIpList (VPNs, Tor, hosting providers). Default: off (it blocks legitimate
     viewers behind VPNs)."""
+
     waf_geo_block_countries: Sequence[str] = ()
     """ISO 3166 alpha-2 country codes to block. Default: none (no geo rule)."""
+
     shield_advanced: bool = False
     """Register the distribution with AWS Shield Advanced (the account must subscribe; USD 3,000 a month).
     Default: off, Shield Standard only."""
+
+
+@dataclass
+class StreamingEdgeArgs:
+    """Inputs of StreamingEdge. Names and ARNs from other components are Inputs; the rest are plain settings."""
+
+    zone: PublicZone | PublicZoneOutputs
+    """The site's zone: the certificate is validated in it, and the site and origin records are written in it. From
+    another language, the zone's outputs (``PublicZoneOutputs``). No default: required."""
+
+    origin_verify_secret: pulumi.Input[str]
+    """Value sent in ``X-Origin-Verify`` to the ALB and the REST API: the ALB's listener rules forward only requests
+    that carry it; the regional web ACLs rate-limit per connecting IP only the requests without it. No default:
+    required."""
+
+    origins: EdgeOrigins
+    """The renditions bucket (and its DR replica), the REST API's domain and the log bucket. No default:
+    required."""
+
+    caching: EdgeCacheOptions = field(default_factory=EdgeCacheOptions)
+    """Default: ``EdgeCacheOptions()``, 6 s segments, manifests 2 s, segments a year, 5xx 5 s, PriceClass_100,
+    no Origin Shield."""
+
+    waf: EdgeWafOptions = field(default_factory=EdgeWafOptions)
+    """Default: ``EdgeWafOptions()``, 2000 and 10000 requests per 5 minutes, no anonymous-IP or geo rule, no
+    Shield Advanced."""
+
+    signed_urls_public_key_pem: str | None = None
+    """PEM public key of a trusted key group: when set, media paths (manifests and segments) need CloudFront
+    signed URLs or cookies made with the matching private key. Default: None, media is public."""
+
     log_retention_days: int = 365
+    """Days the us-east-1 WAF log group keeps events. Default: 365."""
 
     resource_prefix: str = "streaming"
-    """Prefix of fixed physical names (cache/response policies, OAC, WAF log group, alarms)."""
+    """Prefix of fixed physical names (cache/response policies, OAC, WAF log group, alarms). Default:
+    ``streaming``."""
+
     protect: bool = False
     """Protect and retain the stateful children (the us-east-1 log key and WAF log group). Default: off."""
+
     tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every taggable child. Default: none."""
 
 
 def validate_args(args: StreamingEdgeArgs) -> list[str]:
     """Every problem with the plain settings, each as: what, the value given, what is allowed."""
     problems = []
-    half = args.segment_duration_seconds / 2
-    if args.segment_duration_seconds < 1:
-        problems.append(f"segment_duration_seconds: got {args.segment_duration_seconds}; allowed: 1 or more")
-    if not 1 <= args.manifest_ttl_seconds <= half:
+    cache, waf, origins = args.caching, args.waf, args.origins
+    half = cache.segment_duration_seconds / 2
+    if cache.segment_duration_seconds < 1:
         problems.append(
-            f"manifest_ttl_seconds: got {args.manifest_ttl_seconds}; allowed: 1 to half the segment duration "
-            f"({args.segment_duration_seconds} s -> at most {half:g})"
+            f"EdgeCacheOptions.segment_duration_seconds: got {cache.segment_duration_seconds}; allowed: 1 or more"
         )
-    if not ONE_DAY_SECONDS <= args.segment_ttl_seconds <= ONE_YEAR_SECONDS:
+    if not 1 <= cache.manifest_ttl_seconds <= half:
         problems.append(
-            f"segment_ttl_seconds: got {args.segment_ttl_seconds}; allowed: {ONE_DAY_SECONDS} to {ONE_YEAR_SECONDS}"
+            f"EdgeCacheOptions.manifest_ttl_seconds: got {cache.manifest_ttl_seconds}; allowed: 1 to half the segment "
+            f"duration ({cache.segment_duration_seconds} s -> at most {half:g})"
         )
-    if not 0 <= args.error_caching_seconds <= 60:
-        problems.append(f"error_caching_seconds: got {args.error_caching_seconds}; allowed: 0 to 60")
-    if not 10 <= args.waf_rate_limit <= 2_000_000_000:
-        problems.append(f"waf_rate_limit: got {args.waf_rate_limit}; allowed: 10 to 2000000000")
-    if not max(10, args.waf_rate_limit) <= args.waf_media_rate_limit <= 2_000_000_000:
+    if not ONE_DAY_SECONDS <= cache.segment_ttl_seconds <= ONE_YEAR_SECONDS:
         problems.append(
-            f"waf_media_rate_limit: got {args.waf_media_rate_limit}; allowed: waf_rate_limit "
-            f"({args.waf_rate_limit}) to 2000000000"
+            f"EdgeCacheOptions.segment_ttl_seconds: got {cache.segment_ttl_seconds}; allowed: {ONE_DAY_SECONDS} to "
+            f"{ONE_YEAR_SECONDS}"
         )
-    if (args.replica_bucket_name is None) != (args.replica_bucket_region is None):
+    if not 0 <= cache.error_caching_seconds <= 60:
+        problems.append(f"EdgeCacheOptions.error_caching_seconds: got {cache.error_caching_seconds}; allowed: 0 to 60")
+    if not 10 <= waf.waf_rate_limit <= 2_000_000_000:
+        problems.append(f"EdgeWafOptions.waf_rate_limit: got {waf.waf_rate_limit}; allowed: 10 to 2000000000")
+    if not max(10, waf.waf_rate_limit) <= waf.waf_media_rate_limit <= 2_000_000_000:
         problems.append(
-            f"replica_bucket_name/replica_bucket_region: got {args.replica_bucket_name!r}/"
-            f"{args.replica_bucket_region!r}; allowed: both or neither"
+            f"EdgeWafOptions.waf_media_rate_limit: got {waf.waf_media_rate_limit}; allowed: waf_rate_limit "
+            f"({waf.waf_rate_limit}) to 2000000000"
+        )
+    if (origins.replica_bucket_name is None) != (origins.replica_bucket_region is None):
+        problems.append(
+            f"EdgeOrigins.replica_bucket_name/replica_bucket_region: got {origins.replica_bucket_name!r}/"
+            f"{origins.replica_bucket_region!r}; allowed: both or neither"
         )
     try:
         web_acl_rules(
             args.resource_prefix,
-            args.waf_rate_limit,
-            args.waf_anonymous_ip_list,
-            args.waf_geo_block_countries,
-            args.waf_media_rate_limit,
+            waf.waf_rate_limit,
+            waf.waf_anonymous_ip_list,
+            waf.waf_geo_block_countries,
+            waf.waf_media_rate_limit,
         )
     except ValueError as e:
         problems.append(str(e))
@@ -258,7 +321,7 @@ class StreamingEdge(StreamingComponent):
         domain = args.zone.domain_name
         self.site_domain_name = domain
         self.origin_domain_name = f"origin.{domain}"
-        self.api_domain_name = args.api_domain_name or f"api.{domain}"
+        self.api_domain_name = args.origins.api_domain_name or f"api.{domain}"
         self.site_url = f"https://{domain}/"
         self.api_url = f"https://{domain}/{API_BASE_PATH}/"
         self.zone_id = pulumi.Output.from_input(args.zone.zone_id)
@@ -276,10 +339,10 @@ class StreamingEdge(StreamingComponent):
             domain,
             EdgeWafSettings(
                 resource_prefix=args.resource_prefix,
-                rate_limit=args.waf_rate_limit,
-                media_rate_limit=args.waf_media_rate_limit,
-                anonymous_ip_list=args.waf_anonymous_ip_list,
-                geo_block_countries=args.waf_geo_block_countries,
+                rate_limit=args.waf.waf_rate_limit,
+                media_rate_limit=args.waf.waf_media_rate_limit,
+                anonymous_ip_list=args.waf.waf_anonymous_ip_list,
+                geo_block_countries=args.waf.waf_geo_block_countries,
                 log_retention_days=args.log_retention_days,
                 protect=args.protect,
             ),
@@ -295,7 +358,7 @@ class StreamingEdge(StreamingComponent):
                 tags=self.tags(f"{name}-shield"),
                 opts=self._in_us_east_1,
             ).id
-            if args.shield_advanced
+            if args.waf.shield_advanced
             else None
         )
         for record_type in ("A", "AAAA"):
@@ -349,24 +412,24 @@ class StreamingEdge(StreamingComponent):
             self,
             name,
             prefix,
-            args.manifest_ttl_seconds,
-            args.segment_ttl_seconds,
+            args.caching.manifest_ttl_seconds,
+            args.caching.segment_ttl_seconds,
             args.signed_urls_public_key_pem,
         )
         replica = (
-            S3Origin(args.replica_bucket_name, args.replica_bucket_region)
-            if args.replica_bucket_name is not None and args.replica_bucket_region is not None
+            S3Origin(args.origins.replica_bucket_name, args.origins.replica_bucket_region)
+            if args.origins.replica_bucket_name is not None and args.origins.replica_bucket_region is not None
             else None
         )
         all_origins, groups, media_target = origins(
             OriginSettings(
-                renditions=S3Origin(args.renditions_bucket_name, args.renditions_bucket_region),
+                renditions=S3Origin(args.origins.renditions_bucket_name, args.origins.renditions_bucket_region),
                 replica=replica,
                 alb_domain_name=self.origin_domain_name,
                 api_domain_name=self.api_domain_name,
                 origin_verify_secret=args.origin_verify_secret,
                 origin_access_control_id=oac.id,
-                origin_shield_region=args.origin_shield_region,
+                origin_shield_region=args.caching.origin_shield_region,
             )
         )
         distribution = aws.cloudfront.Distribution(
@@ -376,13 +439,13 @@ class StreamingEdge(StreamingComponent):
             aliases=[self.site_domain_name],
             http_version=HTTP_VERSION,
             is_ipv6_enabled=True,
-            price_class=args.price_class.value,
+            price_class=args.caching.price_class.value,
             web_acl_id=self.web_acl_arn,
             origins=all_origins,
             origin_groups=groups or None,
             default_cache_behavior=default_behavior(),
             ordered_cache_behaviors=ordered_behaviors(policies, media_target),
-            custom_error_responses=error_responses(args.error_caching_seconds),
+            custom_error_responses=error_responses(args.caching.error_caching_seconds),
             viewer_certificate={
                 "acm_certificate_arn": self.certificate_arn,
                 "ssl_support_method": "sni-only",
@@ -390,12 +453,12 @@ class StreamingEdge(StreamingComponent):
             },
             restrictions={"geo_restriction": {"restriction_type": "none"}},  # geo blocking is a WAF rule
             logging_config={
-                "bucket": pulumi.Output.concat(args.log_bucket_name, ".s3.amazonaws.com"),
+                "bucket": pulumi.Output.concat(args.origins.log_bucket_name, ".s3.amazonaws.com"),
                 "prefix": ACCESS_LOG_PREFIX,
                 "include_cookies": False,
             },
             tags=self.tags(f"{name}-cdn"),
-            opts=self.child(depends_on=list(args.log_bucket_dependencies)),
+            opts=self.child(depends_on=list(args.origins.log_bucket_dependencies)),
         )
         self._distribution_resource = distribution
         self.distribution_id = distribution.id

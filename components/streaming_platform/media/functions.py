@@ -23,18 +23,18 @@ FUNCTION_CODE_DIR = Path(str(importlib.resources.files("streaming_platform.media
 
 def code(args: MediaPipelineArgs) -> pulumi.Archive:
     # The package is the archive's "transcoder/" folder, so the handler is transcoder.handler.handler.
-    path = args.function_code_path or str(FUNCTION_CODE_DIR)
+    path = args.function.function_code_path or str(FUNCTION_CODE_DIR)
     return pulumi.AssetArchive({"transcoder": pulumi.FileArchive(path)})
 
 
 def refs(c: StreamingComponent, args: MediaPipelineArgs, **extra: pulumi.Input[str]) -> pulumi.Output[dict[str, str]]:
     """The ARNs (and region, partition, account) the policy documents in ``access`` are built from."""
     return pulumi.Output.all(
-        uploads=args.uploads_bucket_arn,
-        renditions=args.renditions_bucket_arn,
-        mediaKey=args.media_key_arn,
-        dataKey=args.data_key_arn,
-        table=args.video_table_arn,
+        uploads=args.storage.uploads_bucket_arn,
+        renditions=args.storage.renditions_bucket_arn,
+        mediaKey=args.keys.media_key_arn,
+        dataKey=args.keys.data_key_arn,
+        table=args.storage.video_table_arn,
         region=c.region,
         partition=c.partition,
         account=c.account,
@@ -43,7 +43,7 @@ def refs(c: StreamingComponent, args: MediaPipelineArgs, **extra: pulumi.Input[s
 
 
 def log_group(c: StreamingComponent, args: MediaPipelineArgs, resource_name: str) -> aws.cloudwatch.LogGroup:
-    return c.log_group(resource_name, kms_key_arn=args.logs_key_arn, retention_days=args.log_retention_days)
+    return c.log_group(resource_name, kms_key_arn=args.keys.logs_key_arn, retention_days=args.log_retention_days)
 
 
 def lambda_role(
@@ -93,17 +93,17 @@ def ffmpeg_layer(c: StreamingComponent, name: str, args: MediaPipelineArgs) -> p
     ``ffmpeg_layer_zip`` uploaded under ``layers/`` of the uploads bucket (outside the notified prefix) and
     published from there. S3, not the request body: the zip is above the 50 MB Lambda takes in an API
     request (Lambda Developer Guide, "Lambda quotas")."""
-    if args.backend is not TranscodeBackend.FFMPEG:
+    if args.transcode.backend is not TranscodeBackend.FFMPEG:
         return None
-    if args.ffmpeg_layer_arn:
-        return args.ffmpeg_layer_arn
-    assert args.ffmpeg_layer_zip is not None  # validate_args
-    digest = hashlib.sha256(Path(args.ffmpeg_layer_zip).read_bytes())
+    if args.transcode.ffmpeg_layer_arn:
+        return args.transcode.ffmpeg_layer_arn
+    assert args.transcode.ffmpeg_layer_zip is not None  # validate_args
+    digest = hashlib.sha256(Path(args.transcode.ffmpeg_layer_zip).read_bytes())
     code_object = aws.s3.BucketObjectv2(
         f"{name}-ffmpeg-layer-zip",
-        bucket=args.uploads_bucket_name,
+        bucket=args.storage.uploads_bucket_name,
         key=f"{LAYERS_PREFIX}ffmpeg-{digest.hexdigest()[:16]}.zip",
-        source=pulumi.FileAsset(args.ffmpeg_layer_zip),
+        source=pulumi.FileAsset(args.transcode.ffmpeg_layer_zip),
         content_type="application/zip",
         tags=c.tags(f"{name}-ffmpeg-layer-zip"),
         opts=c.child(),
@@ -134,7 +134,7 @@ def transcoder(
     mediaconvert_role: aws.iam.Role | None,
 ) -> tuple[aws.lambda_.Function, aws.iam.Role]:
     """The SQS consumer: its log group, role, function and event source mapping."""
-    ffmpeg = args.backend is TranscodeBackend.FFMPEG
+    ffmpeg = args.transcode.backend is TranscodeBackend.FFMPEG
     logs = log_group(c, args, f"{name}-transcoder")
     extra: dict[str, pulumi.Input[str]] = {
         "queue": queue.arn,
@@ -148,42 +148,44 @@ def transcoder(
         c,
         name,
         "transcoder",
-        refs(c, args, **extra).apply(lambda a: transcoder_statements(a, args.upload_prefix, write_renditions=ffmpeg)),
+        refs(c, args, **extra).apply(
+            lambda a: transcoder_statements(a, args.transcode.upload_prefix, write_renditions=ffmpeg)
+        ),
     )
     env: dict[str, pulumi.Input[str]] = {
-        "VIDEO_TABLE": args.video_table_name,
-        "RENDITIONS_BUCKET": args.renditions_bucket_name,
-        "BACKEND": args.backend.value,
-        "UPLOAD_PREFIX": args.upload_prefix,
-        "UPLOAD_SUFFIXES": ",".join(args.upload_suffixes),
-        "SEGMENT_SECONDS": str(args.segment_duration_seconds),
+        "VIDEO_TABLE": args.storage.video_table_name,
+        "RENDITIONS_BUCKET": args.storage.renditions_bucket_name,
+        "BACKEND": args.transcode.backend.value,
+        "UPLOAD_PREFIX": args.transcode.upload_prefix,
+        "UPLOAD_SUFFIXES": ",".join(args.transcode.upload_suffixes),
+        "SEGMENT_SECONDS": str(args.transcode.segment_duration_seconds),
         "QUEUE_URL": queue.url,
         "DLQ_URL": dlq.url,
-        "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
-        "MAX_RECEIVE_COUNT": str(args.max_receive_count),
-        "LEASE_SECONDS": str(args.function_timeout_seconds),
-        "MEDIA_KMS_KEY_ARN": args.media_key_arn,
+        "MAX_UPLOAD_BYTES": str(args.transcode.max_upload_bytes),
+        "MAX_RECEIVE_COUNT": str(args.queue.max_receive_count),
+        "LEASE_SECONDS": str(args.function.function_timeout_seconds),
+        "MEDIA_KMS_KEY_ARN": args.keys.media_key_arn,
     }
     if ffmpeg:
         env["FFMPEG_PATH"] = "/opt/bin/ffmpeg"
     else:
         assert mediaconvert_role is not None
         env["MEDIACONVERT_ROLE_ARN"] = mediaconvert_role.arn
-        if args.mediaconvert_endpoint:
-            env["MEDIACONVERT_ENDPOINT"] = args.mediaconvert_endpoint
-    storage = args.ephemeral_storage_mb or (10240 if ffmpeg else 512)
+        if args.transcode.mediaconvert_endpoint:
+            env["MEDIACONVERT_ENDPOINT"] = args.transcode.mediaconvert_endpoint
+    storage = args.function.ephemeral_storage_mb or (10240 if ffmpeg else 512)
     function = aws.lambda_.Function(
         f"{name}-transcoder",
-        description=f"{name}: S3 uploads -> HLS renditions ({args.backend.value})",
+        description=f"{name}: S3 uploads -> HLS renditions ({args.transcode.backend.value})",
         role=role.arn,
         runtime=LAMBDA_RUNTIME,
         architectures=["x86_64"],  # the ffmpeg layer's binary is x86_64
         handler="transcoder.handler.handler",
         code=code(args),
-        timeout=args.function_timeout_seconds,
-        memory_size=args.function_memory_mb,
+        timeout=args.function.function_timeout_seconds,
+        memory_size=args.function.function_memory_mb,
         ephemeral_storage={"size": storage},
-        reserved_concurrent_executions=args.reserved_concurrency,
+        reserved_concurrent_executions=args.function.reserved_concurrency,
         layers=[layer] if (layer := ffmpeg_layer(c, name, args)) is not None else None,
         environment={"variables": env},
         kms_key_arn=key.arn,
@@ -197,11 +199,11 @@ def transcoder(
         f"{name}-transcoder-source",
         event_source_arn=queue.arn,
         function_name=function.arn,
-        batch_size=args.batch_size,
+        batch_size=args.function.batch_size,
         # SQS requires a batching window of at least 1 s for batches above 10.
-        maximum_batching_window_in_seconds=0 if args.batch_size <= 10 else 5,
+        maximum_batching_window_in_seconds=0 if args.function.batch_size <= 10 else 5,
         function_response_types=["ReportBatchItemFailures"],
-        scaling_config={"maximum_concurrency": args.maximum_concurrency},
+        scaling_config={"maximum_concurrency": args.function.maximum_concurrency},
         opts=c.child(),
     )
     return function, role

@@ -26,7 +26,9 @@ def mediaconvert_role(c: StreamingComponent, name: str, args: MediaPipelineArgs)
     aws.iam.RolePolicy(
         f"{name}-mediaconvert",
         role=role.id,
-        policy=refs(c, args).apply(lambda a: policy_document(s3_statements(a, args.upload_prefix, write=True))),
+        policy=refs(c, args).apply(
+            lambda a: policy_document(s3_statements(a, args.transcode.upload_prefix, write=True))
+        ),
         opts=c.child(),
     )
     return role
@@ -67,7 +69,7 @@ def status_function(
         code=code(args),
         timeout=30,
         memory_size=256,
-        environment={"variables": {"VIDEO_TABLE": args.video_table_name}},
+        environment={"variables": {"VIDEO_TABLE": args.storage.video_table_name}},
         kms_key_arn=key.arn,
         tracing_config={"mode": "Active"},
         vpc_config=vpc,

@@ -69,7 +69,7 @@ class MediaPipeline(StreamingComponent):
         problems = validate_args(args)
         if problems:
             raise ValueError("; ".join(problems))
-        ffmpeg = args.backend is TranscodeBackend.FFMPEG
+        ffmpeg = args.transcode.backend is TranscodeBackend.FFMPEG
 
         key = queue_key(self, name, args)
         queue, dlq = queues(self, name, args, key)

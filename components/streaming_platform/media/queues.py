@@ -28,7 +28,9 @@ def queue_key(c: StreamingComponent, name: str, args: MediaPipelineArgs) -> aws.
         description=f"{name}: upload queues, DLQs and function environment",
         enable_key_rotation=True,
         deletion_window_in_days=30,
-        policy=pulumi.Output.all(c.partition, c.account, args.uploads_bucket_arn).apply(lambda v: queue_key_policy(*v)),
+        policy=pulumi.Output.all(c.partition, c.account, args.storage.uploads_bucket_arn).apply(
+            lambda v: queue_key_policy(*v)
+        ),
         tags={**c.tags(f"{name}-queue"), "DataClass": "media-queue"},
         opts=c.stateful(),
     )
@@ -56,13 +58,13 @@ def queues(
     )
     queue = aws.sqs.Queue(
         f"{name}-queue",
-        visibility_timeout_seconds=VISIBILITY_TIMEOUT_FACTOR * args.function_timeout_seconds,
+        visibility_timeout_seconds=VISIBILITY_TIMEOUT_FACTOR * args.function.function_timeout_seconds,
         message_retention_seconds=QUEUE_RETENTION_SECONDS,
         receive_wait_time_seconds=20,
         kms_master_key_id=key.arn,
         kms_data_key_reuse_period_seconds=300,
         redrive_policy=dlq.arn.apply(
-            lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": args.max_receive_count})
+            lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": args.queue.max_receive_count})
         ),
         tags=c.tags(f"{name}-queue"),
         opts=c.stateful(),
@@ -78,12 +80,14 @@ def queues(
     policy = aws.sqs.QueuePolicy(
         f"{name}-queue-policy",
         queue_url=queue.url,
-        policy=pulumi.Output.all(queue.arn, args.uploads_bucket_arn, c.account).apply(lambda a: queue_policy(*a)),
+        policy=pulumi.Output.all(queue.arn, args.storage.uploads_bucket_arn, c.account).apply(
+            lambda a: queue_policy(*a)
+        ),
         opts=c.child(),
     )
     aws.s3.BucketNotification(
         f"{name}-uploads-notification",
-        bucket=args.uploads_bucket_name,
+        bucket=args.storage.uploads_bucket_name,
         queues=notification_queues(args, queue.arn),
         # S3 sends a test event when the notification is saved: the queue must already accept it.
         opts=pulumi.ResourceOptions(parent=c, depends_on=[policy]),
@@ -103,7 +107,7 @@ def notification_queues(
             "id": "transcode-uploads",
             "queue_arn": queue_arn,
             "events": ["s3:ObjectCreated:*"],
-            "filter_prefix": args.upload_prefix,
+            "filter_prefix": args.transcode.upload_prefix,
         }
     ]
 
@@ -125,7 +129,7 @@ def alarms(c: StreamingComponent, name: str, args: MediaPipelineArgs, queue: aws
         metric_name="ApproximateNumberOfMessagesVisible",
         dimensions={"QueueName": dlq.name},
         evaluation_periods=1,
-        threshold=args.dlq_depth_alarm_threshold,
+        threshold=args.queue.dlq_depth_alarm_threshold,
         tags=c.tags(f"{name}-dlq-depth"),
         opts=c.child(),
         **common,
@@ -136,7 +140,7 @@ def alarms(c: StreamingComponent, name: str, args: MediaPipelineArgs, queue: aws
         metric_name="ApproximateAgeOfOldestMessage",
         dimensions={"QueueName": queue.name},
         evaluation_periods=5,
-        threshold=args.oldest_message_age_alarm_seconds,
+        threshold=args.queue.oldest_message_age_alarm_seconds,
         tags=c.tags(f"{name}-oldest-upload-age"),
         opts=c.child(),
         **common,

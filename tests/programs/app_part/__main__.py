@@ -16,7 +16,13 @@ from streaming_platform.app.identity import Identity, IdentityArgs, IdentityOpti
 from streaming_platform.app.load_balancer import AccessLogs, AlbRoute, LoadBalancer, LoadBalancerArgs
 from streaming_platform.app.private_api import PrivateApi, PrivateApiArgs, PrivateRoute
 from streaming_platform.app.service_table import SERVICE_NAMES
-from streaming_platform.app.services import FleetCapacity, Services, ServicesArgs, ServicesOptions
+from streaming_platform.app.services import (
+    FleetCapacity,
+    ServiceLoadBalancers,
+    Services,
+    ServicesArgs,
+    ServicesOptions,
+)
 
 config = pulumi.Config("part")
 part = config.require("build")
@@ -99,10 +105,12 @@ elif part == "services":
             ),
             image_kms_key_arn="arn:aws:kms:us-east-2:111122223333:key/compute" if mixed else None,
             fleet=FleetCapacity(capacity_provider_name="test-fleet", cpu_architecture="ARM64") if mixed else None,
-            alb_security_group_id="sg-alb",
-            nlb_security_group_id="sg-nlb",
-            alb_target_group_arns={"frontend": "arn:tg/frontend", "api": "arn:tg/api"},
-            nlb_target_group_arns={s: f"arn:tg/{s}-nlb" for s in ("api", "video", "user", "comment")},
+            load_balancers=ServiceLoadBalancers(
+                alb_security_group_id="sg-alb",
+                nlb_security_group_id="sg-nlb",
+                alb_target_group_arns={"frontend": "arn:tg/frontend", "api": "arn:tg/api"},
+                nlb_target_group_arns={s: f"arn:tg/{s}-nlb" for s in ("api", "video", "user", "comment")},
+            ),
             protect=protect,
             tags=TAGS,
         ),
