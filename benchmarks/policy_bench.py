@@ -60,7 +60,10 @@ def synthetic(size: int, preview: bool, violate: bool = False, stack: str = "pro
     shared = {r.urn for r in base if r.name in SHARED}
     out: list[ResourceRecord] = []
     copy = 0
-    while len(out) < size:
+    per_copy = sum(1 for r in base if r.urn not in shared)
+    # Whole copies only (a copy cut short, say a web ACL without its logging configuration, is a violation the
+    # compliant path must not have); the rest of ``size`` is padding no rule judges (internet gateways).
+    while len(out) + (per_copy if copy else len(base)) <= size:
         suffix = f"-{copy}"
         urn = {r.urn: (r.urn if r.urn in shared else r.urn + suffix) for r in base}
 
@@ -68,8 +71,6 @@ def synthetic(size: int, preview: bool, violate: bool = False, stack: str = "pro
             return urn.get(u, u) if u else u
 
         for r in base:
-            if len(out) >= size:
-                break
             if copy and r.urn in shared:
                 continue
             provider = None
@@ -96,6 +97,11 @@ def synthetic(size: int, preview: bool, violate: bool = False, stack: str = "pro
                 )
             )
         copy += 1
+    igw = next(r for r in base if r.name == "igw")
+    out += [
+        dataclasses.replace(igw, name=f"igw-pad-{i}", urn=f"{igw.urn}-pad-{i}", id=igw.id and f"{igw.id}-pad-{i}")
+        for i in range(size - len(out))
+    ]
     return [
         dataclasses.replace(r, inputs=_grow_policy(r.inputs, copy)) if r.name == "access-logs-policy" else r
         for r in out
